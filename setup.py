@@ -1,0 +1,38 @@
+"""Install the CNN homework kit: the provided cs231n framework (with its Cython
+im2col kernel) and the autograder.
+
+The reference nndl package in solutions/ is deliberately not installed: it is
+imported from solutions/ by the tests and by the grader's trusted reference
+worker only, so a student's environment never holds it under the name `nndl`.
+"""
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+extensions = [
+    Extension(
+        "cs231n.im2col_cython",
+        ["assignment/cs231n/im2col_cython.pyx"],
+        include_dirs=[numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        extra_compile_args=["-O3"],
+    ),
+]
+
+setup(
+    name="cnn-homework-kit",
+    version="0.1.0",
+    description="CNN homework (nndl / cs231n): reference, student release and autograder",
+    packages=["cs231n", "autograder"] + [
+        "autograder." + sub for sub in ("release",)
+    ],
+    package_dir={"cs231n": "assignment/cs231n", "autograder": "autograder"},
+    package_data={"cs231n": ["*.pyx", "datasets/*.sh"]},
+    ext_modules=cythonize(extensions, language_level=3),
+    python_requires=">=3.9",
+    install_requires=["numpy>=1.22", "nbformat>=5", "nbclient>=0.7", "ipykernel>=6",
+                      "nbgrader>=0.9", "matplotlib>=3.5"],
+    extras_require={"test": ["pytest>=7"], "torch": ["torch"]},
+    entry_points={"console_scripts": ["autograder=autograder.__main__:main"]},
+    zip_safe=False,
+)
