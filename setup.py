@@ -23,10 +23,11 @@ setup(
     name="cnn-homework-kit",
     version="0.1.0",
     description="CNN homework (nndl / cs231n): reference, student release and autograder",
-    packages=["cs231n", "autograder"] + [
+    packages=["cs231n", "cs231n.datasets", "autograder"] + [
         "autograder." + sub for sub in ("release",)
     ],
-    package_dir={"cs231n": "assignment/cs231n", "autograder": "autograder"},
+    package_dir={"cs231n": "assignment/cs231n", "cs231n.datasets": "assignment/cs231n/datasets",
+                 "autograder": "autograder"},
     package_data={"cs231n": ["*.pyx", "datasets/*.sh"]},
     ext_modules=cythonize(extensions, language_level=3),
     python_requires=">=3.9",

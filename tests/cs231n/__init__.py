@@ -1,0 +1,1 @@
+"""Tests of the provided cs231n framework."""
