@@ -1,0 +1,255 @@
+"""How a worker process is isolated: the command line, environment and pre-exec set-up.
+
+Three levels, the strongest available is used:
+- "bwrap": bubblewrap with new net, pid, ipc and uts namespaces and a fresh mount
+  tree holding only the Python install (read-only), the kit's cs231n and
+  autograder (read-only), the submission's nndl copy (read-only) and a scratch
+  folder (read-write); solutions/, the grader's temp folders and the data set are
+  simply absent. As root the worker then drops to an unprivileged uid (setpriv) so
+  RLIMIT_NPROC applies.
+- "unshare": util-linux unshare with the same namespaces, tmpfs mounted over the
+  hidden folders, then the same uid drop.
+- "rlimits": only resource limits and (as root) the uid drop; hidden folders rely on
+  file permissions.
+The trusted reference worker uses "none": same protocol, no isolation.
+"""
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+from autograder.sandbox.limits import apply_rlimits
+
+SANDBOX_CODE = "/sandbox/code"
+SANDBOX_WORK = "/sandbox/work"
+SANDBOX_DATA = "/sandbox/data"
+SANDBOX_KIT = "/kit"
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+@dataclass
+class Layout:
+    """
+    Host paths a worker uses.
+    - code_dir: folder holding nndl/ (read-only for the worker); None for no nndl
+    - work_dir: scratch folder (read-write), where requests and replies are exchanged
+    - kit_dirs: {package name: host folder} of trusted packages (cs231n, autograder)
+    - hidden: host folders the worker must not read (used by the weaker levels)
+    - data_files: {file name: host path} shown read-only in the worker's data folder
+    - extra_pythonpath: more host folders first on sys.path (the reference's solutions/)
+    """
+    code_dir: str
+    work_dir: str
+    kit_dirs: dict
+    hidden: list = field(default_factory=list)
+    data_files: dict = field(default_factory=dict)
+    extra_pythonpath: list = field(default_factory=list)
+
+
+@dataclass
+class Launch:
+    argv: list
+    env: dict
+    cwd: str
+    preexec: object
+    protections: dict
+    code_dir: str   # paths as the worker sees them
+    work_dir: str
+    data_dir: str
+
+
+def available_level():
+    """The strongest isolation level that works on this machine ('bwrap', 'unshare', 'rlimits')."""
+    if _bwrap_works():
+        return "bwrap"
+    if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("setpriv") and _unshare_works():
+        return "unshare"
+    return "rlimits"
+
+
+_probe_cache = {}
+
+
+def _bwrap_works():
+    if "bwrap" not in _probe_cache:
+        bwrap = shutil.which("bwrap")
+        ok = False
+        if bwrap:
+            argv = [bwrap] + _system_binds() + ["--unshare-net", "--unshare-pid", "--dev", "/dev",
+                                                "--proc", "/proc", sys.executable, "-c", "pass"]
+            ok = _runs(argv)
+        _probe_cache["bwrap"] = ok
+    return _probe_cache["bwrap"]
+
+
+def _unshare_works():
+    if "unshare" not in _probe_cache:
+        _probe_cache["unshare"] = _runs(["unshare", "--mount", "--net", "--pid", "--fork", "true"])
+    return _probe_cache["unshare"]
+
+
+def _runs(argv):
+    try:
+        return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=20).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def python_roots():
+    """Folders holding the Python install and its site-packages, outermost only."""
+    import site
+    import sysconfig
+    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+                  os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))),
+                  sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    candidates.update(site.getsitepackages())
+    roots = sorted({os.path.realpath(c) for c in candidates if c and os.path.isdir(c)})
+    outer = []
+    for root in roots:
+        if not any(root == o or root.startswith(o + os.sep) for o in outer):
+            outer.append(root)
+    return [r for r in outer if r not in ("/", "/usr")]
+
+
+def _system_binds():
+    """bwrap arguments for /usr, the /lib* and /bin folders (symlinked as on the host) and Python."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(name):
+            args += ["--symlink", os.readlink(name), name]
+        elif os.path.isdir(name):
+            args += ["--ro-bind", name, name]
+    for name in ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives"):
+        args += ["--ro-bind-try", name, name]
+    made = set()
+    for root in python_roots():
+        # bwrap would create missing parents (e.g. /root) as 0700, unreadable after the uid drop.
+        parents = []
+        parent = os.path.dirname(root)
+        while parent not in ("/", "") and not parent.startswith("/usr"):
+            parents.append(parent)
+            parent = os.path.dirname(parent)
+        for folder in reversed(parents):
+            if folder not in made:
+                args += ["--perms", "0755", "--dir", folder]
+                made.add(folder)
+        args += ["--ro-bind", root, root]
+    return args
+
+
+def worker_env(pythonpath, home, extra=None):
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": home,
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": os.pathsep.join(pythonpath),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "PYTHONNOUSERSITE": "1",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": os.path.join(home, ".matplotlib"),
+        "JUPYTER_RUNTIME_DIR": os.path.join(home, ".jupyter-runtime"),
+        "JUPYTER_DATA_DIR": os.path.join(home, ".jupyter-data"),
+        "IPYTHONDIR": os.path.join(home, ".ipython"),
+    }
+    for name in THREAD_VARS:
+        env[name] = "1"
+    env.update(extra or {})
+    return env
+
+
+def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
+    """
+    The Launch for one worker process.
+
+    level: 'bwrap', 'unshare', 'rlimits' or 'none' (trusted, no limits beyond the wall clock)
+    worker_args: arguments after `python -B -P -m autograder.sandbox.worker`
+    uid: unprivileged uid to run as (only when we are root; None keeps the current uid)
+    """
+    python = [sys.executable, "-B", "-P", "-m", "autograder.sandbox.worker"]
+    root = os.geteuid() == 0
+    drop = uid is not None and root and level != "none"
+    if level == "bwrap":
+        code, work, data = SANDBOX_CODE, SANDBOX_WORK, SANDBOX_DATA
+        kit_binds = []
+        for name, host in sorted(layout.kit_dirs.items()):
+            kit_binds += ["--ro-bind", host, SANDBOX_KIT + "/" + name]
+        pythonpath = [code, SANDBOX_KIT]
+        argv = [shutil.which("bwrap"), "--die-with-parent", "--new-session",
+                "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+                "--unshare-cgroup-try"] + _system_binds() + [
+                "--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp",
+                "--perms", "0755", "--dir", SANDBOX_KIT,
+                "--perms", "0755", "--dir", "/sandbox"] + kit_binds
+        if layout.code_dir:
+            argv += ["--ro-bind", layout.code_dir, code]
+        argv += ["--bind", layout.work_dir, work]
+        for name, host in sorted(layout.data_files.items()):
+            argv += ["--ro-bind", host, data + "/" + name]
+        argv += ["--chdir", work]
+        if drop:
+            argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] + _setpriv(uid)
+        argv += python + worker_args
+        network = hidden = True
+    else:
+        code, work = layout.code_dir, layout.work_dir
+        data = os.path.join(layout.work_dir, "data") if layout.data_files else ""
+        kit = _host_kit_dir(layout)
+        pythonpath = list(layout.extra_pythonpath) + ([code] if code else []) + [kit]
+        argv = (_setpriv(uid) if drop else []) + python + worker_args
+        network = hidden = False
+        if level == "unshare":
+            mounts = " && ".join("mount -t tmpfs -o size=4k,mode=000 none %s" % shlex.quote(h)
+                                 for h in layout.hidden if os.path.isdir(h)) or "true"
+            argv = ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--ipc",
+                    "--uts", "--mount-proc", "--", "/bin/sh", "-c", mounts + ' && exec "$@"',
+                    "sh"] + argv
+            network = hidden = True
+    env = worker_env(pythonpath, work, extra_env)
+    isolated = level != "none"
+
+    def preexec():
+        os.setsid()
+        if isolated:
+            # As root RLIMIT_NPROC is ignored; it counts only once the uid is dropped.
+            apply_rlimits(limits, nproc=drop or not root)
+
+    protections = {
+        "level": level,
+        "network_isolated": network,
+        "hidden_paths_unreadable": hidden,
+        "unprivileged_uid": uid if drop else None,
+        "pid_namespace": level in ("bwrap", "unshare"),
+        "rlimits": isolated and {
+            "cpu_seconds": limits.cpu_seconds, "memory_mb": limits.memory_mb,
+            "max_processes": limits.max_processes if (drop or not root) else None,
+            "file_bytes": limits.file_bytes},
+        "output_cap_bytes": limits.output_bytes,
+    }
+    return Launch(argv=argv, env=env, cwd=layout.work_dir, preexec=preexec,
+                  protections=protections, code_dir=code, work_dir=work, data_dir=data)
+
+
+def _setpriv(uid):
+    return [shutil.which("setpriv") or "setpriv", "--reuid=%d" % uid, "--regid=%d" % uid,
+            "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
+
+
+def _host_kit_dir(layout):
+    """A folder of symlinks to the trusted packages, so sys.path holds nothing else from the kit."""
+    kit = os.path.join(os.path.dirname(layout.work_dir.rstrip(os.sep)), "kit")
+    os.makedirs(kit, exist_ok=True)
+    os.chmod(kit, 0o755)
+    for name, host in layout.kit_dirs.items():
+        link = os.path.join(kit, name)
+        if not os.path.islink(link):
+            try:
+                os.symlink(host, link)
+            except FileExistsError:
+                pass
+    return kit

@@ -1,0 +1,141 @@
+"""The worker process: runs trusted check code against an nndl package, one request at a time.
+
+Started by autograder.sandbox.process (never imported by the grader itself). sys.path
+holds the folder with the nndl to test (the student's copy, or solutions/ for the
+reference) and the kit's trusted cs231n and autograder. Requests arrive on stdin as
+JSON lines; each reply is one JSON line on --reply-fd. Inputs and outputs travel as
+.npz + .json files in the working folder (autograder.sandbox.arrays), never pickles.
+
+Requests:
+- {"op": "import", "module": NAME}: import nndl.NAME; reply ok or the error
+- {"op": "call", "function": "autograder.x.y:fn", "args": STEM, "out": STEM}:
+  fn(**args, nndl=<modules>) (args from STEM.npz/.json); its return value is saved
+  to the out STEM
+- {"op": "observe", "kind": KIND, "spec": PATH, "item": ID, "case": STEM, "out": STEM}:
+  autograder.checks.KIND.observe(item, case, nndl_modules)
+- {"op": "exit"}
+"""
+import argparse
+import importlib
+import json
+import os
+import sys
+import traceback
+
+TRUSTED_PREFIX = "autograder."
+
+
+class NndlModules(dict):
+    """{module name: module} of the nndl under test, importing on first use."""
+
+    def __missing__(self, name):
+        module = importlib.import_module("nndl." + name)
+        self[name] = module
+        return module
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reply-fd", type=int, required=True)
+    parser.add_argument("--code", default="")
+    args = parser.parse_args(argv)
+
+    # Keep the request stream and the reply pipe out of student code's way.
+    requests = os.fdopen(os.dup(0), "rb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    replies = os.fdopen(args.reply_fd, "wb")
+    sys.stdin = open(os.devnull)
+
+    modules = NndlModules()
+    code_root = os.path.realpath(args.code) if args.code else ""
+    for line in requests:
+        request = json.loads(line)
+        if request.get("op") == "exit":
+            break
+        reply = serve(request, modules, code_root)
+        _flush_std()
+        replies.write(json.dumps(reply).encode("utf-8") + b"\n")
+        replies.flush()
+
+
+def serve(request, modules, code_root):
+    from autograder.sandbox import arrays
+    op = request.get("op")
+    try:
+        if op == "import":
+            modules[request["module"]]
+            return {"ok": True}
+        if op == "call":
+            function = _trusted(request["function"])
+            kwargs = arrays.load(request["args"]) if request.get("args") else {}
+            result = function(nndl=modules, **kwargs)
+        elif op == "observe":
+            from autograder.grade import adapter
+            item = adapter.load_item(request["spec"], request["item"])
+            check = importlib.import_module("autograder.checks." + request["kind"])
+            case = arrays.load(request["case"])
+            result = check.observe(item, case, modules)
+        else:
+            return {"ok": False, "error": "unknown request %r" % op}
+        if request.get("out"):
+            arrays.save(request["out"], result)
+        return {"ok": True}
+    except BaseException as error:  # student code may raise anything, SystemExit included
+        return {"ok": False, "error": describe(error), "traceback": student_traceback(error, code_root)}
+
+
+def _trusted(spec):
+    module_name, _, name = spec.partition(":")
+    if not module_name.startswith(TRUSTED_PREFIX):
+        raise ValueError("refusing to call %s" % spec)
+    return getattr(importlib.import_module(module_name), name)
+
+
+def describe(error):
+    """One line naming what went wrong, phrased for the student."""
+    if isinstance(error, SystemExit):
+        return "student code called sys.exit(%r) / exit()" % (error.code,)
+    if isinstance(error, KeyboardInterrupt):
+        return "student code raised KeyboardInterrupt"
+    if isinstance(error, MemoryError):
+        return "MemoryError: the code tried to allocate more memory than allowed %s" % (
+            ("(" + str(error) + ")") if str(error) else "")
+    if isinstance(error, RecursionError):
+        return "RecursionError: %s" % error
+    text = str(error)
+    return "%s: %s" % (type(error).__name__, text[:1000]) if text else type(error).__name__
+
+
+def student_traceback(error, code_root):
+    """The traceback lines that point into the code under test (its files only)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if isinstance(error, SyntaxError) and error.filename:
+        return "%s, line %s: %s" % (_short(error.filename, code_root), error.lineno,
+                                     (error.text or "").strip())
+    lines = []
+    for frame in frames:
+        path = os.path.realpath(frame.filename) if frame.filename else ""
+        if code_root and path.startswith(code_root + os.sep):
+            lines.append("%s, line %d, in %s: %s" % (_short(path, code_root), frame.lineno,
+                                                      frame.name, (frame.line or "").strip()))
+    return "\n".join(lines[-6:])
+
+
+def _short(path, code_root):
+    path = os.path.realpath(path)
+    return os.path.relpath(path, code_root) if code_root and path.startswith(code_root) else \
+        os.path.basename(path)
+
+
+def _flush_std():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""What a submission holds: the names the grader looks for, and the size caps.
+
+Everything else in a submission is ignored. A shipped cs231n/ is ignored too:
+the trusted cs231n is always the kit's own.
+"""
+from pathlib import Path
+
+NOTEBOOKS = ("CNN-Layers.ipynb", "CNN-BatchNorm.ipynb", "CNN.ipynb")
+TRAINING_NOTEBOOK = "CNN.ipynb"
+MODEL_FILE = "cnn_model.npz"
+NNDL_DIR = "nndl"
+
+# The nndl modules a complete submission holds: the reference package's own files.
+_REFERENCE_NNDL = Path(__file__).resolve().parents[2] / "solutions" / NNDL_DIR
+EXPECTED_MODULES = tuple(sorted(p.stem for p in _REFERENCE_NNDL.glob("*.py"))) or (
+    "__init__", "cnn", "conv_layer_utils", "conv_layers", "fc_net", "layer_utils", "layers",
+    "optim")
+
+# Caps (bytes) on what is copied out of a submission; a bigger file is refused, not truncated.
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024
+MAX_MODEL_BYTES = 256 * 1024 * 1024
+MAX_TOTAL_BYTES = 512 * 1024 * 1024
+# Caps on a zip as a whole, checked before anything is extracted.
+MAX_ZIP_MEMBERS = 5000
+MAX_COMPRESSION_RATIO = 200      # uncompressed / compressed, for members over 1 MB
+RATIO_CHECK_FROM_BYTES = 1024 * 1024
+# How deep the submission root may sit: the archive/folder itself or one top folder.
+IGNORED_TOP_NAMES = ("__MACOSX",)
+
+
+def wanted(relative):
+    """
+    The cap for a path (relative to the submission root, '/'-separated) the grader
+    copies, or None if the path is ignored.
+    """
+    parts = relative.split("/")
+    if len(parts) == 1 and parts[0] in NOTEBOOKS:
+        return MAX_NOTEBOOK_BYTES
+    if len(parts) == 1 and parts[0] == MODEL_FILE:
+        return MAX_MODEL_BYTES
+    if len(parts) == 2 and parts[0] == NNDL_DIR and _is_module_name(parts[1]):
+        return MAX_SOURCE_BYTES
+    return None
+
+
+def _is_module_name(name):
+    return name.endswith(".py") and name[:-3].isidentifier()
