@@ -1,0 +1,189 @@
+"""`python -m autograder release`: regenerate release/ from assignment/ and solutions/.
+
+The release is assembled in a temporary folder, then copied over release/
+(files that are no longer produced are deleted). Every step is deterministic
+(sorted walks, no time stamps, fixed zip metadata), so a second run changes no
+byte and a test can regenerate the release and compare it with the committed one.
+"""
+import filecmp
+import io
+import os
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+from autograder.release import notebooks, student_readme
+from autograder.release.stubs import find_regions, generate_stubs
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ASSIGNMENT = REPO_ROOT / "assignment"
+SOLUTIONS = REPO_ROOT / "solutions"
+AUTOGRADER = REPO_ROOT / "autograder"
+TEMPLATES = Path(__file__).with_name("templates")
+DEFAULT_OUT = REPO_ROOT / "release"
+
+# Files of the provided cs231n package that ship; build artefacts (.so, the
+# generated .c, __pycache__) and the data never do.
+CS231N_SUFFIXES = (".py", ".pyx", ".pxd", ".h", ".sh", ".md", ".txt")
+CS231N_SKIP_DIRS = ("__pycache__", "build", "cifar-10-batches-py")
+# Instructor tools that hold the reference hyperparameters stay out.
+CS231N_INSTRUCTOR_ONLY = ("train_cifar.py",)
+SHELL_SCRIPTS = (".sh",)
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+VISIBLE_EXPECTED = "autograder/data/visible_expected.npz"
+
+
+def add_arguments(parser):
+    parser.add_argument("--out", default=str(DEFAULT_OUT),
+                        help="release folder to (re)write (default: release/ of the kit)")
+
+
+def run(args):
+    changed = build_release(Path(args.out))
+    print("release written to %s (%d file(s) changed)" % (args.out, len(changed)))
+    for relpath in changed:
+        print("  " + relpath)
+    return 0
+
+
+# ---- the release, step by step ---------------------------------------------------
+def build_release(dest):
+    """Regenerate the release in dest; returns the relative paths that changed."""
+    with tempfile.TemporaryDirectory(prefix="cnn-release-") as staging:
+        staging = Path(staging)
+        assemble(staging)
+        return sync_tree(staging, Path(dest))
+
+
+def assemble(staging):
+    """Write every file of the release into the empty folder staging."""
+    notebooks.generate_student_notebooks(ASSIGNMENT, staging)
+    nndl_files = [p.name for p in generate_stubs(SOLUTIONS / "nndl", staging / "nndl")]
+    copy_cs231n(ASSIGNMENT / "cs231n", staging / "cs231n")
+    for name in ("setup.py", "pyproject.toml"):
+        shutil.copyfile(TEMPLATES / name, staging / name)
+    copy_student_autograder(staging)
+    (staging / "collect_submission.py").write_text(collect_submission_source(nndl_files))
+    (staging / "collect_submission.sh").write_text(
+        '#!/usr/bin/env bash\n'
+        '# Check the homework is complete and write cnn_submission.zip (see collect_submission.py).\n'
+        'set -euo pipefail\n'
+        'cd "$(dirname "${BASH_SOURCE[0]}")"\n'
+        'exec "${PYTHON:-python3}" collect_submission.py "$@"\n')
+    (staging / "README.md").write_text(readme_text())
+    normalise_modes(staging)
+
+
+def copy_cs231n(src, dest):
+    """Copy the provided package without build artefacts, in a stable order."""
+    for folder, dirnames, filenames in os.walk(src):
+        dirnames[:] = sorted(d for d in dirnames if d not in CS231N_SKIP_DIRS)
+        for name in sorted(filenames):
+            if not name.endswith(CS231N_SUFFIXES) or name in CS231N_INSTRUCTOR_ONLY:
+                continue
+            source = Path(folder) / name
+            target = dest / source.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+
+
+def copy_student_autograder(staging):
+    """The student-safe part of the autograder (issue 4's manifest), a
+    visible-only spec and the expected outputs of the visible items."""
+    from autograder.checks.visible import write_visible_expected
+    from autograder.release import manifest
+
+    for relpath in manifest.student_files():
+        target = staging / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO_ROOT / relpath, target)
+    spec_path = staging / "autograder" / "spec" / "grading.toml"
+    spec_path.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_visible_spec(spec_path)
+    expected = staging / VISIBLE_EXPECTED
+    expected.parent.mkdir(parents=True, exist_ok=True)
+    write_visible_expected(expected)
+    normalise_zip(expected)
+
+
+def collect_submission_source(nndl_files):
+    """The collect_submission template with the homework's nndl files filled in."""
+    template = (TEMPLATES / "collect_submission.py").read_text()
+    marker = "NNDL_FILES = None\n"
+    if template.count(marker) != 1:
+        raise ValueError("collect_submission template lost its NNDL_FILES line")
+    return template.replace(marker, "NNDL_FILES = %r\n" % (tuple(sorted(nndl_files)),))
+
+
+def student_work():
+    """(path, [function names]) of every stubbed region, per nndl file."""
+    todo = []
+    for path in sorted((SOLUTIONS / "nndl").glob("*.py")):
+        owners = []
+        for region in find_regions(path.read_text(), path.name):
+            if region.owner not in owners:
+                owners.append(region.owner)
+        if owners:
+            todo.append(("nndl/" + path.name, owners))
+    return todo
+
+
+def readme_text():
+    from autograder.spec import load_spec
+    visible = [(item.id, item.points) for item in load_spec(visible_only=True).items]
+    return student_readme.render(student_work(), visible)
+
+
+# ---- determinism helpers -------------------------------------------------------
+def normalise_zip(path):
+    """Rewrite a zip (e.g. an .npz) with sorted members and a fixed time stamp."""
+    with zipfile.ZipFile(path) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for info, data in sorted(members, key=lambda m: m[0].filename):
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_DATE)
+            fixed.compress_type = info.compress_type
+            fixed.external_attr = 0o644 << 16
+            archive.writestr(fixed, data)
+    Path(path).write_bytes(buffer.getvalue())
+
+
+def normalise_modes(root):
+    """Shell scripts executable, everything else not (git records the x bit)."""
+    for path in sorted(Path(root).rglob("*")):
+        if path.is_file():
+            path.chmod(0o755 if path.suffix in SHELL_SCRIPTS else 0o644)
+
+
+def tree_files(root):
+    """Relative '/'-separated paths of every file under root, sorted."""
+    root = Path(root)
+    if not root.exists():
+        return []
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                  if p.is_file() and "__pycache__" not in p.parts)
+
+
+def sync_tree(staging, dest):
+    """Make dest hold exactly staging's files; returns the paths that changed."""
+    dest.mkdir(parents=True, exist_ok=True)
+    wanted = set(tree_files(staging))
+    changed = []
+    for relpath in tree_files(dest):
+        if relpath not in wanted:
+            (dest / relpath).unlink()
+            changed.append(relpath)
+    for relpath in sorted(wanted):
+        source, target = staging / relpath, dest / relpath
+        same = target.exists() and filecmp.cmp(source, target, shallow=False)
+        if not same:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            changed.append(relpath)
+        target.chmod(source.stat().st_mode & 0o777)
+    for folder in sorted((p for p in dest.rglob("*") if p.is_dir()), reverse=True):
+        if not any(folder.iterdir()):
+            folder.rmdir()
+    return sorted(changed)

@@ -1,0 +1,101 @@
+"""The student README of the release: set up, get the data, work, self-check, submit."""
+
+TEMPLATE = """\
+# CNN homework: convolutional networks in numpy
+
+You implement convolution, max pooling and spatial batch normalization by hand,
+build a three-layer convolutional network and train it past 65% validation
+accuracy on CIFAR-10.
+
+## What is in this folder
+
+| Path | What it is |
+|------|------------|
+| `CNN-Layers.ipynb`, `CNN-BatchNorm.ipynb`, `CNN.ipynb` | the notebooks, in this order |
+| `nndl/` | **your code**: fill in every `# YOUR CODE HERE` |
+| `cs231n/` | the provided framework (data loading, solver, fast layers, model saving) |
+| `autograder/` | the self-check (`python -m autograder check`) |
+| `setup.py` | builds the compiled kernel of the fast layers |
+| `collect_submission.py` | checks your work is complete and writes the zip to hand in |
+
+What to implement, file by file (each stub raises `NotImplementedError`
+naming the function until you write it):
+
+{todo}
+
+## 1. Set up
+
+Python 3.9 or newer. In a virtual environment:
+
+    pip install numpy matplotlib jupyter cython setuptools
+    python setup.py build_ext --inplace     # or: pip install -e .
+
+The second line compiles `cs231n/im2col_cython.pyx` next to its source. Without
+it the fast layers fall back to numpy (slower) and say so once.
+
+## 2. Get the data
+
+    bash cs231n/datasets/get_datasets.sh
+
+downloads CIFAR-10 (about 170 MB) into `cs231n/datasets/cifar-10-batches-py`.
+If you already have `cifar-10-python.tar.gz`, pass it instead of downloading:
+`bash cs231n/datasets/get_datasets.sh /path/to/cifar-10-python.tar.gz`.
+To keep the data elsewhere, set `CIFAR10_DIR` to its `cifar-10-batches-py` folder.
+
+## 3. Work through the notebooks
+
+    jupyter notebook
+
+Open the notebooks in order. Each one says which functions of `nndl/` it
+needs; they reload your `.py` files automatically when you edit them. Cells
+that run `check("...")` are graded tests: they run the grader's own check on
+your code and print what is wrong. Empty graded cells hold hidden tests run
+after the deadline on inputs you have not seen.
+
+Environment variables:
+- `CIFAR10_DIR`: the data folder (see above).
+- `CNN_HOMEWORK_QUICK=1`: every cell runs on a small subset with few
+  iterations, to try the whole notebook fast (accuracies are then low).
+- `NBGRADER_EXECUTION`: set by nbgrader when grading; long cells shrink and the
+  final training is skipped, so the model you save is what gets scored.
+
+The last section of `CNN.ipynb` trains your best network and saves it as
+`{model_file}` in this folder with `cs231n.model_io.save_model`. Full credit
+needs 65% validation accuracy.
+
+## 4. Check your work
+
+    python -m autograder check
+
+runs the visible checks on the `nndl/` in this folder and prints, per item,
+pass or what to fix:
+
+{visible}
+
+Hidden items (other shapes, test mode, speed, the accuracy of your saved
+model) are graded after the deadline.
+
+## 5. Submit
+
+    python collect_submission.py
+
+checks that the three notebooks, every `nndl/*.py` and `{model_file}` are
+here, then writes `cnn_submission.zip`. Hand in that zip.
+"""
+
+
+def render(todo, visible_items, model_file="cnn_model.npz"):
+    """README text.
+
+    todo: list of (relative path, [function names]) of the student's work.
+    visible_items: list of (item id, points) run by the self-check.
+    """
+    todo_lines = "\n".join("- `%s`: %s" % (path, ", ".join("`%s`" % n for n in names))
+                           for path, names in todo)
+    visible_lines = "\n".join("- `%s` (%s points)" % (item_id, _points(points))
+                              for item_id, points in visible_items)
+    return TEMPLATE.format(todo=todo_lines, visible=visible_lines, model_file=model_file)
+
+
+def _points(points):
+    return ("%g" % points)
