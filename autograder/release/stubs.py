@@ -57,8 +57,9 @@ def _function_spans(source):
 def find_regions(source, filename="<source>"):
     """Return the SolutionRegions of a reference source, checking the markers."""
     spans = _function_spans(source)
+    lines = source.splitlines()
     regions, open_at = [], None
-    for lineno, line in enumerate(source.splitlines(), start=1):
+    for lineno, line in enumerate(lines, start=1):
         match = _MARKER.match(line)
         if not match:
             if BEGIN in line or END in line:
@@ -82,6 +83,13 @@ def find_regions(source, filename="<source>"):
         owners = [name for start, end, name in spans if start <= begin <= end]
         if not owners:
             raise MarkerError("%s:%d: solution region outside any function" % (filename, begin))
+        # The raise takes the markers' indentation, so they must be indented
+        # like the code they wrap (a raise at column 0 would end the function).
+        code = [text for text in lines[begin:lineno - 1]
+                if text.strip() and not text.strip().startswith("#")]
+        if code and code[0][:len(code[0]) - len(code[0].lstrip())] != indent:
+            raise MarkerError("%s:%d: BEGIN SOLUTION indented unlike the code it wraps"
+                              % (filename, begin))
         regions.append(SolutionRegion(begin, lineno, indent, max(owners, key=len)))
         open_at = None
     if open_at is not None:
@@ -98,6 +106,8 @@ def not_implemented_line(region, relpath):
 def stub_source(source, relpath):
     """The student stub of one reference source file (relpath names it in messages)."""
     regions = find_regions(source, relpath)
+    if not regions:
+        return source  # provided code: copied byte for byte
     lines = source.splitlines()
     out, cursor = [], 0
     for region in regions:
