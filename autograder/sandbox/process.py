@@ -123,7 +123,7 @@ class WorkerProcess:
         deadline = start + timeout
         while True:
             line = self._take_line()
-            if line is not None:
+            if line is not None and not self._over_limit.is_set():
                 return self._parse(line, mark, start)
             if self._over_limit.is_set():
                 self.kill()

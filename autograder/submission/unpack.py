@@ -108,9 +108,10 @@ def _unsafe_member(info):
         return "'..' in the path"
     if "\x00" in name:
         return "NUL in the path"
-    if mode and stat.S_ISLNK(mode):
+    kind = stat.S_IFMT(mode)  # 0 when the zip tool recorded permission bits only
+    if kind and stat.S_ISLNK(mode):
         return "symbolic link"
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    if kind and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
         return "not a regular file"
     return ""
 

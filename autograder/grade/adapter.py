@@ -1,0 +1,45 @@
+"""The one place the grader and its worker touch the checks package's interface.
+
+Checks (autograder/checks/<kind>.py) expose observe(item, case, nndl_modules) (run in
+the worker) and judge(...) (run in the grader on plain arrays); the spec is read by
+autograder.spec.load_spec. Keeping those calls here means an interface change is a
+one-file change on the grading side.
+"""
+import functools
+import importlib
+import zlib
+
+import numpy as np
+
+
+@functools.lru_cache(maxsize=8)
+def _spec(path):
+    from autograder.spec import load_spec
+    return load_spec(path)
+
+
+def load_spec(path=None):
+    from autograder.spec import SPEC_PATH
+    return _spec(str(path or SPEC_PATH))
+
+
+def load_item(spec_path, item_id):
+    return load_spec(spec_path).item(item_id)
+
+
+def check_module(kind):
+    return importlib.import_module("autograder.checks." + kind)
+
+
+def item_rng(seed, item_id):
+    """The Generator an item's cases are drawn from: the run's seed and the item's id."""
+    return np.random.default_rng([int(seed) & (2 ** 63 - 1), zlib.crc32(item_id.encode("utf-8"))])
+
+
+def draw_cases(item, seed):
+    """The item's list of case dicts, drawn from the run's seed."""
+    from autograder.checks.cases import CASES
+    cases = []
+    for name in item.cases:
+        cases.extend(CASES[name](item_rng(seed, item.id + "/" + name)))
+    return cases

@@ -1,0 +1,214 @@
+"""The sandbox: student code misbehaving in every way costs one request, never the grader."""
+import os
+import time
+
+import numpy as np
+import pytest
+
+from autograder.sandbox import arrays
+from autograder.sandbox.isolation import available_level
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.session import KIT_ROOT, SOLUTIONS_DIR, WorkerSession
+
+LEVEL = available_level()
+RUN = "autograder.sandbox.tasks:run_function"
+
+HOSTILE = r'''
+import os, sys, time, socket
+import numpy as np
+
+def loop():
+    while True:
+        pass
+
+def hard_exit():
+    os._exit(3)
+
+def soft_exit():
+    sys.exit(2)
+
+def interrupt():
+    raise KeyboardInterrupt
+
+def huge_print():
+    chunk = "x" * 1000000
+    for _ in range(100):
+        print(chunk)
+    return 1
+
+def allocate():
+    return np.ones(8 * 1024 ** 3 // 8).sum()
+
+def fork_bomb():
+    children = []
+    for _ in range(300):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(60)
+            os._exit(0)
+        children.append(pid)
+    return len(children)
+
+def write_outside(path):
+    with open(path, "w") as f:
+        f.write("pwned")
+    return 1
+
+def read_file(path):
+    with open(path) as f:
+        return f.read()
+
+def connect():
+    socket.create_connection(("1.1.1.1", 80), timeout=3)
+    return 1
+
+def object_array():
+    return np.array([object()])
+
+def double(x):
+    return 2 * x
+'''
+
+
+def make_nndl(folder, files):
+    nndl = folder / "nndl"
+    nndl.mkdir(parents=True)
+    (nndl / "__init__.py").write_text("")
+    for name, text in files.items():
+        (nndl / (name + ".py")).write_text(text)
+    return nndl
+
+
+@pytest.fixture
+def hostile(tmp_path):
+    nndl = make_nndl(tmp_path / "submission", {
+        "bad": HOSTILE,
+        "raises": "x = 1\nraise ZeroDivisionError('at import')\n",
+        "syntax": "def f(:\n    pass\n",
+        "hangs": "while True:\n    pass\n",
+    })
+    session = WorkerSession(tmp_path / "session", nndl, LEVEL,
+                            Limits(memory_mb=2048, max_processes=32, output_bytes=64 * 1024),
+                            hidden=[SOLUTIONS_DIR])
+    yield session
+    session.close()
+
+
+def call(session, name, args=(), timeout=20):
+    return session.call(RUN, {"function": "bad:" + name, "args": list(args)}, timeout)
+
+
+def test_reference_round_trip_plain_arrays(hostile):
+    reply, result = call(hostile, "double", [np.arange(4.0)])
+    assert reply.status == "ok", reply
+    np.testing.assert_array_equal(result["result"], np.arange(4.0) * 2)
+
+
+def test_import_errors_are_reported_with_the_file(hostile):
+    reply = hostile.import_module("raises", 20)
+    assert reply.status == "error"
+    assert "ZeroDivisionError: at import" in reply.message
+    assert "nndl/raises.py" in reply.data["traceback"]
+    reply = hostile.import_module("syntax", 20)
+    assert reply.status == "error" and "SyntaxError" in reply.message
+
+
+def test_infinite_loop_times_out_and_the_next_request_runs(hostile):
+    start = time.monotonic()
+    reply = hostile.import_module("hangs", 2)
+    assert reply.status == "timeout" and "2 s" in reply.message
+    assert time.monotonic() - start < 10
+    reply, result = call(hostile, "double", [3])
+    assert reply.status == "ok" and result["result"] == 6
+
+
+@pytest.mark.parametrize("name, status, words", [
+    ("hard_exit", "died", "exited with code 3"),
+    ("soft_exit", "error", "sys.exit"),
+    ("interrupt", "error", "KeyboardInterrupt"),
+    ("huge_print", "output_limit", "printed more than 64 KB"),
+    ("allocate", "error", "MemoryError"),
+    ("object_array", "error", "object array"),
+    ("loop", "timeout", "did not finish"),
+])
+def test_misbehaviour_costs_one_request(hostile, name, status, words):
+    reply, result = call(hostile, name, timeout=5)
+    assert reply.status == status, reply
+    assert words in reply.message
+    assert result is None
+    reply, result = call(hostile, "double", [1])
+    assert reply.status == "ok" and result["result"] == 2
+
+
+@pytest.mark.skipif(os.geteuid() != 0 and LEVEL != "bwrap", reason="no uid drop / pid namespace")
+def test_fork_bomb_is_capped_and_leaves_nothing_running(hostile):
+    reply, _ = call(hostile, "fork_bomb", timeout=20)
+    assert reply.status == "error" and ("Resource temporarily unavailable" in reply.message
+                                        or "BlockingIOError" in reply.message), reply
+    uid = hostile.protections["unprivileged_uid"]
+    hostile.close()
+    time.sleep(0.5)
+    if uid is not None:
+        assert not _processes_of(uid)
+
+
+def _processes_of(uid):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/status" % entry) as f:
+                    if any(line.startswith("Uid:") and int(line.split()[1]) == uid for line in f):
+                        found.append(entry)
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.skipif(LEVEL == "rlimits", reason="needs a mount namespace")
+def test_cannot_read_solutions_or_write_outside(hostile, tmp_path):
+    reference_file = os.path.join(SOLUTIONS_DIR, "nndl", "conv_layers.py")
+    reply, _ = call(hostile, "read_file", [reference_file])
+    assert reply.status == "error" and ("No such file" in reply.message
+                                        or "Permission denied" in reply.message)
+    target = os.path.join(KIT_ROOT, "pwned-by-sandbox.txt")
+    for path in (target, str(tmp_path / "outside.txt")):
+        reply, _ = call(hostile, "write_outside", [path])
+        assert reply.status == "error", reply
+        assert not os.path.exists(path)
+
+
+@pytest.mark.skipif(LEVEL == "rlimits", reason="needs a network namespace")
+def test_no_network(hostile):
+    reply, _ = call(hostile, "connect")
+    assert reply.status == "error" and ("unreachable" in reply.message or "OSError" in reply.message)
+
+
+def test_protections_are_recorded(hostile):
+    protections = hostile.protections
+    assert protections["level"] == LEVEL
+    assert protections["rlimits"]["memory_mb"] == 2048
+    if LEVEL == "bwrap":
+        assert protections["network_isolated"] and protections["hidden_paths_unreadable"]
+    if os.geteuid() == 0:
+        assert protections["unprivileged_uid"] is not None
+
+
+def test_arrays_round_trip_nested_values(tmp_path):
+    value = {"a": np.arange(3, dtype=np.float32), "t": (1, 2.5, "s", None, True),
+             "n": float("nan"), "s": np.float32(1.5), "l": [np.zeros((2, 2))]}
+    arrays.save(str(tmp_path / "v"), value)
+    back = arrays.load(str(tmp_path / "v"))
+    assert back["a"].dtype == np.float32 and back["t"] == (1, 2.5, "s", None, True)
+    assert np.isnan(back["n"]) and back["s"].dtype == np.float32 and back["s"] == 1.5
+    np.testing.assert_array_equal(back["l"][0], np.zeros((2, 2)))
+
+
+def test_arrays_refuse_oversized_and_pickled_content(tmp_path):
+    np.savez(tmp_path / "p.npz", a=np.array([object()], dtype=object))
+    (tmp_path / "p.json").write_text('{"__array__": "a"}')
+    with pytest.raises(ValueError):
+        arrays.load(str(tmp_path / "p"))
+    arrays.save(str(tmp_path / "big"), np.zeros(1000))
+    with pytest.raises(ValueError, match="limit"):
+        arrays.load(str(tmp_path / "big"), max_bytes=100)
