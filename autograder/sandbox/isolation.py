@@ -143,7 +143,8 @@ def _system_binds():
 
 def worker_env(pythonpath, home, extra=None):
     env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        # Python's own bin first: nbclient starts kernels by the name `python`.
+        "PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
         "HOME": home,
         "TMPDIR": home,
         "LANG": "C.UTF-8",

@@ -38,6 +38,8 @@ class WorkerSession:
         self._worker = None
         self._uid = None
         self.restarts = -1
+        # Requests replayed on every (re)started worker, e.g. the imports that set up nndl.
+        self.preamble = []
         os.makedirs(self.folder, exist_ok=True)
         code_dir = None
         if nndl_dir is not None:
@@ -54,6 +56,13 @@ class WorkerSession:
         self.layout = Layout(code_dir=code_dir, work_dir=self.host_work, kit_dirs=dict(KIT_DIRS),
                              hidden=list(hidden), data_files=dict(data_files or {}),
                              extra_pythonpath=list(pythonpath))
+        if level != "bwrap" and data_files:
+            # Without a mount namespace the data folder is a private copy in the work folder.
+            data_dir = os.path.join(self.host_work, "data")
+            os.makedirs(data_dir, exist_ok=True)
+            for name, host in data_files.items():
+                shutil.copyfile(host, os.path.join(data_dir, name))
+                os.chmod(os.path.join(data_dir, name), 0o644)
         self.launch = plan(level, self.layout, limits,
                            ["--code", (os.path.join(plan_code(level, code_dir)) if code_dir else "")],
                            uid=self._uid.uid if self._uid else None, extra_env=extra_env)
@@ -72,13 +81,26 @@ class WorkerSession:
                 self._worker.kill()
             self._worker = WorkerProcess(self.launch, self.limits.output_bytes).start()
             self.restarts += 1
+            for message, timeout in self.preamble:
+                self._worker.request(message, timeout)
         return self._worker
 
     def request(self, message, timeout):
         return self._ensure_worker().request(message, timeout)
 
-    def import_module(self, name, timeout):
-        return self.request({"op": "import", "module": name}, timeout)
+    def import_module(self, name, timeout, failed=None, error_type="ImportError"):
+        """Import nndl.<name> in the worker; with `failed`, record it as broken instead."""
+        message = {"op": "import", "module": name}
+        if failed:
+            message.update(failed=failed, error_type=error_type)
+        reply = self.request(message, timeout)
+        if reply.status in ("timeout", "died", "output_limit"):
+            # Never import it again: later workers get it recorded as broken.
+            reply_message = "importing it %s" % reply.message
+            message = dict(message, failed=reply_message, error_type="ImportHang"
+                           if reply.status == "timeout" else "ImportCrash")
+        self.preamble.append((message, timeout))
+        return reply
 
     def call(self, function, kwargs, timeout):
         """Run a trusted function in the worker: returns (Reply, result or None)."""
@@ -88,7 +110,7 @@ class WorkerSession:
                               "out": out[1]}, timeout)
         return self._read_result(reply, out[0])
 
-    def observe(self, kind, spec_path, item_id, case, timeout):
+    def observe(self, kind, spec_path, item_id, case, timeout, probes=True):
         """observe(item, case, nndl_modules) of check `kind` in the worker: (Reply, observation)."""
         case_stem = self._write_input(case)
         spec_host = os.path.join(self.host_work, "spec.toml")
@@ -98,7 +120,7 @@ class WorkerSession:
         out = self._stem("out")
         reply = self.request({"op": "observe", "kind": kind, "item": item_id,
                               "spec": os.path.join(self.launch.work_dir, "spec.toml"),
-                              "case": case_stem[1], "out": out[1]}, timeout)
+                              "case": case_stem[1], "out": out[1], "probes": probes}, timeout)
         return self._read_result(reply, out[0])
 
     def write_file(self, name, data):

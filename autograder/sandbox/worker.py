@@ -65,8 +65,7 @@ def serve(request, modules, code_root):
     op = request.get("op")
     try:
         if op == "import":
-            modules[request["module"]]
-            return {"ok": True}
+            return _import(request, modules, code_root)
         if op == "call":
             function = _trusted(request["function"])
             kwargs = arrays.load(request["args"]) if request.get("args") else {}
@@ -76,7 +75,7 @@ def serve(request, modules, code_root):
             item = adapter.load_item(request["spec"], request["item"])
             check = importlib.import_module("autograder.checks." + request["kind"])
             case = arrays.load(request["case"])
-            result = check.observe(item, case, modules)
+            result = check.observe(item, case, modules, probes=bool(request.get("probes", True)))
         else:
             return {"ok": False, "error": "unknown request %r" % op}
         if request.get("out"):
@@ -84,6 +83,37 @@ def serve(request, modules, code_root):
         return {"ok": True}
     except BaseException as error:  # student code may raise anything, SystemExit included
         return {"ok": False, "error": describe(error), "traceback": student_traceback(error, code_root)}
+
+
+def _import(request, modules, code_root):
+    """Import nndl.<module>; a failure is kept (as the checks' ImportFailure) and reported."""
+    name = request["module"]
+    try:
+        from autograder.checks.loading import ImportFailure
+    except ImportError:  # the checks package is optional for plain 'call' requests
+        ImportFailure = None
+    if request.get("failed"):
+        error = None
+        message = request["failed"]
+        trace = ""
+        error_type = request.get("error_type", "ImportError")
+    else:
+        try:
+            modules[name]
+            return {"ok": True}
+        except BaseException as exc:  # a module may raise anything at import, SystemExit too
+            error = exc
+            message = describe(exc)
+            trace = student_traceback(exc, code_root)
+            error_type = type(exc).__name__
+            if message.startswith(error_type + ": "):
+                message = message[len(error_type) + 2:]
+            for key in [k for k in sys.modules if k == "nndl." + name]:
+                del sys.modules[key]
+    if ImportFailure is not None:
+        modules[name] = ImportFailure(name, error_type, message, trace)
+    return {"ok": False, "error": "nndl/%s.py could not be imported: %s: %s"
+            % (name, error_type, message), "traceback": trace}
 
 
 def _trusted(spec):

@@ -1,7 +1,7 @@
 """Validate the submitted notebooks with nbformat (they carry no points by themselves)."""
 import json
 
-import nbformat
+
 
 
 def notebook_problem(path):
@@ -20,6 +20,7 @@ def notebook_problem(path):
         return "is not valid JSON (%s)" % error
     if not isinstance(content, dict) or "cells" not in content:
         return "is JSON but not a notebook (no 'cells')"
+    import nbformat  # slow to import (jsonschema); only needed when a notebook is there
     try:
         notebook = nbformat.reads(text, as_version=4)
         nbformat.validate(notebook)

@@ -1,0 +1,56 @@
+"""`python -m autograder grade SUBMISSION --out DIR`: grade one submission (folder or .zip).
+
+Writes DIR/results.json (Gradescope schema), DIR/feedback.md and DIR/feedback.html,
+and prints a one-screen summary. Exit status 0 whenever grading ran, whatever the
+score; 2 for usage errors; 3 when the grader itself failed (the reports say so).
+"""
+import os
+import sys
+
+from autograder.report import feedback
+
+USAGE_ERROR = 2
+GRADER_ERROR = 3
+
+
+def add_arguments(parser):
+    parser.add_argument("submission", help="folder or .zip holding the notebooks, nndl/ and "
+                        "cnn_model.npz")
+    parser.add_argument("--out", required=True, help="folder for results.json and feedback")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed of the secret inputs (default: a fresh random seed, recorded "
+                        "in results.json)")
+    parser.add_argument("--retrain", action="store_true",
+                        help="train the model by running CNN.ipynb in the sandbox even if a "
+                        "model file was submitted")
+    parser.add_argument("--items", default=None,
+                        help="comma-separated glob patterns of item ids to grade, e.g. "
+                        "'conv_layers.*'")
+    parser.add_argument("--visible-only", action="store_true",
+                        help="grade only the items visible to students before the deadline")
+    parser.add_argument("--spec", default=None, help="grading spec (default: the kit's)")
+    parser.add_argument("--cifar-dir", default=None,
+                        help="CIFAR-10 folder (default: $CIFAR10_DIR or the kit's datasets/)")
+    parser.add_argument("--sandbox", choices=("bwrap", "unshare", "rlimits"), default=None,
+                        help="isolation level (default: the strongest available)")
+
+
+def run(args):
+    from autograder.grade.pipeline import GradeOptions, grade
+    if not os.path.exists(args.submission):
+        print("autograder grade: %s does not exist" % args.submission, file=sys.stderr)
+        return USAGE_ERROR
+    if args.spec and not os.path.isfile(args.spec):
+        print("autograder grade: spec %s does not exist" % args.spec, file=sys.stderr)
+        return USAGE_ERROR
+    options = GradeOptions(seed=args.seed, retrain=args.retrain, items=args.items,
+                           visible_only=args.visible_only, spec_path=args.spec,
+                           cifar_dir=args.cifar_dir, level=args.sandbox)
+    result = grade(args.submission, args.out, options)
+    print(feedback.summary(result))
+    print("reports: %s" % os.path.join(args.out, "results.json"))
+    if result.grader_error:
+        print("grader error (see results.json extra_data.grader_error):\n"
+              + result.grader_error.strip().splitlines()[-1], file=sys.stderr)
+        return GRADER_ERROR
+    return 0

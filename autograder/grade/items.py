@@ -1,0 +1,171 @@
+"""Running one spec item: draw cases, observe the reference and the student, judge.
+
+The reference's observations come from a trusted worker (same protocol, no
+sandbox); the student's from the sandboxed worker. Judging runs here, in the
+grader, on plain arrays only.
+"""
+import os
+import shutil
+import time
+
+import numpy as np
+
+from autograder.checks import accuracy
+from autograder.checks.observation import error_observation
+from autograder.checks.outcome import CheckOutcome
+from autograder.grade import adapter, data
+from autograder.grade.aggregate import failed_item, item_result
+from autograder.submission.layout import MAX_MODEL_BYTES
+
+TIMING_ROUNDS = 3
+REFERENCE_SLACK = 2.0      # the reference gets this multiple of the item's time limit (+30 s)
+DEFAULT_RETRAIN_SECONDS = 1800
+
+
+class GraderError(Exception):
+    """Something on the grader's side failed (not the student's fault)."""
+
+
+_FAILURE_TYPES = {"timeout": "TimeLimitExceeded", "died": "ProcessDied",
+                  "output_limit": "OutputLimitExceeded", "error": "Error"}
+
+
+def failure_observation(item, reply):
+    """The observation standing in for a request the sandbox stopped or that failed outright."""
+    trace = str(reply.data.get("traceback", "")) if reply.data else ""
+    return error_observation(_FAILURE_TYPES.get(reply.status, "Error"), reply.message,
+                             where=item.qualname, trace=trace)
+
+
+def reference_observe(ctx, item, case, probes=False):
+    reply, obs = ctx.reference.observe(item.kind, ctx.spec_path, item.id, case,
+                                       REFERENCE_SLACK * item.time_limit + 30, probes=probes)
+    if reply.status != "ok":
+        raise GraderError("the reference failed on %s: %s %s" % (item.id, reply.message,
+                                                                 reply.output[-500:]))
+    return obs
+
+
+def student_observe(ctx, item, case, timeout):
+    reply, obs = ctx.student.observe(item.kind, ctx.spec_path, item.id, case, timeout, probes=True)
+    if reply.status != "ok":
+        return failure_observation(item, reply), reply
+    return obs, reply
+
+
+def run_item(ctx, item):
+    start = time.monotonic()
+    runner = {"timing": run_timing, "accuracy": run_accuracy}.get(item.kind, run_cases)
+    result = runner(ctx, item, start)
+    result.seconds = time.monotonic() - start
+    return result
+
+
+def run_cases(ctx, item, start):
+    check = adapter.check_module(item.kind)
+    cases = adapter.draw_cases(item, ctx.seed)
+    outcomes = []
+    for case in cases:
+        remaining = item.time_limit - (time.monotonic() - start)
+        if remaining <= 0:
+            outcomes.append(CheckOutcome(0.0, "error", "not run: the item's time limit of %g s "
+                                         "was used up by the cases before" % item.time_limit))
+            continue
+        reference = reference_observe(ctx, item, case)
+        student, _ = student_observe(ctx, item, case, remaining)
+        outcomes.append(check.judge(item, case, student, reference))
+    return item_result(item, cases, outcomes)
+
+
+def run_timing(ctx, item, start):
+    """Alternate reference and student runs so both see the same machine noise; keep the fastest."""
+    check = adapter.check_module(item.kind)
+    cases = adapter.draw_cases(item, ctx.seed)
+    outcomes = []
+    for case in cases:
+        best = {"reference": None, "student": None}
+        student_obs = reference_obs = None
+        for round_ in range(TIMING_ROUNDS):
+            reference_obs = _fastest(best, "reference", reference_observe(ctx, item, case))
+            remaining = item.time_limit - (time.monotonic() - start)
+            if remaining <= 0 and student_obs is not None:
+                break
+            round_start = time.monotonic()
+            obs, reply = student_observe(ctx, item, case, max(remaining, 1.0))
+            student_obs = _fastest(best, "student", obs)
+            if reply.status != "ok" or "error" in obs:
+                break
+            if time.monotonic() - round_start > item.time_limit / (2 * TIMING_ROUNDS):
+                break  # far too slow to need more rounds
+        outcomes.append(check.judge(item, case, student_obs, reference_obs))
+    return item_result(item, cases, outcomes)
+
+
+def _fastest(best, side, obs):
+    """obs with 'seconds' replaced by the fastest of this side's rounds so far."""
+    if "error" in obs or "seconds" not in obs:
+        return obs
+    seconds = float(obs["seconds"])
+    if best[side] is None or seconds < best[side]:
+        best[side] = seconds
+    return dict(obs, seconds=np.array(best[side], dtype=np.float64))
+
+
+def run_accuracy(ctx, item, start):
+    submission = ctx.submission
+    preface = ""
+    model_host = submission.model_path
+    if ctx.options.retrain or model_host is None:
+        why = "--retrain was given" if ctx.options.retrain else "no %s was submitted" % \
+            os.path.basename(item.extras.get("model_file", "cnn_model.npz"))
+        model_host, message = retrain(ctx, item)
+        preface = "%s, so the grader ran CNN.ipynb to train a model: %s" % (why, message)
+        if model_host is None:
+            return failed_item(item, preface)
+    try:
+        splits = data.accuracy_splits(ctx.options.cifar_dir, seed=ctx.seed,
+                                      num_validation=int(item.extras.get("validation_images", 1000)),
+                                      num_heldout=int(item.extras.get("heldout_images", 1000)))
+    except (OSError, ValueError) as error:
+        raise GraderError("CIFAR-10 is not available to the grader: %s" % str(error).splitlines()[0])
+    with open(model_host, "rb") as f:
+        model_inside = ctx.student.write_file("cnn_model.npz", f.read())
+    case = accuracy.build_case(model_inside, splits)
+    remaining = max(item.time_limit - (time.monotonic() - start), 10.0)
+    student, _ = student_observe(ctx, item, accuracy.sandbox_case(case), remaining)
+    outcome = accuracy.judge(item, case, student, None)
+    ctx.extra.setdefault("accuracy", {}).update(
+        {k: v for k, v in outcome.data.items() if isinstance(v, float)})
+    return item_result(item, [case], [outcome], preface=preface)
+
+
+def retrain(ctx, item):
+    """Run CNN.ipynb in a fresh sandbox; (host path of the saved model or None, message)."""
+    notebook = os.path.join(ctx.submission.root, "CNN.ipynb")
+    problem = ctx.submission.notebooks.get("CNN.ipynb")
+    if not os.path.exists(notebook):
+        return None, "CNN.ipynb is missing, so no model could be trained"
+    if problem:
+        return None, "CNN.ipynb %s, so no model could be trained" % problem
+    timeout = float(item.extras.get("retrain_time_limit", DEFAULT_RETRAIN_SECONDS))
+    session = ctx.training_session()
+    try:
+        inside = session.write_file("CNN.ipynb", open(notebook, "rb").read())
+        reply, result = session.call("autograder.sandbox.tasks:train_notebook",
+                                     {"notebook_path": inside, "workdir": session.worker_work_dir,
+                                      "timeout": timeout}, timeout + 60)
+        if reply.status != "ok":
+            return None, "training failed: %s" % reply.message
+        host = session.host_path(result["model_path"]) if result["model_path"] else None
+        errors = result.get("errors") or ""
+        if not host or not os.path.isfile(host) or os.path.islink(host) or \
+                os.path.getsize(host) > MAX_MODEL_BYTES:
+            return None, "the notebook ran for %.0f s but saved no cnn_model.npz%s" % (
+                result["seconds"], (" (%s)" % errors.splitlines()[0]) if errors else "")
+        kept = os.path.join(ctx.tmp, "trained_model.npz")
+        with open(host, "rb") as src, open(kept, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        ctx.extra["retrained_seconds"] = round(float(result["seconds"]), 1)
+        return kept, "trained in %.0f s" % result["seconds"]
+    finally:
+        session.close()

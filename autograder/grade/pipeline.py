@@ -1,0 +1,174 @@
+"""Grade one submission: stage it, start the workers, run every item, write the reports."""
+import fnmatch
+import os
+import secrets
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+
+from autograder.grade import adapter
+from autograder.grade.aggregate import failed_item
+from autograder.grade.items import GraderError, run_item
+from autograder.report import write_reports
+from autograder.report.model import GradeResult
+from autograder.sandbox.isolation import available_level
+from autograder.sandbox.limits import Limits
+from autograder.sandbox.session import SOLUTIONS_DIR, WorkerSession
+from autograder.submission import locate
+
+IMPORT_TIMEOUT = 15.0
+SUBMODULES = ("layers", "layer_utils", "conv_layers", "conv_layer_utils", "fc_net", "cnn", "optim")
+
+
+@dataclass
+class GradeOptions:
+    """
+    - seed: secret seed of the run (None: a fresh random one)
+    - retrain: train the model from CNN.ipynb even if a model file was submitted
+    - items: comma-separated fnmatch patterns of item ids to grade (None: all)
+    - visible_only: grade only the visible items
+    - spec_path: grading spec (None: autograder/spec/grading.toml)
+    - cifar_dir: CIFAR-10 folder (None: $CIFAR10_DIR or the kit's default)
+    - level: sandbox isolation level (None: the strongest available)
+    - training_env: extra environment for the retraining sandbox (e.g. CNN_HOMEWORK_QUICK)
+    - reference_dir: folder holding the reference nndl/ (None: the kit's solutions/)
+    """
+    seed: int = None
+    retrain: bool = False
+    items: str = None
+    visible_only: bool = False
+    spec_path: str = None
+    cifar_dir: str = None
+    level: str = None
+    training_env: dict = field(default_factory=dict)
+    reference_dir: str = None
+
+
+class Context:
+    """What the item runners share for one submission."""
+
+    def __init__(self, options, spec_path, seed, submission, tmp, reference, student, limits,
+                 level):
+        self.options = options
+        self.spec_path = spec_path
+        self.seed = seed
+        self.submission = submission
+        self.tmp = tmp
+        self.reference = reference
+        self.student = student
+        self.limits = limits
+        self.level = level
+        self.extra = {}
+
+    def training_session(self):
+        """A fresh sandbox that sees the training data (and not the held-out images)."""
+        from autograder.grade import data
+        files = data.training_files(os.path.join(self.tmp, "training-data"), self.options.cifar_dir)
+        folder = tempfile.mkdtemp(prefix="train-", dir=self.tmp)
+        env = {"CIFAR10_DIR": "", "NBGRADER_EXECUTION": "", "CNN_HOMEWORK_QUICK": ""}
+        session = WorkerSession(folder, self.submission.nndl_dir if os.path.isdir(
+            self.submission.nndl_dir) else None, self.level, self.limits,
+            hidden=_hidden_dirs(self.tmp, self.options), data_files=files)
+        env["CIFAR10_DIR"] = session.launch.data_dir
+        env.update(self.options.training_env)
+        session.launch.env.update({k: v for k, v in env.items() if v != ""})
+        return session
+
+
+def select_items(spec, pattern):
+    if not pattern:
+        return list(spec.items)
+    patterns = [p.strip() for p in pattern.split(",") if p.strip()]
+    return [item for item in spec.items if any(fnmatch.fnmatchcase(item.id, p) for p in patterns)]
+
+
+def grade(source, out_dir, options=None):
+    """Grade `source` (folder or .zip) into out_dir; returns the GradeResult (reports written)."""
+    options = options or GradeOptions()
+    start = time.monotonic()
+    seed = options.seed if options.seed is not None else secrets.randbits(63)
+    name = os.path.basename(os.path.normpath(str(source)))
+    result = GradeResult(submission=name, seed=seed)
+    spec_path = str(options.spec_path or _default_spec_path())
+    spec = adapter.load_spec(spec_path)
+    items = [item for item in select_items(spec, options.items)
+             if not options.visible_only or item.visibility == "visible"]
+    tmp = tempfile.mkdtemp(prefix="autograder-")
+    os.chmod(tmp, 0o711)   # sandbox uids may traverse to their own folders, not list them
+    sessions = []
+    try:
+        submission = locate(source, os.path.join(tmp, "staged"))
+        result.problems = submission.problems()
+        result.notes = list(submission.notes)
+        settings = spec.settings
+        level = options.level or available_level()
+        limits = Limits(cpu_seconds=int(sum(i.time_limit for i in items) + 120),
+                        memory_mb=int(settings.memory_limit_mb),
+                        max_processes=int(settings.max_processes),
+                        output_bytes=int(settings.output_limit_kb) * 1024)
+        reference_nndl = os.path.join(options.reference_dir or SOLUTIONS_DIR, "nndl")
+        reference = WorkerSession(os.path.join(tmp, "reference"), reference_nndl, "none", limits)
+        sessions.append(reference)
+        os.chmod(reference.folder, 0o700)   # the trusted side's files: root only
+        nndl_dir = submission.nndl_dir if os.path.isdir(submission.nndl_dir) else None
+        student = WorkerSession(os.path.join(tmp, "student"), nndl_dir, level, limits,
+                                hidden=_hidden_dirs(tmp, options))
+        sessions.append(student)
+        result.sandbox = dict(student.protections)
+        ctx = Context(options, spec_path, seed, submission, tmp, reference, student, limits, level)
+        _import_modules(reference, SUBMODULES, grader_side=True)
+        _import_modules(student, [m for m in SUBMODULES if m in submission.modules],
+                        missing=[m for m in SUBMODULES if m not in submission.modules])
+        for item in items:
+            try:
+                result.items.append(run_item(ctx, item))
+            except GraderError as error:
+                result.grader_error = result.grader_error or str(error)
+                result.items.append(failed_item(item, "grader problem (not your fault): %s"
+                                                % str(error).splitlines()[0]))
+            except Exception:
+                result.grader_error = result.grader_error or traceback.format_exc()
+                result.items.append(failed_item(item, "grader problem (not your fault); the "
+                                                "course staff has the details"))
+        result.extra.update(ctx.extra)
+        result.extra["worker_restarts"] = max(student.restarts, 0)
+    except Exception:
+        result.grader_error = traceback.format_exc()
+    finally:
+        for session in sessions:
+            session.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    result.execution_time = time.monotonic() - start
+    write_reports(result, out_dir)
+    return result
+
+
+def _default_spec_path():
+    from autograder.spec import SPEC_PATH
+    return SPEC_PATH
+
+
+def _hidden_dirs(tmp, options):
+    """Host folders a student sandbox must not read (for the levels without a fresh mount tree)."""
+    hidden = [SOLUTIONS_DIR, os.path.join(tmp, "reference"), os.path.join(tmp, "training-data")]
+    if options.reference_dir:
+        hidden.append(options.reference_dir)
+    try:
+        from cs231n.data_utils import find_cifar10_dir
+        hidden.append(str(find_cifar10_dir(options.cifar_dir)))
+    except Exception:
+        pass
+    return hidden
+
+
+def _import_modules(session, modules, missing=(), grader_side=False):
+    for name in missing:
+        session.import_module(name, IMPORT_TIMEOUT, failed="nndl/%s.py is missing from the "
+                              "submission" % name, error_type="FileNotFoundError")
+    for name in modules:
+        reply = session.import_module(name, IMPORT_TIMEOUT * (4 if grader_side else 1))
+        if grader_side and reply.status != "ok":
+            raise GraderError("the reference nndl.%s does not import: %s %s"
+                              % (name, reply.message, reply.output[-500:]))
