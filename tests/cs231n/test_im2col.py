@@ -183,7 +183,7 @@ def test_compiled_max_pool_kernels_match_loops(pool, dtype):
     out, winner = compiled.max_pool_forward_cython(x, ph, pw, stride)
     out_h, out_w = 1 + (11 - ph) // stride, 1 + (10 - pw) // stride
     assert out.shape == winner.shape == (2, 3, out_h, out_w)
-    assert out.dtype == dtype and winner.dtype == np.uint8
+    assert out.dtype == dtype and winner.dtype == np.uint16
     dout = rng.integers(1, 5, size=out.shape).astype(dtype)
     expected_dx = np.zeros(x.shape, dtype=np.float64)
     for n, c, i, j in np.ndindex(out.shape):
@@ -202,3 +202,18 @@ def test_compiled_max_pool_nan_wins_like_argmax():
     x = np.array([[[[1.0, np.nan], [np.nan, 5.0]]]])
     out, winner = compiled.max_pool_forward_cython(x, 2, 2, 2)
     assert np.isnan(out[0, 0, 0, 0]) and winner[0, 0, 0, 0] == np.argmax(x.ravel())
+
+
+@needs_compiled
+def test_compiled_max_pool_uses_int32_winners_for_huge_windows():
+    # 257 x 256 = 65792 positions per window: more than uint16 can number.
+    x = np.zeros((1, 1, 257, 258))
+    x[0, 0, 200, 100] = 1.0   # in both windows
+    x[0, 0, 256, 257] = 2.0   # only in the second window
+    out, winner = compiled.max_pool_forward_cython(x, 257, 256, 2)
+    assert winner.dtype == np.int32
+    np.testing.assert_array_equal(out[0, 0, 0], [1.0, 2.0])
+    np.testing.assert_array_equal(winner[0, 0, 0], [200 * 256 + 100, 256 * 256 + 255])
+    dx = compiled.max_pool_backward_cython(np.array([[[[3.0, 4.0]]]]), winner, 257, 258,
+                                           257, 256, 2)
+    assert dx[0, 0, 200, 100] == 3.0 and dx[0, 0, 256, 257] == 4.0 and dx.sum() == 7.0
