@@ -3,7 +3,7 @@ import numpy as np
 
 from autograder.checks import diagnosis
 from autograder.checks.compare import compare_output, knob, tolerances
-from autograder.checks.observation import describe_error, error_of
+from autograder.checks.observation import describe_error, error_of, read_json
 from autograder.checks.outcome import CheckOutcome
 
 
@@ -20,15 +20,15 @@ def errors(item, student, reference):
     return None
 
 
-def compare_keys(item, student, reference, keys):
-    """Mismatches of the student's outputs `keys` against the reference's."""
+def compare_keys(item, student, reference, keys, scale=0.0):
+    """Mismatches of the student's outputs `keys` against the reference's (scale: see compare)."""
     mismatches = []
     for key in keys:
         if key not in reference:
             continue
         expected = np.asarray(reference[key])
         tolerance, floor = tolerances(item, expected)
-        mismatch = compare_output(key, student.get(key), expected, tolerance, floor)
+        mismatch = compare_output(key, student.get(key), expected, tolerance, floor, scale=scale)
         if mismatch is not None:
             mismatches.append(mismatch)
     return mismatches
@@ -48,7 +48,9 @@ def conclude(item, case, student, reference, keys, mismatches, explanations=(), 
     notes, too_much_output = diagnosis.debug_printing(student, knob(item, "output_limit_kb"))
     lines = [m.message for m in mismatches] + list(explanations)
     if writes:
-        lines.append("your code wrote into an input array")
+        entries = read_json(student, "mutated", None) or []
+        lines.append("; ".join("%s wrote into its input %s" % tuple(e.split(": ", 1))
+                               if ": " in e else e for e in entries))
         hints = writes + hints
     if too_much_output:
         lines.append("your code printed more than the grader's output cap")

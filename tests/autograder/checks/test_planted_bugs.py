@@ -1,0 +1,115 @@
+"""One planted bug per diagnosis: the variant loses exactly the points of the
+items the bug breaks, and the failing items' feedback carries the right hint."""
+import pytest
+
+from tests.autograder.checks import support
+
+CONV = "conv_layers.py"
+LAYERS = "layers.py"
+CNN = "cnn.py"
+
+# name: (edits, {broken item: hint substring}, notes expected on a passing item)
+PLANTED = {
+    "regularisation_missing_from_gradient": (
+        {CNN: [("grads[name] = grads[name] + reg * W", "grads[name] = grads[name]")]},
+        {"cnn.ThreeLayerConvNet.loss.gradient": "Right with reg = 0 but wrong with reg > 0"},
+    ),
+    "regularisation_wrong_in_loss": (
+        {CNN: [("loss = data_loss + 0.5 * reg * sum(", "loss = data_loss + reg * sum(")]},
+        {"cnn.ThreeLayerConvNet.loss.forward": "Right with reg = 0 but wrong with reg > 0"},
+    ),
+    "batchnorm_test_mode_uses_batch_statistics": (
+        {LAYERS: [("out = gamma * ((x - running_mean) / np.sqrt(running_var + eps)) + beta",
+                   "out = gamma * ((x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)) + beta")]},
+        {"conv_layers.spatial_batchnorm_forward.test_mode": "equals the train-mode output",
+         "cnn.ThreeLayerConvNet.loss.forward": "right loss in train mode but wrong scores in test mode"},
+    ),
+    "batchnorm_running_statistics_never_updated": (
+        {LAYERS: [("        running_mean = momentum * running_mean + (1 - momentum) * sample_mean\n"
+                   "        running_var = momentum * running_var + (1 - momentum) * sample_var\n", "")]},
+        {"conv_layers.spatial_batchnorm_forward.test_mode": "running statistics are never updated",
+         "cnn.ThreeLayerConvNet.loss.forward": "running statistics differ after training passes"},
+    ),
+    "cnn_mode_never_switched": (
+        {CNN: [("mode = 'test' if y is None else 'train'", "mode = 'train'")]},
+        {"cnn.ThreeLayerConvNet.loss.forward": "right loss in train mode but wrong scores in test mode"},
+    ),
+    "relu_backward_writes_into_dout": (
+        {LAYERS: [("dx = np.where(x > 0, dout, 0).astype(dout.dtype, copy=False)",
+                   "dout[x <= 0] = 0\n    dx = dout")]},
+        {"layers.relu_backward.gradient": "relu_backward wrote into its argument dout"},
+    ),
+    "softmax_fudge_epsilon": (
+        {LAYERS: [("loss = -log_probs[rows, y].sum() / N",
+                   "loss = -np.log(exp_shifted[rows, y] / sum_exp[:, 0] + 1e-12).sum() / N")]},
+        {"layers.softmax_loss.loss": "an epsilon inside the log"},
+    ),
+    "softmax_without_shift_gives_nan": (
+        {LAYERS: [("shifted = x - x.max(axis=1, keepdims=True)", "shifted = x")]},
+        {"layers.softmax_loss.loss": "NaN appeared in your output"},
+    ),
+    "conv_forward_float64_output": (
+        {CONV: [("out = np.zeros((N, F, out_h, out_w), dtype=np.result_type(x, w, b))",
+                 "out = np.zeros((N, F, out_h, out_w))")]},
+        {"conv_layers.conv_forward_naive.forward_secret": "Float32 inputs must give float32 outputs"},
+    ),
+    "pool_forward_wrong_output_shape": (
+        {CONV: [("    out_h = 1 + (H - ph) // stride\n    out_w = 1 + (W - pw) // stride\n"
+                 "    out = np.empty(",
+                 "    out_h = H // stride\n    out_w = W // stride\n    out = np.empty(")]},
+        {"conv_layers.max_pool_forward_naive.forward_secret": "wrong shape"},
+    ),
+    "conv_backward_bug_in_dw": (
+        {CONV: [("dw[f] += dout[n, f, i, j] * xpad[n, :, rows, cols]",
+                 "dw[f] += dout[n, f, i, j] * xpad[n, :, rows, cols] * (1 + (i == 0))")]},
+        {"conv_layers.conv_backward_naive.gradient":
+         "Your backward disagrees with the numerical gradient of your forward"},
+    ),
+    # Flipped filters in both passes: a consistent pair, but not the layer asked for.
+    "conv_flipped_filters_forward_and_backward": (
+        {CONV: [("out[n, f, i, j] = np.sum(window * w[f]) + b[f]",
+                 "out[n, f, i, j] = np.sum(window * w[f, :, ::-1, ::-1]) + b[f]"),
+                ("dxpad[n, :, rows, cols] += dout[n, f, i, j] * w[f]",
+                 "dxpad[n, :, rows, cols] += dout[n, f, i, j] * w[f, :, ::-1, ::-1]"),
+                ("dw[f] += dout[n, f, i, j] * xpad[n, :, rows, cols]",
+                 "dw[f] += dout[n, f, i, j] * xpad[n, :, rows, cols][:, ::-1, ::-1]")]},
+        {"conv_layers.conv_forward_naive.forward": "out differs",
+         "conv_layers.conv_forward_naive.forward_secret": "out differs",
+         "conv_layers.conv_backward_naive.gradient":
+         "Your backward matches the numerical gradient of your forward, but your forward is wrong"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLANTED))
+def test_planted_bug_loses_exactly_its_items_with_the_right_hint(name, tmp_path):
+    edits, broken = PLANTED[name]
+    results = support.grade(support.variant(tmp_path, edits))
+    lost = support.lost_points(results)
+    expected_lost = {item_id: results[item_id].max_score for item_id in broken}
+    assert lost == expected_lost, {k: results[k].output for k in set(lost) | set(broken)}
+    for item_id, hint in broken.items():
+        assert results[item_id].status == "failed", results[item_id].output
+        assert hint in results[item_id].output, results[item_id].output
+
+
+def test_debug_printing_costs_nothing_but_is_noted(tmp_path):
+    edits = {CONV: [("                    window = xpad[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]\n",
+                     "                    window = xpad[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]\n"
+                     "                    print('window', n, f, i, j)\n")]}
+    results = support.grade(support.variant(tmp_path, edits))
+    assert support.lost_points(results) == {}
+    output = results["conv_layers.conv_forward_naive.forward"].output
+    assert "Your code printed" in output and "window 0 0 0 0" in output
+
+
+def test_printing_beyond_the_output_cap_fails_the_item(tmp_path):
+    edits = {CONV: [("    N, C, H, W = x.shape\n    F, _, HH, WW = w.shape\n    if (H",
+                     "    N, C, H, W = x.shape\n    print('x' * 300000)\n    F, _, HH, WW = w.shape\n    if (H")]}
+    results = support.grade(support.variant(tmp_path, edits))
+    lost = support.lost_points(results)
+    # every item that runs the forward: the two forward items and the gradient item
+    assert set(lost) == {"conv_layers.conv_forward_naive.forward",
+                         "conv_layers.conv_forward_naive.forward_secret",
+                         "conv_layers.conv_backward_naive.gradient"}
+    assert "output cap" in results["conv_layers.conv_forward_naive.forward"].output
