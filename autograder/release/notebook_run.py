@@ -19,15 +19,23 @@ ASSIGNMENT = REPO_ROOT / "assignment"
 QUICK_VAR = "CNN_HOMEWORK_QUICK"
 
 
-def kernel_env(reference, quick, extra=None):
-    """Environment of the kernel: the kit importable, the reference optionally."""
+def kernel_env(reference, quick, extra=None, kit=True):
+    """Environment of the kernel.
+
+    kit: the kit's autograder and cs231n importable (PYTHONPATH); without it
+    the kernel sees only its working directory, as in a student's copy.
+    reference: solutions/ first on PYTHONPATH (the reference nndl).
+    """
     env = dict(os.environ)
-    paths = [str(REPO_ROOT), str(ASSIGNMENT)]
+    paths = [str(REPO_ROOT), str(ASSIGNMENT)] if kit else []
     if reference:
         paths.insert(0, str(SOLUTIONS))
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
-    env["PYTHONPATH"] = os.pathsep.join(paths)
+    if paths:
+        env["PYTHONPATH"] = os.pathsep.join(paths)
+    else:
+        env.pop("PYTHONPATH", None)
     env.pop(QUICK_VAR, None)
     env.pop("NBGRADER_EXECUTION", None)
     if quick:

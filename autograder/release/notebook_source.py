@@ -5,8 +5,10 @@ edit them in Jupyter. This module wrote their first version (cell text, nbgrader
 metadata, stable cell ids) and can rewrite them when the cell layout changes:
 
     python -m autograder.release.notebook_source            # write, no outputs
-    python -m autograder.release.notebook_source --execute  # then run against
-                                                            # the reference, keep outputs
+    python -m autograder.release.notebook_source --execute [NAME...]
+        # then run them against the reference (full mode) and keep the outputs
+    python -m autograder.release.notebook_source --outputs-from DIR
+        # or copy outputs, cell by cell, from notebooks executed elsewhere
 
 The release never runs this module; it reads the committed notebooks. Numbers
 quoted in the notebooks (the expected arrays of the fixed-input checks) are
@@ -56,8 +58,10 @@ def solution(cell_id, code):
 
 def test(cell_id, item_id, points):
     """A graded test cell running the visible spec item `item_id`."""
+    # The trailing semicolon keeps check()'s return value out of the cell's
+    # output: nbgrader would try to read an execute_result as partial credit.
     code = ('from autograder.notebook import check\n'
-            'check("%s")' % item_id)
+            'check("%s");' % item_id)
     return nbformat.v4.new_code_cell(code, id=cell_id, metadata=_nbgrader(
         cell_id, grade=True, locked=True, points=points))
 
@@ -67,7 +71,7 @@ def hidden_test(cell_id, item_id, points, what):
     code = ('# Hidden test (graded after the deadline): %s\n'
             '### BEGIN HIDDEN TESTS\n'
             'from autograder.notebook import check\n'
-            'check("%s")\n'
+            'check("%s");\n'
             '### END HIDDEN TESTS' % (what, item_id))
     return nbformat.v4.new_code_cell(code, id=cell_id, metadata=_nbgrader(
         cell_id, grade=True, locked=True, points=points))
@@ -393,6 +397,9 @@ print('dx error: ', rel_error(dx_num, dx))
 print('dw error: ', rel_error(dw_num, dw))
 print('db error: ', rel_error(db_num, db))
 '''),
+        hidden_test("layers-relu-backward-hidden", "layers.relu_backward.gradient",
+                    points["layers.relu_backward.gradient"],
+                    "relu_backward (nndl/layers.py) on secret inputs"),
         markdown("layers-end", """
 ## Done
 
@@ -487,7 +494,7 @@ print('  stds: ', a_norm.std(axis=(0, 2, 3)))
 ## Backward pass
 
 Implement `spatial_batchnorm_backward`. The relative errors against numerical
-gradients should be about 1e-7 or smaller.
+gradients should be about 1e-6 or smaller.
 """),
         provided("bn-backward", '''
 np.random.seed(231)
@@ -603,6 +610,9 @@ print('Initial loss (with regularization): ', loss)
         hidden_test("cnn-loss-hidden", "cnn.ThreeLayerConvNet.loss.forward",
                     points["cnn.ThreeLayerConvNet.loss.forward"],
                     "ThreeLayerConvNet scores and loss on other image sizes, with and without batchnorm"),
+        hidden_test("cnn-softmax-hidden", "layers.softmax_loss.loss",
+                    points["layers.softmax_loss.loss"],
+                    "softmax_loss (nndl/layers.py) on secret scores, large ones included"),
         hidden_test("cnn-timing-hidden", "cnn.ThreeLayerConvNet.loss.timing",
                     points["cnn.ThreeLayerConvNet.loss.timing"],
                     "ThreeLayerConvNet.loss must be about as fast as the reference (fast layers)"),
@@ -711,10 +721,12 @@ wider hidden layer, Adam with a learning rate around 1e-3 and a decay per epoch,
 batches of 100 to 200, a few epochs. Aim for a run of about 10 minutes.
 
 The model is saved with `cs231n.model_io.save_model(model, "cnn_model.npz")`
-in this folder. **Submit `cnn_model.npz`**: the grader rebuilds your
-`ThreeLayerConvNet` from it and measures its accuracy (full credit at 65%
-validation accuracy, partial credit from 40%). While nbgrader grades, training
-is skipped and the file you submitted is scored; in quick mode the training
+in this folder. **Submit `cnn_model.npz`**: the autograder (`autograder
+grade`, not a test cell of this notebook) rebuilds your `ThreeLayerConvNet`
+from it and measures its accuracy on the validation images and on images you
+have not seen: full credit at 65% validation accuracy, partial credit above
+40%. While nbgrader runs the notebooks, training is skipped and nothing is
+saved, so the file you submitted is what counts; in quick mode the training
 runs on the small subset.
 """),
         solution("cnn-final-config", FINAL_CONFIG),
@@ -731,9 +743,6 @@ if not GRADING:
     save_model(model, 'cnn_model.npz')
     print('Saved cnn_model.npz (%.1f MB)' % (os.path.getsize('cnn_model.npz') / 2**20))
 '''),
-        hidden_test("cnn-accuracy-hidden", "cnn.ThreeLayerConvNet.accuracy",
-                    points["cnn.ThreeLayerConvNet.accuracy"],
-                    "the validation accuracy of the model in cnn_model.npz"),
     ]
 
 
@@ -768,20 +777,47 @@ def write_notebooks(directory=ASSIGNMENT):
     return paths
 
 
+def copy_outputs(executed, target):
+    """Put the outputs of an executed notebook into target, cell by cell (same id
+    and same source only); returns the ids of the code cells left without."""
+    executed = {c.id: c for c in nbformat.read(str(executed), as_version=4).cells}
+    nb = nbformat.read(str(target), as_version=4)
+    missing = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        done = executed.get(cell.id)
+        if done is None or done.source != cell.source or done.execution_count is None:
+            missing.append(cell.id)
+            continue
+        cell.outputs, cell.execution_count = done.outputs, done.execution_count
+    nbformat.write(nb, str(target))
+    return missing
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--execute", action="store_true",
-                        help="run each notebook against the reference and keep its outputs")
-    parser.add_argument("--only", nargs="*", default=None, help="notebook names to execute")
+    parser.add_argument("--execute", nargs="*", metavar="NAME", default=None,
+                        help="run these notebooks (default: all) against the reference in full "
+                             "mode and keep their outputs")
+    parser.add_argument("--outputs-from", metavar="DIR",
+                        help="take outputs from executed notebooks of the same names in DIR")
     args = parser.parse_args(argv)
     paths = write_notebooks()
-    if args.execute:
+    if args.execute is not None:
         from autograder.release.notebook_run import execute_notebook
         for path in paths:
-            if args.only and path.stem not in args.only:
+            if args.execute and path.stem not in args.execute:
                 continue
             print("executing", path.name, flush=True)
             execute_notebook(path, path, reference=True, quick=False)
+    if args.outputs_from:
+        for path in paths:
+            executed = Path(args.outputs_from) / path.name
+            if executed.exists():
+                missing = copy_outputs(executed, path)
+                print("%s: outputs copied%s" % (path.name, (", not for " + ", ".join(missing))
+                                                if missing else ""))
     return 0
 
 

@@ -1,0 +1,111 @@
+"""How an output is compared with the expected one.
+
+The error of one array is
+
+    max_i |a_i - e_i| / max(|a_i| + |e_i|, floor * max_j |e_j|)
+
+the usual element-wise relative error, except that the denominator never drops
+below a small fraction (`floor`) of the expected array's largest magnitude. Why:
+a correct alternative implementation (another summation order) differs from
+the reference by about machine epsilon times the array's scale, which is a
+huge relative error on an entry that cancels to almost zero. The floor makes
+those entries compare on the array's scale; any other entry still compares
+element-wise.
+
+Knobs (spec [settings], overridable per item): the item's `tolerance` for
+float64 cases; max(tolerance, float32_tolerance) for float32 cases;
+error_floor_float64 / error_floor_float32; numeric_tolerance for the
+student's backward against the numerical gradient of the student's forward.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULTS = {
+    "float32_tolerance": 1e-4,
+    "error_floor_float64": 1e-6,
+    "error_floor_float32": 1e-2,
+    "numeric_tolerance": 1e-5,
+    "output_limit_kb": 256,
+}
+
+
+def knob(item, name):
+    return item.extras.get(name, DEFAULTS[name])
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Why one output does not match: kind is missing|type|shape|dtype|nan|value."""
+    key: str
+    kind: str
+    message: str
+    error: float = float("inf")
+
+
+def is_float32(array):
+    return np.asarray(array).dtype == np.float32
+
+
+def tolerances(item, expected):
+    """(tolerance, floor) for comparing with `expected`, by its dtype."""
+    if is_float32(expected):
+        return (max(item.tolerance, knob(item, "float32_tolerance")),
+                knob(item, "error_floor_float32"))
+    return item.tolerance, knob(item, "error_floor_float64")
+
+
+def relative_error(actual, expected, floor, scale=0.0):
+    """
+    The error defined in the module docstring (inf if a NaN/inf appears only in
+    actual). `scale` raises the expected array's scale for the floor: gradients
+    that are zero in exact arithmetic (a bias before batchnorm) are compared on
+    the scale of the other gradients of the same model.
+    """
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.size == 0:
+        return 0.0
+    bad_a, bad_e = ~np.isfinite(a), ~np.isfinite(e)
+    if np.any(bad_a != bad_e) or np.any(a[bad_a] != e[bad_a]):
+        return float("inf")
+    a, e = np.where(bad_a, 0.0, a), np.where(bad_e, 0.0, e)
+    scale = max(float(np.max(np.abs(e))), float(scale))
+    denom = np.maximum(np.abs(a) + np.abs(e), floor * scale)
+    diff = np.abs(a - e)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(diff == 0, 0.0, diff / np.where(denom == 0, 1.0, denom))
+    return float(np.max(ratio))
+
+
+def describe_shape(shape):
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def compare_output(key, actual, expected, tolerance, floor, what=None, scale=0.0):
+    """
+    Compare one output with the expected array; None when it matches.
+
+    `what` names the output in messages (default: the key).
+    """
+    what = what or key
+    if actual is None:
+        return Mismatch(key, "missing", "%s is missing (the function returned None or too few values)" % what)
+    actual = np.asarray(actual)
+    expected = np.asarray(expected)
+    if actual.dtype.kind not in "biuf":
+        return Mismatch(key, "type", "%s is not a numeric array (got dtype %s)" % (what, actual.dtype))
+    if actual.shape != expected.shape:
+        return Mismatch(key, "shape", "%s has shape %s, expected %s"
+                        % (what, describe_shape(actual.shape), describe_shape(expected.shape)))
+    if expected.dtype.kind == "f" and actual.dtype != expected.dtype:
+        return Mismatch(key, "dtype", "%s has dtype %s, expected %s (keep the dtype of the inputs)"
+                        % (what, actual.dtype, expected.dtype))
+    if np.any(np.isnan(actual.astype(np.float64))) and not np.any(np.isnan(expected.astype(np.float64))):
+        count = int(np.isnan(actual.astype(np.float64)).sum())
+        return Mismatch(key, "nan", "%s contains NaN (%d of %d entries)" % (what, count, actual.size))
+    error = relative_error(actual, expected, floor, scale)
+    if not error <= tolerance:
+        return Mismatch(key, "value", "%s differs from the expected values (relative error %.1e > %.0e)"
+                        % (what, error, tolerance), error)
+    return None

@@ -1,0 +1,205 @@
+"""Diagnosis rules: small named functions that turn observations into hints.
+
+Each rule reads plain observations (student's and reference's) and returns a
+list of hint strings (empty when it does not apply). Per-case rules take the
+mismatches found for the case; cross-case rules look at all cases of an item.
+"""
+import numpy as np
+
+from autograder.checks import numeric
+from autograder.checks.cases import tags_of
+from autograder.checks.compare import compare_output
+from autograder.checks.observation import read_json, read_text
+
+
+def _kinds(mismatches):
+    return {m.kind for m in mismatches}
+
+
+def _close(a, b, tolerance=1e-5):
+    """True when arrays a and b agree (same shape, relative error within tolerance)."""
+    if a is None or b is None:
+        return False
+    return compare_output("", a, b, tolerance, 1e-6) is None or \
+        (np.shape(a) == np.shape(b) and compare_output("", np.asarray(a, np.float64),
+                                                       np.asarray(b, np.float64), tolerance, 1e-3) is None)
+
+
+# ---- per-case rules -----------------------------------------------------------------------
+
+def nan_in_output(mismatches):
+    if "nan" not in _kinds(mismatches):
+        return []
+    return ["NaN appeared in your output where the expected output has none: look for 0/0, "
+            "log(0), the square root of a negative number, or exp() overflowing (shift scores "
+            "by their row maximum before exp)."]
+
+
+def wrong_shape(mismatches):
+    if "shape" not in _kinds(mismatches):
+        return []
+    return ["An output has the wrong shape: compare with the shapes in the docstring (e.g. "
+            "H' = 1 + (H + 2 * pad - HH) // stride for a convolution, 1 + (H - pool_height) // stride "
+            "for pooling) and keep the axis order (N, C, H, W)."]
+
+
+def wrong_dtype(mismatches):
+    if "dtype" not in _kinds(mismatches):
+        return []
+    return ["Float32 inputs must give float32 outputs: allocate arrays with the input's dtype "
+            "(np.zeros(shape, dtype=x.dtype), np.zeros_like(x)) instead of numpy's float64 default."]
+
+
+def wrong_return_type(student, keys):
+    hints = []
+    for key in keys:
+        type_name = read_text(student, "diag.type." + key, "")
+        if type_name:
+            hints.append("%s should be a numpy array, but your code returned a %s." % (key, type_name))
+    return hints
+
+
+def writes_into_inputs(student):
+    """The student's code changed an array it was given."""
+    entries = read_json(student, "mutated", None) or []
+    if not entries:
+        return []
+    return ["%s wrote into its argument %s: the caller's array changed. Compute into a new array "
+            "(e.g. dx = dout.copy() before editing, or np.where(x > 0, dout, 0)); never assign "
+            "into an input or use in-place operators (+=, *=, [...] =) on it."
+            % tuple(entry.split(": ", 1)) if ": " in entry else entry for entry in entries]
+
+
+def debug_printing(student, limit_kb):
+    """(notes, failed): printed output is a note, and fails the case above the output cap."""
+    try:
+        chars = int(np.asarray(student.get("stdout.chars", 0)))
+    except (TypeError, ValueError):
+        chars = 0
+    if chars <= 0:
+        return [], False
+    head = read_text(student, "stdout.head", "").strip().splitlines()
+    first = (" (first line: %r)" % head[0][:80]) if head else ""
+    over = chars > limit_kb * 1024
+    note = ("Your code printed %d characters%s. Remove debug prints from nndl/: printing "
+            "slows the loops down%s." % (chars, first,
+                                         ", and the grader caps output at %d KB" % limit_kb if over else ""))
+    return [note], over
+
+
+def softmax_fudge_epsilon(case, student, reference, mismatches):
+    """The loss is too small only where a probability is tiny: log(p + eps) or clipping."""
+    if "tiny_probabilities" not in tags_of(case):
+        return []
+    if not any(m.key == "loss" and m.kind == "value" for m in mismatches):
+        return []
+    try:
+        s, r = float(np.asarray(student["loss"])), float(np.asarray(reference["loss"]))
+    except (KeyError, TypeError, ValueError):
+        return []
+    if not (np.isfinite(s) and s < r):
+        return []
+    return ["The loss is too small exactly where the correct class has a tiny probability: "
+            "an epsilon inside the log (log(p + eps)) or a clipped probability caps each "
+            "example's loss. Compute log-probabilities as shifted - log(sum(exp(shifted))), "
+            "with shifted = scores - max(scores), and no epsilon."]
+
+
+def batchnorm_test_mode(student, reference, mismatches):
+    """Spatial batchnorm in test mode after training passes: which part is wrong."""
+    if not any(m.key == "out" for m in mismatches):
+        return []
+    if _close(student.get("out"), reference.get("diag.train_out")):
+        return ["In test mode your output equals the train-mode output (the batch's own "
+                "statistics): in mode 'test' normalise with bn_param's running_mean and running_var."]
+    stats_ok = all(_close(student.get(k), reference.get(k), 1e-4)
+                   for k in ("diag.running_mean", "diag.running_var"))
+    if not stats_ok:
+        return ["Right in train mode, wrong in test mode: after the training passes your running "
+                "mean/variance differ from the expected ones. In train mode update them with "
+                "running = momentum * running + (1 - momentum) * batch statistic, and store them "
+                "back in bn_param (the running statistics are never updated otherwise)."]
+    return ["Right in train mode, wrong in test mode: the running statistics are right, but the "
+            "test-mode output does not use them as (x - running_mean) / sqrt(running_var + eps)."]
+
+
+def cnn_test_mode(case, student, reference, mismatches):
+    """ThreeLayerConvNet right in train mode (loss) but wrong in test mode (scores)."""
+    keys = {m.key for m in mismatches}
+    if "scores" not in keys or "loss" in keys:
+        return []
+    hint = ("ThreeLayerConvNet gives the right loss in train mode but wrong scores in test mode "
+            "(y is None).")
+    if "batchnorm" in tags_of(case):
+        stats = [k for k in reference if k.startswith("diag.bn.")]
+        stats_ok = all(_close(student.get(k), reference.get(k), 1e-4) for k in stats)
+        if stats_ok:
+            hint += (" Its batchnorm running statistics are right, so the test-mode pass does not "
+                     "use them: check that each bn_param's mode is 'test' when y is None.")
+        else:
+            hint += (" Its batchnorm running statistics differ after training passes: pass "
+                     "self.bn_params (the same dicts every call) to the batchnorm layers so their "
+                     "running mean and variance are updated and later used in test mode.")
+    return [hint]
+
+
+def gradient_source(grad_key, student, reference, forward_keys, probe_prefix, tolerance):
+    """
+    For a backward output that differs from the reference: does it agree with the
+    numerical gradient of the student's own forward? Returns one explanation.
+    """
+    agrees, error = numeric.agreement(student.get(grad_key), student, probe_prefix, tolerance)
+    forward_wrong = any(compare_output(k, student.get(k), reference[k], 1e-6, 1e-6) is not None
+                        for k in forward_keys if k in reference)
+    if agrees is None:
+        return ("(no numerical check on this case)" if not forward_wrong else
+                "Your forward output is wrong here too; fix the forward first.")
+    if agrees and forward_wrong:
+        return ("Your backward matches the numerical gradient of your forward, but your forward "
+                "is wrong, so fix the forward first (the backward then has to follow it).")
+    if agrees:
+        return ("Your backward agrees with the numerical gradient of your forward at the probed "
+                "entries but not with the expected gradient everywhere: look at the entries the "
+                "probes missed (edges, padding, overlapping windows).")
+    if forward_wrong:
+        return ("Both are wrong: your forward differs from the expected output, and your backward "
+                "disagrees with the numerical gradient of your forward (relative error %.1e)." % error)
+    return ("Your backward disagrees with the numerical gradient of your forward (relative error "
+            "%.1e), and your forward is right: the bug is in the backward pass." % error)
+
+
+# ---- cross-case rules -----------------------------------------------------------------------
+
+def regularisation(cases, outcomes):
+    """Every reg = 0 case passes, some reg > 0 case fails."""
+    reg0 = [o for c, o in zip(cases, outcomes) if "reg0" in tags_of(c)]
+    reg = [o for c, o in zip(cases, outcomes) if "reg" in tags_of(c)]
+    if reg0 and reg and all(o.status == "passed" for o in reg0) and \
+            any(o.status == "failed" for o in reg):
+        return ["Right with reg = 0 but wrong with reg > 0: check the regularisation term, "
+                "loss += 0.5 * reg * sum(W**2) over W1, W2 and W3, and grads[W] += reg * W."]
+    return []
+
+
+def only_float32(cases, outcomes):
+    f32 = [o for c, o in zip(cases, outcomes) if "float32" in tags_of(c)]
+    f64 = [o for c, o in zip(cases, outcomes) if "float32" not in tags_of(c)]
+    if f32 and f64 and all(o.status == "passed" for o in f64) and \
+            any(o.status != "passed" for o in f32):
+        return ["Right in float64 but not in float32: keep the input's dtype through the "
+                "computation."]
+    return []
+
+
+def only_visible_case(cases, outcomes):
+    """Fixed public inputs pass, fresh inputs fail: outputs may be hard-coded or shape-specific."""
+    fixed = [o for c, o in zip(cases, outcomes) if "fixed" in tags_of(c)]
+    other = [o for c, o in zip(cases, outcomes) if "fixed" not in tags_of(c)]
+    if fixed and other and all(o.status == "passed" for o in fixed) and \
+            all(o.status != "passed" for o in other):
+        return ["Right on the notebook's inputs only: make sure nothing depends on those shapes "
+                "or values."]
+    return []
+
+
+CROSS_CASE_RULES = (regularisation, only_float32, only_visible_case)

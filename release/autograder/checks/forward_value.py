@@ -1,0 +1,74 @@
+"""Kind `forward_value`: a function's outputs against the reference's.
+
+Graded outputs: the call's outputs (autograder/checks/calls.py), e.g. `out` of
+a forward pass, `loss` and `dx` of softmax_loss.
+
+Stateful batchnorm: a case with "warmup.x" (T, N, C, H, W) first runs T
+train-mode passes sharing one bn_param dict, then the call itself in the
+case's mode; the running statistics after the warm-up and the train-mode
+output on x are observed for the diagnosis (diag.running_mean,
+diag.running_var, diag.train_out).
+"""
+import numpy as np
+
+from autograder.checks import diagnosis, judging
+from autograder.checks.calls import (array_arguments, build_arguments, call_of, dict_argument,
+                                     resolve, short_name, split_result)
+from autograder.checks.recorder import Recorder
+
+
+def observe(item, case, nndl_modules, probes=True):
+    call = call_of(item.function)
+    name = short_name(item.function)
+    rec = Recorder()
+    with rec.student(name):
+        function = resolve(item.function, nndl_modules)
+    if rec.failed:
+        return rec.finish()
+
+    given = {}
+    if "warmup.x" in case:
+        bn_param = dict_argument(case, "bn_param")
+        mode = bn_param["mode"]
+        for batch in np.asarray(case["warmup.x"]):
+            bn_param["mode"] = "train"
+            warm_args = build_arguments(call, dict(case, x=batch), bn_param=bn_param)
+            with rec.student("%s (training pass before the test-mode call)" % name):
+                function(*warm_args)
+            if rec.failed:
+                return rec.finish()
+        bn_param["mode"] = mode
+        for stat in ("running_mean", "running_var"):
+            rec.output("diag." + stat, bn_param.get(stat))
+        train_param = dict(dict_argument(case, "bn_param"), mode="train")
+        with rec.student(name + " (train mode)"):
+            train_out, _ = split_result(call, function(*build_arguments(call, case, bn_param=train_param)))
+        if rec.failed:
+            return rec.finish()
+        rec.output("diag.train_out", train_out.get("out"))
+        given["bn_param"] = bn_param
+
+    args = build_arguments(call, case, **given)
+    arrays = array_arguments(call, args)
+    before = rec.snapshot(arrays)
+    with rec.student(name):
+        outputs, _ = split_result(call, function(*args))
+    if rec.failed:
+        return rec.finish()
+    rec.check_unchanged(name, arrays, before)
+    for key in call.outputs:
+        rec.output(key, outputs[key])
+    return rec.finish()
+
+
+def judge(item, case, student_obs, reference_obs):
+    failed = judging.errors(item, student_obs, reference_obs)
+    if failed is not None:
+        return failed
+    keys = call_of(item.function).outputs
+    mismatches = judging.compare_keys(item, student_obs, reference_obs, keys)
+    hints = []
+    if "warmup.x" in case:
+        hints += diagnosis.batchnorm_test_mode(student_obs, reference_obs, mismatches)
+    hints += diagnosis.softmax_fudge_epsilon(case, student_obs, reference_obs, mismatches)
+    return judging.conclude(item, case, student_obs, reference_obs, keys, mismatches, hints=hints)

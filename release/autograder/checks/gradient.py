@@ -1,0 +1,101 @@
+"""Kind `gradient`: a backward pass against the reference's backward, and against
+the numerical gradient of the student's OWN forward (for the diagnosis).
+
+The spec item names the backward (`function`) and its forward (`forward`).
+The case supplies the forward's arguments and `dout`. Observed: the forward's
+outputs under "forward.<name>", the backward's outputs (dx, dw, ...), and
+numerical probes "num.<input>.*" of sum(forward(...) * dout) for every input
+whose gradient the backward returns (float64 cases only).
+
+Graded: the backward's outputs. When one differs, the message says whether it
+agrees with the numerical gradient of the student's forward, and whether that
+forward is itself right.
+"""
+import numpy as np
+
+from autograder.checks import diagnosis, judging, numeric
+from autograder.checks.calls import (array_arguments, build_arguments, call_of, plain, resolve,
+                                     short_name, split_result)
+from autograder.checks.compare import knob
+from autograder.checks.recorder import Recorder
+
+
+def _forward_function(item):
+    return item.extras["forward"]
+
+
+def observe(item, case, nndl_modules, probes=True):
+    fcall, bcall = call_of(_forward_function(item)), call_of(item.function)
+    fname, bname = short_name(_forward_function(item)), short_name(item.function)
+    rec = Recorder()
+    with rec.student(bname):
+        forward = resolve(_forward_function(item), nndl_modules)
+        backward = resolve(item.function, nndl_modules)
+    if rec.failed:
+        return rec.finish()
+
+    args = build_arguments(fcall, case)
+    arrays = array_arguments(fcall, args)
+    before = rec.snapshot(arrays)
+    with rec.student(fname):
+        outputs, cache = split_result(fcall, forward(*args))
+    if rec.failed:
+        return rec.finish()
+    rec.check_unchanged(fname, arrays, before)
+    for key, value in outputs.items():
+        rec.output("forward." + key, value)
+
+    dout = plain(case["dout"])
+    watched = dict(arrays, dout=dout)
+    before = rec.snapshot(watched)
+    with rec.student(bname):
+        grads, _ = split_result(bcall, backward(dout, cache))
+    if rec.failed:
+        return rec.finish()
+    rec.check_unchanged(bname, watched, before)
+    for key in bcall.outputs:
+        rec.output(key, grads[key])
+
+    if probes and np.asarray(case["dout"]).dtype == np.float64:
+        _probe_inputs(rec, fcall, forward, case, grads)
+    return rec.finish()
+
+
+def _probe_inputs(rec, fcall, forward, case, grads):
+    rng = np.random.default_rng(1234)
+    dout = np.asarray(case["dout"], dtype=np.float64)
+    first_output = fcall.outputs[0]
+    for grad_name in grads:
+        name = grad_name[1:]
+        if name not in fcall.arguments or name not in case:
+            continue
+
+        def scalar_f(value, name=name):
+            args = build_arguments(fcall, case, **{name: value})
+            outputs, _ = split_result(fcall, forward(*args))
+            return float(np.sum(np.asarray(outputs[first_output], dtype=np.float64) * dout))
+
+        try:
+            with rec.quiet():
+                rec.obs.update(numeric.probe(scalar_f, case[name], grads[grad_name], rng,
+                                             "num." + name))
+        except Exception:  # noqa: BLE001 - probing is diagnosis only
+            rec.obs["diag.probe_failed"] = np.array(name)
+
+
+def judge(item, case, student_obs, reference_obs):
+    failed = judging.errors(item, student_obs, reference_obs)
+    if failed is not None:
+        return failed
+    keys = call_of(item.function).outputs
+    forward_keys = ["forward." + k for k in call_of(_forward_function(item)).outputs]
+    mismatches = judging.compare_keys(item, student_obs, reference_obs, keys)
+    explanations = []
+    for mismatch in mismatches:
+        if mismatch.kind == "value":
+            explanations.append(diagnosis.gradient_source(
+                mismatch.key, student_obs, reference_obs, forward_keys, "num." + mismatch.key[1:],
+                knob(item, "numeric_tolerance")))
+            break  # one explanation is enough; they share the forward
+    return judging.conclude(item, case, student_obs, reference_obs, keys, mismatches,
+                            explanations=explanations)

@@ -1,0 +1,59 @@
+"""The judging steps every kind shares (errors, output comparison, hints)."""
+import numpy as np
+
+from autograder.checks import diagnosis
+from autograder.checks.compare import compare_output, knob, tolerances
+from autograder.checks.observation import describe_error, error_of, read_json
+from autograder.checks.outcome import CheckOutcome
+
+
+def errors(item, student, reference):
+    """A CheckOutcome when either side failed to run; None when both observed."""
+    ref_error = error_of(reference) if reference is not None else None
+    if ref_error is not None:
+        return CheckOutcome(0.0, "error", "grader problem: the reference failed on this case ("
+                            "%s). Please report it." % describe_error(ref_error))
+    info = error_of(student)
+    if info is not None:
+        notes, _ = diagnosis.debug_printing(student, knob(item, "output_limit_kb"))
+        return CheckOutcome(0.0, "error", describe_error(info), notes=notes)
+    return None
+
+
+def compare_keys(item, student, reference, keys, scale=0.0):
+    """Mismatches of the student's outputs `keys` against the reference's (scale: see compare)."""
+    mismatches = []
+    for key in keys:
+        if key not in reference:
+            continue
+        expected = np.asarray(reference[key])
+        tolerance, floor = tolerances(item, expected)
+        mismatch = compare_output(key, student.get(key), expected, tolerance, floor, scale=scale)
+        if mismatch is not None:
+            mismatches.append(mismatch)
+    return mismatches
+
+
+def conclude(item, case, student, reference, keys, mismatches, explanations=(), hints=()):
+    """
+    The CheckOutcome of one case from its mismatches: the generic hints (NaN,
+    shape, dtype, return type, writes into inputs, printing) are added here.
+    """
+    hints = list(hints)
+    hints += diagnosis.wrong_return_type(student, keys)
+    hints += diagnosis.nan_in_output(mismatches)
+    hints += diagnosis.wrong_shape(mismatches)
+    hints += diagnosis.wrong_dtype(mismatches)
+    writes = diagnosis.writes_into_inputs(student)
+    notes, too_much_output = diagnosis.debug_printing(student, knob(item, "output_limit_kb"))
+    lines = [m.message for m in mismatches] + list(explanations)
+    if writes:
+        entries = read_json(student, "mutated", None) or []
+        lines.append("; ".join("%s wrote into its input %s" % tuple(e.split(": ", 1))
+                               if ": " in e else e for e in entries))
+        hints = writes + hints
+    if too_much_output:
+        lines.append("your code printed more than the grader's output cap")
+    if not lines:
+        return CheckOutcome(1.0, "passed", "", notes=notes)
+    return CheckOutcome(0.0, "failed", "\n".join(lines), hints=hints, notes=notes)

@@ -1,0 +1,90 @@
+"""Kind `model_gradient`: ThreeLayerConvNet's gradients against the reference's,
+and against the numerical gradient of the student's own loss.
+
+Observed: `loss`, `grad.<param>` for every parameter, and sparse/directional
+numerical probes "num.grad.<param>.*" of the student's loss (a handful of
+entries plus one random direction per parameter: W2 alone can have 10^5+
+entries). Graded: every `grad.<param>`.
+"""
+import numpy as np
+
+from autograder.checks import diagnosis, judging, models, numeric
+from autograder.checks.calls import plain, resolve
+from autograder.checks.compare import knob
+from autograder.checks.recorder import Recorder
+
+PROBES_PER_PARAM = 6
+
+
+def _grad_keys(case):
+    return ["grad." + name for name in sorted(models.case_params(case))]
+
+
+def observe(item, case, nndl_modules, probes=True):
+    rec = Recorder()
+    with rec.student("ThreeLayerConvNet"):
+        model_class = resolve(item.function, nndl_modules)
+    if rec.failed:
+        return rec.finish()
+    model = models.build(rec, model_class, case)
+    if model is None:
+        return rec.finish()
+    X, y = plain(case["X"]), plain(case["y"])
+    watched = dict(models.params_snapshot(model), X=X, y=y)
+    before = rec.snapshot(watched)
+    with rec.student("ThreeLayerConvNet.loss(X, y)"):
+        result = model.loss(X, y)
+        if not isinstance(result, (tuple, list)) or len(result) != 2 or not isinstance(result[1], dict):
+            raise TypeError("loss(X, y) should return (loss, grads) with grads a dict, got %s"
+                            % type(result).__name__)
+        loss, grads = result
+    if rec.failed:
+        return rec.finish()
+    rec.check_unchanged("ThreeLayerConvNet.loss", dict(model.params, X=X, y=y), before)
+    rec.output("loss", loss)
+    for name in models.case_params(case):
+        if name in grads:
+            rec.output("grad." + name, grads[name])
+    if probes and np.asarray(case["X"]).dtype == np.float64:
+        _probe_params(rec, model, case, X, y, grads)
+    return rec.finish()
+
+
+def _probe_params(rec, model, case, X, y, grads):
+    rng = np.random.default_rng(4321)
+    for name in sorted(models.case_params(case)):
+        original = model.params[name]
+
+        def scalar_f(value, name=name):
+            model.params[name] = value
+            return float(model.loss(X.copy(), y.copy())[0])
+
+        try:
+            with rec.quiet():
+                rec.obs.update(numeric.probe(scalar_f, original, grads.get(name), rng,
+                                             "num.grad." + name, count=PROBES_PER_PARAM))
+        except Exception:  # noqa: BLE001 - probing is diagnosis only
+            rec.obs["diag.probe_failed"] = np.array(name)
+        finally:
+            model.params[name] = original
+
+
+def judge(item, case, student_obs, reference_obs):
+    failed = judging.errors(item, student_obs, reference_obs)
+    if failed is not None:
+        return failed
+    keys = _grad_keys(case)
+    # A bias followed by batchnorm has a zero gradient in exact arithmetic: compare every
+    # gradient on the scale of the largest one, not on its own rounding noise.
+    scale = max((float(np.max(np.abs(reference_obs[k]), initial=0.0)) for k in keys if k in reference_obs),
+                default=0.0)
+    mismatches = judging.compare_keys(item, student_obs, reference_obs, keys, scale=scale)
+    explanations = []
+    for mismatch in mismatches:
+        if mismatch.kind == "value":
+            explanations.append(diagnosis.gradient_source(
+                mismatch.key, student_obs, reference_obs, ["loss"], "num." + mismatch.key,
+                knob(item, "numeric_tolerance")))
+            break
+    return judging.conclude(item, case, student_obs, reference_obs, keys, mismatches,
+                            explanations=explanations)

@@ -1,0 +1,168 @@
+"""The grading spec (grading.toml beside this module) as plain dataclasses.
+
+    spec = load_spec()                      # every item, points checked to sum to the total
+    spec = load_spec(visible_only=True)     # only the items students see before the deadline
+    item = spec.item("conv_layers.conv_backward_naive.gradient")
+
+A student copy ships a visible-only grading.toml (written by
+autograder.release.manifest.write_visible_spec); it says so with
+`visible_only = true` in [settings], which also turns off the points-sum check.
+"""
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+SPEC_PATH = Path(__file__).with_name("grading.toml")
+
+KINDS = ("forward_value", "gradient", "model_forward", "model_gradient", "timing", "accuracy")
+VISIBILITIES = ("visible", "hidden")
+SCORINGS = ("all_cases", "per_case")
+
+# Keys every [[item]] may carry; anything else lands in Item.extras (kind-specific).
+_ITEM_FIELDS = ("id", "kind", "function", "points", "tolerance", "time_limit", "visibility",
+                "cases", "scoring")
+_REQUIRED = ("id", "kind", "function", "points", "time_limit", "visibility")
+_SETTINGS_FIELDS = ("total_points", "memory_limit_mb", "output_limit_kb", "max_processes",
+                    "visible_seed", "float32_tolerance", "error_floor_float64",
+                    "error_floor_float32", "numeric_tolerance", "visible_only")
+
+
+class SpecError(ValueError):
+    """The grading spec is malformed (duplicate ids, unknown kinds, wrong total...)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """[settings] of the spec. Tolerance knobs are documented in autograder/checks/compare.py."""
+    total_points: float = 100
+    memory_limit_mb: int = 4096
+    output_limit_kb: int = 256
+    max_processes: int = 64
+    visible_seed: int = 20240531       # public inputs of visible items (self-check, notebooks)
+    float32_tolerance: float = 1e-4    # float32 cases: max(item tolerance, this)
+    error_floor_float64: float = 1e-6  # relative-error floor, as a fraction of the expected scale
+    error_floor_float32: float = 1e-2
+    numeric_tolerance: float = 1e-5    # backward vs numerical gradient of the student's forward
+    visible_only: bool = False         # true in a student copy's spec
+    extras: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One graded item. `cases` is a tuple of case-builder names (autograder/checks/cases.py)."""
+    id: str
+    kind: str
+    function: str            # "<nndl module>:<function or Class>"
+    points: float
+    tolerance: float
+    time_limit: float
+    visibility: str
+    cases: tuple = ()
+    scoring: str = "all_cases"  # all_cases: points only if every case passes; per_case: share
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def module(self):
+        return self.function.split(":", 1)[0]
+
+    @property
+    def qualname(self):
+        return self.function.split(":", 1)[1]
+
+
+@dataclass(frozen=True)
+class Spec:
+    settings: Settings
+    items: tuple
+
+    def item(self, item_id):
+        """The item with this id; KeyError if the spec has none."""
+        for item in self.items:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)
+
+    def ids(self):
+        return [item.id for item in self.items]
+
+    @property
+    def total_points(self):
+        return sum(item.points for item in self.items)
+
+
+def _parse_item(raw, index):
+    missing = [key for key in _REQUIRED if key not in raw]
+    if missing:
+        raise SpecError("item #%d (%s) lacks %s" % (index + 1, raw.get("id", "?"), ", ".join(missing)))
+    cases = raw.get("cases", ())
+    cases = (cases,) if isinstance(cases, str) else tuple(cases)
+    item = Item(
+        id=str(raw["id"]), kind=str(raw["kind"]), function=str(raw["function"]),
+        points=raw["points"], tolerance=float(raw.get("tolerance", 0.0)),
+        time_limit=float(raw["time_limit"]), visibility=str(raw["visibility"]),
+        cases=cases, scoring=str(raw.get("scoring", "all_cases")),
+        extras={k: v for k, v in raw.items() if k not in _ITEM_FIELDS})
+    if item.kind not in KINDS:
+        raise SpecError("item %s: unknown kind %r (known: %s)" % (item.id, item.kind, ", ".join(KINDS)))
+    if item.visibility not in VISIBILITIES:
+        raise SpecError("item %s: visibility must be one of %s, got %r"
+                        % (item.id, VISIBILITIES, item.visibility))
+    if item.scoring not in SCORINGS:
+        raise SpecError("item %s: scoring must be one of %s" % (item.id, SCORINGS))
+    if ":" not in item.function:
+        raise SpecError("item %s: function must be '<module>:<name>', got %r" % (item.id, item.function))
+    if not isinstance(item.points, (int, float)) or item.points < 0:
+        raise SpecError("item %s: points must be a non-negative number" % item.id)
+    if item.kind not in ("accuracy",) and not item.cases:
+        raise SpecError("item %s: no cases" % item.id)
+    return item
+
+
+# Settings every check reads through its item (an item may override them).
+_INHERITED = ("float32_tolerance", "error_floor_float64", "error_floor_float32",
+              "numeric_tolerance", "output_limit_kb", "visible_seed")
+
+
+def _with_settings(item, settings):
+    extras = dict(item.extras)
+    for key in _INHERITED:
+        extras.setdefault(key, getattr(settings, key))
+    return replace(item, extras=extras)
+
+
+def parse_spec(data, visible_only=False, source="<spec>"):
+    """Build and validate a Spec from the parsed TOML dict."""
+    raw_settings = dict(data.get("settings", {}))
+    settings = Settings(**{k: v for k, v in raw_settings.items() if k in _SETTINGS_FIELDS},
+                        extras={k: v for k, v in raw_settings.items() if k not in _SETTINGS_FIELDS})
+    items = [_with_settings(_parse_item(raw, i), settings)
+             for i, raw in enumerate(data.get("item", []))]
+    seen = set()
+    for item in items:
+        if item.id in seen:
+            raise SpecError("%s: duplicate item id %s" % (source, item.id))
+        seen.add(item.id)
+    if not (visible_only or settings.visible_only):
+        total = sum(item.points for item in items)
+        if abs(total - settings.total_points) > 1e-9:
+            raise SpecError("%s: item points sum to %s, settings.total_points is %s"
+                            % (source, total, settings.total_points))
+    if visible_only:
+        items = [item for item in items if item.visibility == "visible"]
+    return Spec(settings=settings, items=tuple(items))
+
+
+def load_spec(path=None, visible_only=False):
+    """
+    Read and validate the grading spec.
+
+    Inputs:
+    - path: a grading.toml (default: the one beside this module)
+    - visible_only: keep only the visible items (and skip the points-sum check)
+
+    Returns a Spec; raises SpecError when the file is inconsistent.
+    """
+    path = Path(path) if path is not None else SPEC_PATH
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    return parse_spec(data, visible_only=visible_only, source=str(path))

@@ -1,0 +1,1 @@
+"""Data set download helpers; the data itself is unpacked next to this file."""

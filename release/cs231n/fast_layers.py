@@ -1,0 +1,475 @@
+"""Fast convolution and max pooling layers (same results as the naive loops).
+
+Every layer is a pair `*_forward(...) -> (out, cache)` /
+`*_backward(dout, cache) -> gradients`; a cache only goes back to the
+backward function of the same variant. Conventions:
+
+- x: (N, C, H, W); w: (F, C, HH, WW); b: (F,); conv_param {'stride', 'pad'};
+  conv out: (N, F, H', W') with H' = 1 + (H + 2 * pad - HH) / stride,
+  W' = 1 + (W + 2 * pad - WW) / stride; conv backward returns (dx, dw, db).
+- pool_param {'pool_height', 'pool_width', 'stride'}; pool out: (N, C, H', W')
+  with H' = 1 + (H - pool_height) // stride (windows running past the edge are
+  dropped, as in the naive layer); pool backward returns dx.
+- Pads and strides may be integral floats (3.0); anything that does not fit
+  raises ValueError. Float inputs keep their dtype (float32 stays float32).
+  No function writes into its arguments.
+- Max pooling sends each window's whole upstream gradient to one entry: the
+  first maximum in row-major window order (what argmax picks).
+
+Convolutions go through im2col: the columns of an image (C*HH*WW rows, one
+column per output pixel, see cs231n/im2col.py) times the filter matrix. The
+compiled kernels in cs231n/im2col_cython.pyx are used when built; otherwise
+the numpy versions in cs231n/im2col.py are (with one warning).
+"""
+import operator
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from cs231n import im2col as numpy_im2col
+
+try:
+    from cs231n import im2col_cython as _compiled
+except ImportError:  # extension not built: same results from numpy, just slower
+    _compiled = None
+    warnings.warn(
+        "cs231n.im2col_cython is not compiled, so cs231n.fast_layers falls back to "
+        "slower numpy code. Build it from the repository root with `pip install -e .` "
+        "or `python setup.py build_ext --inplace`.",
+        RuntimeWarning, stacklevel=2)
+
+HAVE_COMPILED = _compiled is not None
+_COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+# --------------------------------------------------------------------------- #
+# Geometry
+# --------------------------------------------------------------------------- #
+
+def _whole_number(value, name):
+    """value as an int if it is integral (3 or 3.0), else ValueError."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        pass
+    try:
+        as_float = float(value)
+    except (TypeError, ValueError):
+        raise ValueError("%s must be a whole number, got %r" % (name, value)) from None
+    if not as_float.is_integer():
+        raise ValueError("%s must be a whole number, got %r" % (name, value))
+    return int(as_float)
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """Validated integer geometry of one convolution."""
+    stride: int
+    pad: int
+    out_h: int
+    out_w: int
+
+
+@dataclass(frozen=True)
+class PoolGeometry:
+    """Validated integer geometry of one max pooling."""
+    pool_height: int
+    pool_width: int
+    stride: int
+    out_h: int
+    out_w: int
+    tiles: bool  # pools are stride x stride and cover the input exactly once
+
+
+def conv_geometry(x_shape, w_shape, conv_param):
+    """Check a convolution's shapes and parameters; return its ConvGeometry."""
+    if len(x_shape) != 4 or len(w_shape) != 4:
+        raise ValueError("conv needs x (N, C, H, W) and w (F, C, HH, WW), got shapes %s and %s"
+                         % (tuple(x_shape), tuple(w_shape)))
+    _, C, H, W = x_shape
+    _, C_w, HH, WW = w_shape
+    if C != C_w:
+        raise ValueError("x has %d channels but w expects %d" % (C, C_w))
+    stride = _whole_number(conv_param['stride'], "conv_param['stride']")
+    pad = _whole_number(conv_param['pad'], "conv_param['pad']")
+    if stride < 1 or pad < 0:
+        raise ValueError("conv needs stride >= 1 and pad >= 0, got stride %d, pad %d"
+                         % (stride, pad))
+    out = []
+    for axis, size, field in (("height", H, HH), ("width", W, WW)):
+        span = size + 2 * pad - field
+        if span < 0:
+            raise ValueError("filter %s %d is larger than the padded input %s %d + 2*%d"
+                             % (axis, field, axis, size, pad))
+        if span % stride:
+            raise ValueError(
+                "stride %d does not fit the input %s: %s + 2*pad - filter = %d + 2*%d - %d = %d "
+                "is not a multiple of %d" % (stride, axis, axis, size, pad, field, span, stride))
+        out.append(1 + span // stride)
+    return ConvGeometry(stride=stride, pad=pad, out_h=out[0], out_w=out[1])
+
+
+def pool_geometry(x_shape, pool_param):
+    """Check a max pooling's shapes and parameters; return its PoolGeometry."""
+    if len(x_shape) != 4:
+        raise ValueError("max pooling needs x (N, C, H, W), got shape %s" % (tuple(x_shape),))
+    _, _, H, W = x_shape
+    ph = _whole_number(pool_param['pool_height'], "pool_param['pool_height']")
+    pw = _whole_number(pool_param['pool_width'], "pool_param['pool_width']")
+    stride = _whole_number(pool_param['stride'], "pool_param['stride']")
+    if ph < 1 or pw < 1 or stride < 1:
+        raise ValueError("pool sizes and stride must be >= 1, got %dx%d, stride %d"
+                         % (ph, pw, stride))
+    if ph > H or pw > W:
+        raise ValueError("%dx%d pools do not fit a %dx%d input" % (ph, pw, H, W))
+    out_h = 1 + (H - ph) // stride
+    out_w = 1 + (W - pw) // stride
+    tiles = ph == pw == stride and H % ph == 0 and W % pw == 0
+    return PoolGeometry(ph, pw, stride, out_h, out_w, tiles)
+
+
+def _float_dtype(*arrays):
+    """Common dtype of the arrays, as a float dtype (ints compute in float64)."""
+    dtype = np.result_type(*arrays)
+    return dtype if np.issubdtype(dtype, np.floating) else np.dtype(np.float64)
+
+
+def _use_compiled(dtype):
+    return HAVE_COMPILED and dtype in _COMPILED_DTYPES
+
+
+# --------------------------------------------------------------------------- #
+# Convolution
+# --------------------------------------------------------------------------- #
+
+def _im2col_fill(x, cols, field_h, field_w, pad, stride):
+    """Write the columns of x (contiguous, float) into the first K rows of cols."""
+    if _use_compiled(x.dtype):
+        _compiled.im2col_into_cython(x, cols, field_h, field_w, pad, stride)
+    else:
+        K = x.shape[1] * field_h * field_w
+        cols[:, :K] = numpy_im2col.im2col_indices(x, field_h, field_w, pad, stride)
+
+
+def _strided_fill(x, cols, field_h, field_w, pad, stride):
+    """Write the columns of x into the first K rows of cols via a strided window view."""
+    K = x.shape[1] * field_h * field_w
+    cols[:, :K] = numpy_im2col.im2col_strided(x, field_h, field_w, pad, stride)
+
+
+def _col2im(dcols, x_shape, field_h, field_w, pad, stride):
+    """Sum column gradients (N, K, P) back into an array of x_shape."""
+    if _use_compiled(dcols.dtype):
+        N, C, H, W = x_shape
+        return _compiled.col2im_cython(dcols, N, C, H, W, field_h, field_w, pad, stride)
+    return numpy_im2col.col2im_indices(dcols, x_shape, field_h, field_w, pad, stride)
+
+
+def _col2im_6d(dcols, x_shape, field_h, field_w, pad, stride):
+    """Same as _col2im, through the 6-D column layout (N, C, HH, WW, H', W')."""
+    N, C, H, W = x_shape
+    out_h = numpy_im2col.output_size(H, field_h, pad, stride)
+    dcols6 = dcols.reshape(N, C, field_h, field_w, out_h, -1)
+    if _use_compiled(dcols.dtype):
+        return _compiled.col2im_6d_cython(dcols6, N, C, H, W, field_h, field_w, pad, stride)
+    return numpy_im2col.col2im_indices(dcols6, x_shape, field_h, field_w, pad, stride)
+
+
+def _conv_forward(x, w, b, conv_param, fill_cols, col2im):
+    geo = conv_geometry(np.shape(x), np.shape(w), conv_param)
+    x, w, b = np.asarray(x), np.asarray(w), np.asarray(b)
+    dtype = _float_dtype(x, w, b)
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    K, P = C * HH * WW, geo.out_h * geo.out_w
+    # A row of ones under the taps folds the bias into the matmul (and db into
+    # the dw matmul), saving a pass over the output and over dout.
+    cols = np.empty((N, K + 1, P), dtype=dtype)
+    fill_cols(np.ascontiguousarray(x, dtype=dtype), cols, HH, WW, geo.pad, geo.stride)
+    cols[:, K] = 1
+    w_and_b = np.empty((F, K + 1), dtype=dtype)
+    w_and_b[:, :K] = w.reshape(F, K)
+    w_and_b[:, K] = b
+    out = np.matmul(w_and_b, cols)  # (N, F, P): already NCHW order
+    cache = (x.shape, x.dtype, w, b.dtype, geo, cols, col2im)
+    return out.reshape(N, F, geo.out_h, geo.out_w), cache
+
+
+def _conv_backward(dout, cache):
+    x_shape, x_dtype, w, b_dtype, geo, cols, col2im = cache
+    N, K_plus_1, P = cols.shape
+    K = K_plus_1 - 1
+    F, _, HH, WW = w.shape
+    dtype = cols.dtype
+    dout = np.ascontiguousarray(dout, dtype=dtype).reshape(N, F, P)
+    # Per-image (F, P) @ (P, K+1) products summed over images: no big transpose.
+    dw_and_db = np.matmul(dout, cols.transpose(0, 2, 1)).sum(axis=0)
+    dw = dw_and_db[:, :K].reshape(w.shape).astype(w.dtype, copy=False)
+    db = np.ascontiguousarray(dw_and_db[:, K]).astype(b_dtype, copy=False)
+    w_rows_t = np.ascontiguousarray(w.reshape(F, K).T, dtype=dtype)
+    dcols = np.matmul(w_rows_t, dout)  # (N, K, P)
+    dx = col2im(dcols, x_shape, HH, WW, geo.pad, geo.stride)
+    return dx.astype(x_dtype, copy=False), dw, db
+
+
+def conv_forward_im2col(x, w, b, conv_param):
+    """
+    Convolution forward pass by im2col (compiled kernel if built).
+
+    Inputs:
+    - x: Input data of shape (N, C, H, W)
+    - w: Filter weights of shape (F, C, HH, WW)
+    - b: Biases of shape (F,)
+    - conv_param: {'stride': int, 'pad': int} (integral floats accepted)
+
+    Returns a tuple of:
+    - out: Output of shape (N, F, H', W'), H' = 1 + (H + 2 * pad - HH) / stride,
+      W' = 1 + (W + 2 * pad - WW) / stride
+    - cache: for conv_backward_im2col
+    """
+    return _conv_forward(x, w, b, conv_param, _im2col_fill, _col2im)
+
+
+def conv_backward_im2col(dout, cache):
+    """
+    Convolution backward pass for conv_forward_im2col.
+
+    Inputs:
+    - dout: Upstream derivatives of shape (N, F, H', W')
+    - cache: from conv_forward_im2col
+
+    Returns a tuple of:
+    - dx: (N, C, H, W), dw: (F, C, HH, WW), db: (F,)
+    """
+    return _conv_backward(dout, cache)
+
+
+def conv_forward_strides(x, w, b, conv_param):
+    """
+    Convolution forward pass whose columns are one copy of a strided window
+    view of the padded input (pure numpy); shapes as conv_forward_im2col.
+
+    Returns (out (N, F, H', W'), cache for conv_backward_strides).
+    """
+    return _conv_forward(x, w, b, conv_param, _strided_fill, _col2im_6d)
+
+
+def conv_backward_strides(dout, cache):
+    """
+    Convolution backward pass for conv_forward_strides (col2im on the 6-D
+    column layout, compiled if built).
+
+    Inputs: dout (N, F, H', W'), cache from conv_forward_strides.
+    Returns (dx (N, C, H, W), dw (F, C, HH, WW), db (F,)).
+    """
+    return _conv_backward(dout, cache)
+
+
+def conv_forward_fast(x, w, b, conv_param):
+    """
+    The fastest convolution forward pass here (im2col with the compiled kernel).
+
+    Inputs:
+    - x: Input data of shape (N, C, H, W)
+    - w: Filter weights of shape (F, C, HH, WW)
+    - b: Biases of shape (F,)
+    - conv_param: {'stride': int, 'pad': int} (integral floats accepted)
+
+    Returns a tuple of:
+    - out: Output of shape (N, F, H', W'), H' = 1 + (H + 2 * pad - HH) / stride,
+      W' = 1 + (W + 2 * pad - WW) / stride
+    - cache: for conv_backward_fast
+    """
+    return conv_forward_im2col(x, w, b, conv_param)
+
+
+def conv_backward_fast(dout, cache):
+    """
+    Backward pass for conv_forward_fast.
+
+    Inputs:
+    - dout: Upstream derivatives of shape (N, F, H', W')
+    - cache: from conv_forward_fast
+
+    Returns a tuple of:
+    - dx: (N, C, H, W), dw: (F, C, HH, WW), db: (F,)
+    """
+    return conv_backward_im2col(dout, cache)
+
+
+# --------------------------------------------------------------------------- #
+# Max pooling
+# --------------------------------------------------------------------------- #
+
+def _winner_dtype(geo):
+    return np.uint16 if geo.pool_height * geo.pool_width <= 65536 else np.int32
+
+
+def _pool_input(x):
+    x = np.asarray(x)
+    return x if np.issubdtype(x.dtype, np.floating) else x.astype(np.float64)
+
+
+def _grad_dtype(x_dtype, dout):
+    return _float_dtype(np.empty(0, x_dtype), dout)
+
+
+def max_pool_forward_reshape(x, pool_param):
+    """
+    Max pooling by reshaping x into its windows; needs pools that tile x
+    (pool_height == pool_width == stride dividing H and W), ValueError otherwise.
+
+    Inputs:
+    - x: Input data of shape (N, C, H, W)
+    - pool_param: {'pool_height', 'pool_width', 'stride'}
+
+    Returns a tuple of:
+    - out: (N, C, H / pool_height, W / pool_width), x's dtype
+    - cache: for max_pool_backward_reshape
+    """
+    x = _pool_input(x)
+    geo = pool_geometry(x.shape, pool_param)
+    if not geo.tiles:
+        raise ValueError("the reshape method needs pools that tile the input "
+                         "(pool_height == pool_width == stride dividing H and W); got "
+                         "%dx%d pools, stride %d on a %dx%d input"
+                         % (geo.pool_height, geo.pool_width, geo.stride, *x.shape[2:]))
+    N, C, H, W = x.shape
+    ph, pw = geo.pool_height, geo.pool_width
+    # (N, C, OH, OW, ph * pw): each window's entries in row-major order, so
+    # argmax picks the first maximum as the naive layer does.
+    windows = x.reshape(N, C, geo.out_h, ph, geo.out_w, pw).transpose(0, 1, 2, 4, 3, 5)
+    windows = windows.reshape(N, C, geo.out_h, geo.out_w, ph * pw)
+    winner = windows.argmax(axis=4)
+    out = np.take_along_axis(windows, winner[..., None], axis=4)[..., 0]
+    cache = ('reshape', x.shape, x.dtype, geo, winner.astype(_winner_dtype(geo)))
+    return out, cache
+
+
+def max_pool_backward_reshape(dout, cache):
+    """
+    Backward pass for max_pool_forward_reshape.
+
+    Inputs: dout (N, C, H', W'); cache from max_pool_forward_reshape.
+    Returns dx: (N, C, H, W).
+    """
+    _, x_shape, x_dtype, geo, winner = cache
+    N, C, H, W = x_shape
+    ph, pw = geo.pool_height, geo.pool_width
+    dout = np.asarray(dout)
+    dx = np.zeros((N, C, geo.out_h, ph, geo.out_w, pw), dtype=_grad_dtype(x_dtype, dout))
+    for k in range(ph * pw):
+        a, b = divmod(k, pw)
+        np.copyto(dx[:, :, :, a, :, b], dout, where=winner == k)
+    return dx.reshape(x_shape)
+
+
+def _pool_cols(x, geo):
+    """im2col of each channel as its own image: (N * C, ph * pw, OH * OW)."""
+    N, C, H, W = x.shape
+    images = np.ascontiguousarray(x).reshape(N * C, 1, H, W)
+    if _use_compiled(x.dtype):
+        return _compiled.im2col_cython(images, geo.pool_height, geo.pool_width, 0, geo.stride)
+    return numpy_im2col.im2col_indices(images, geo.pool_height, geo.pool_width, 0, geo.stride)
+
+
+def max_pool_forward_im2col(x, pool_param):
+    """
+    Max pooling through im2col; any pool size and stride (overlapping pools,
+    pools that leave a remainder).
+
+    Inputs:
+    - x: Input data of shape (N, C, H, W)
+    - pool_param: {'pool_height', 'pool_width', 'stride'}
+
+    Returns a tuple of:
+    - out: (N, C, H', W'), H' = 1 + (H - pool_height) // stride, likewise W'
+    - cache: for max_pool_backward_im2col
+    """
+    x = _pool_input(x)
+    geo = pool_geometry(x.shape, pool_param)
+    N, C = x.shape[:2]
+    cols = _pool_cols(x, geo)
+    winner = cols.argmax(axis=1)  # (N * C, OH * OW), first maximum
+    out = np.take_along_axis(cols, winner[:, None], axis=1)
+    out = out.reshape(N, C, geo.out_h, geo.out_w)
+    cache = ('im2col', x.shape, x.dtype, geo, winner.astype(_winner_dtype(geo)))
+    return out, cache
+
+
+def max_pool_backward_im2col(dout, cache):
+    """
+    Backward pass for max_pool_forward_im2col.
+
+    Inputs: dout (N, C, H', W'); cache from max_pool_forward_im2col.
+    Returns dx: (N, C, H, W).
+    """
+    _, x_shape, x_dtype, geo, winner = cache
+    N, C, H, W = x_shape
+    ph, pw = geo.pool_height, geo.pool_width
+    dout = np.asarray(dout)
+    dtype = _grad_dtype(x_dtype, dout)
+    dcols = np.zeros((N * C, ph * pw, geo.out_h * geo.out_w), dtype=dtype)
+    np.put_along_axis(dcols, winner[:, None].astype(np.intp),
+                      dout.reshape(N * C, 1, -1).astype(dtype, copy=False), axis=1)
+    images_shape = (N * C, 1, H, W)
+    if _use_compiled(dtype):
+        dx = _compiled.col2im_cython(dcols, *images_shape, ph, pw, 0, geo.stride)
+    else:
+        dx = numpy_im2col.col2im_indices(dcols, images_shape, ph, pw, 0, geo.stride)
+    return dx.reshape(x_shape)
+
+
+def _max_pool_forward_compiled(x, geo):
+    out, winner = _compiled.max_pool_forward_cython(x, geo.pool_height, geo.pool_width,
+                                                    geo.stride)
+    return out, ('compiled', x.shape, x.dtype, geo, winner)
+
+
+def _max_pool_backward_compiled(dout, cache):
+    _, x_shape, x_dtype, geo, winner = cache
+    dtype = _grad_dtype(x_dtype, dout)
+    dout = np.ascontiguousarray(dout, dtype=dtype)
+    return _compiled.max_pool_backward_cython(dout, winner, x_shape[2], x_shape[3],
+                                              geo.pool_height, geo.pool_width, geo.stride)
+
+
+def max_pool_forward_fast(x, pool_param):
+    """
+    Max pooling forward pass; picks the fastest available method: the compiled
+    kernel if built, else the reshape method when pools tile the input, else
+    im2col.
+
+    Inputs:
+    - x: Input data of shape (N, C, H, W)
+    - pool_param: {'pool_height', 'pool_width', 'stride'}
+
+    Returns a tuple of:
+    - out: (N, C, H', W'), H' = 1 + (H - pool_height) // stride, likewise W'
+    - cache: for max_pool_backward_fast
+    """
+    x = _pool_input(x)
+    geo = pool_geometry(x.shape, pool_param)
+    if _use_compiled(x.dtype):
+        return _max_pool_forward_compiled(x, geo)
+    if geo.tiles:
+        return max_pool_forward_reshape(x, pool_param)
+    return max_pool_forward_im2col(x, pool_param)
+
+
+_POOL_BACKWARD = {
+    'compiled': _max_pool_backward_compiled,
+    'reshape': max_pool_backward_reshape,
+    'im2col': max_pool_backward_im2col,
+}
+
+
+def max_pool_backward_fast(dout, cache):
+    """
+    Backward pass for max_pool_forward_fast (dispatches on the method used).
+
+    Inputs: dout (N, C, H', W'); cache from max_pool_forward_fast.
+    Returns dx: (N, C, H, W).
+    """
+    return _POOL_BACKWARD[cache[0]](dout, cache)

@@ -1,0 +1,317 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: initializedcheck=False, nonecheck=False
+"""Compiled kernels behind cs231n.fast_layers.
+
+Column layout (shared with the numpy fallback in cs231n/im2col.py): for an
+input x of shape (N, C, H, W), a field of FH x FW, zero padding `pad` and
+`stride`, the columns have shape (N, C * FH * FW, OH * OW) with
+
+    cols[n, (c * FH + di) * FW + dj, oh * OW + ow]
+        = x_padded[n, c, oh * stride + di, ow * stride + dj]
+
+where OH = 1 + (H + 2 * pad - FH) // stride (OW likewise). Keeping the image
+index outermost lets a convolution be one batched matmul per image with the
+result already in (N, F, OH * OW) order, so no large transpose is needed. The
+same array viewed as (N, C, FH, FW, OH, OW) is the "6-D" layout.
+
+Padding is never materialised: out-of-range taps are written as zeros
+(im2col) or skipped (col2im). All kernels take float32 or float64 (fused
+types) and return the dtype they were given. Geometry is validated by the
+Python callers in fast_layers.py; these kernels only check what would
+otherwise corrupt memory.
+"""
+import numpy as np
+
+cimport numpy as cnp
+
+cnp.import_array()
+
+ctypedef fused floating_t:
+    float
+    double
+
+ctypedef fused index_t:
+    unsigned short
+    int
+
+
+cdef inline Py_ssize_t _first_tap(Py_ssize_t d, Py_ssize_t pad, Py_ssize_t stride) noexcept nogil:
+    """Smallest output index o >= 0 whose tap o * stride + d - pad is >= 0."""
+    cdef Py_ssize_t need = pad - d
+    if need <= 0:
+        return 0
+    return (need + stride - 1) // stride
+
+
+cdef inline Py_ssize_t _end_tap(Py_ssize_t d, Py_ssize_t pad, Py_ssize_t stride,
+                                Py_ssize_t size, Py_ssize_t n_out) noexcept nogil:
+    """One past the largest output index o < n_out whose tap is < size."""
+    cdef Py_ssize_t room = size - 1 + pad - d
+    cdef Py_ssize_t end
+    if room < 0:
+        return 0
+    end = room // stride + 1
+    return end if end < n_out else n_out
+
+
+def _out_size(Py_ssize_t size, Py_ssize_t field, Py_ssize_t pad, Py_ssize_t stride):
+    if stride <= 0 or pad < 0 or field <= 0 or size + 2 * pad < field:
+        raise ValueError("bad geometry: size %d, field %d, pad %d, stride %d"
+                         % (size, field, pad, stride))
+    return 1 + (size + 2 * pad - field) // stride
+
+
+def im2col_into_cython(const floating_t[:, :, :, ::1] x, floating_t[:, :, ::1] cols,
+                       int field_height, int field_width, int padding, int stride):
+    """Write the columns of x into `cols` (N, R, OH * OW), in place.
+
+    cols may have more rows than the R = C * FH * FW it receives; rows from
+    R on are left untouched (fast_layers keeps a row of ones there to fold the
+    bias into the matmul).
+    """
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t FH = field_height, FW = field_width, pad = padding, s = stride
+    cdef Py_ssize_t OH = _out_size(H, FH, pad, s), OW = _out_size(W, FW, pad, s)
+    if (cols.shape[0] != N or cols.shape[1] < C * FH * FW
+            or cols.shape[2] != OH * OW):
+        raise ValueError("cols has shape %s, expected (%d, >= %d, %d)"
+                         % ((cols.shape[0], cols.shape[1], cols.shape[2]),
+                            N, C * FH * FW, OH * OW))
+    cdef Py_ssize_t n, c, di, dj, oh, ow, row, oh0, oh1, ow0, ow1, i
+    cdef floating_t *dst
+    cdef const floating_t *src
+    with nogil:
+        for n in range(N):
+            for c in range(C):
+                for di in range(FH):
+                    oh0 = _first_tap(di, pad, s)
+                    oh1 = _end_tap(di, pad, s, H, OH)
+                    for dj in range(FW):
+                        row = (c * FH + di) * FW + dj
+                        ow0 = _first_tap(dj, pad, s)
+                        ow1 = _end_tap(dj, pad, s, W, OW)
+                        for oh in range(OH):
+                            dst = &cols[n, row, oh * OW]
+                            if oh < oh0 or oh >= oh1 or ow1 <= ow0:
+                                for ow in range(OW):
+                                    dst[ow] = 0
+                                continue
+                            i = oh * s + di - pad
+                            src = &x[n, c, i, 0]
+                            for ow in range(ow0):
+                                dst[ow] = 0
+                            if s == 1:
+                                # Unit stride: a plain shifted copy the compiler vectorises.
+                                for ow in range(ow0, ow1):
+                                    dst[ow] = src[ow + dj - pad]
+                            else:
+                                for ow in range(ow0, ow1):
+                                    dst[ow] = src[ow * s + dj - pad]
+                            for ow in range(ow1, OW):
+                                dst[ow] = 0
+
+
+def im2col_cython(x, int field_height, int field_width, int padding, int stride):
+    """Columns of x (N, C, H, W): a new array (N, C * FH * FW, OH * OW)."""
+    x = np.ascontiguousarray(x)
+    N, C, H, W = x.shape
+    OH = _out_size(H, field_height, padding, stride)
+    OW = _out_size(W, field_width, padding, stride)
+    cols = np.empty((N, C * field_height * field_width, OH * OW), dtype=x.dtype)
+    im2col_into_cython(x, cols, field_height, field_width, padding, stride)
+    return cols
+
+
+def _col2im_add(const floating_t[:, :, ::1] cols, floating_t[:, :, :, ::1] x,
+                Py_ssize_t FH, Py_ssize_t FW, Py_ssize_t pad, Py_ssize_t s):
+    """x[n, c, tap] += cols[n, row, pos] for every tap inside x (x is added to)."""
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t OH = _out_size(H, FH, pad, s), OW = _out_size(W, FW, pad, s)
+    if (cols.shape[0] != N or cols.shape[1] != C * FH * FW
+            or cols.shape[2] != OH * OW):
+        raise ValueError("cols has shape %s, expected %s"
+                         % ((cols.shape[0], cols.shape[1], cols.shape[2]),
+                            (N, C * FH * FW, OH * OW)))
+    cdef Py_ssize_t n, c, di, dj, oh, ow, row, oh0, oh1, ow0, ow1, i
+    cdef floating_t *dst
+    cdef const floating_t *src
+    with nogil:
+        for n in range(N):
+            for c in range(C):
+                for di in range(FH):
+                    oh0 = _first_tap(di, pad, s)
+                    oh1 = _end_tap(di, pad, s, H, OH)
+                    for dj in range(FW):
+                        row = (c * FH + di) * FW + dj
+                        ow0 = _first_tap(dj, pad, s)
+                        ow1 = _end_tap(dj, pad, s, W, OW)
+                        if ow1 <= ow0:
+                            continue
+                        for oh in range(oh0, oh1):
+                            i = oh * s + di - pad
+                            dst = &x[n, c, i, 0]
+                            src = &cols[n, row, oh * OW]
+                            if s == 1:
+                                for ow in range(ow0, ow1):
+                                    dst[ow + dj - pad] += src[ow]
+                            else:
+                                for ow in range(ow0, ow1):
+                                    dst[ow * s + dj - pad] += src[ow]
+
+
+def col2im_cython(cols, int N, int C, int H, int W, int field_height, int field_width,
+                  int padding, int stride):
+    """Inverse-accumulate of im2col: sum the columns back into (N, C, H, W).
+
+    cols has shape (N, C * FH * FW, OH * OW); taps that fall in the padding
+    are dropped. This is the adjoint of im2col, i.e. the input gradient of a
+    convolution given the column gradients.
+    """
+    cols = np.ascontiguousarray(cols)
+    x = np.zeros((N, C, H, W), dtype=cols.dtype)
+    _col2im_add(cols.reshape(N, C * field_height * field_width, -1), x,
+                field_height, field_width, padding, stride)
+    return x
+
+
+def col2im_6d_cython(cols, int N, int C, int H, int W, int HH, int WW, int pad, int stride):
+    """col2im for columns given in the 6-D layout (N, C, HH, WW, OH, OW)."""
+    cols = np.ascontiguousarray(cols)
+    if cols.ndim != 6 or cols.shape[:4] != (N, C, HH, WW):
+        raise ValueError("cols has shape %s, expected (%d, %d, %d, %d, OH, OW)"
+                         % (cols.shape, N, C, HH, WW))
+    x = np.zeros((N, C, H, W), dtype=cols.dtype)
+    _col2im_add(cols.reshape(N, C * HH * WW, -1), x, HH, WW, pad, stride)
+    return x
+
+
+def _max_pool_forward_into(const floating_t[:, :, :, ::1] x, floating_t[:, :, :, ::1] out,
+                           index_t[:, :, :, ::1] winner, Py_ssize_t ph, Py_ssize_t pw,
+                           Py_ssize_t s):
+    cdef Py_ssize_t N = out.shape[0], C = out.shape[1], OH = out.shape[2], OW = out.shape[3]
+    cdef Py_ssize_t n, c, oh, ow, a, b
+    cdef index_t tap
+    cdef bint take
+    cdef floating_t v, best
+    cdef const floating_t *src
+    cdef floating_t *best_row
+    cdef index_t *winner_row
+    with nogil:
+        for n in range(N):
+            for c in range(C):
+                for oh in range(OH):
+                    # A whole row of windows at once, one tap after another in
+                    # row-major order; the comparisons are branch-free, since
+                    # on real data their outcome is unpredictable.
+                    best_row = &out[n, c, oh, 0]
+                    winner_row = &winner[n, c, oh, 0]
+                    src = &x[n, c, oh * s, 0]
+                    for ow in range(OW):
+                        best_row[ow] = src[ow * s]
+                        winner_row[ow] = 0
+                    for a in range(ph):
+                        src = &x[n, c, oh * s + a, 0]
+                        for b in range(pw):
+                            if a == 0 and b == 0:
+                                continue
+                            tap = <index_t>(a * pw + b)
+                            for ow in range(OW):
+                                v = src[ow * s + b]
+                                best = best_row[ow]
+                                # Strict > keeps the first maximum (as argmax
+                                # does); a NaN wins unless one already has.
+                                take = (v > best) | ((v != v) & (best == best))
+                                best_row[ow] = v if take else best
+                                winner_row[ow] = tap if take else winner_row[ow]
+
+
+def max_pool_forward_cython(x, int pool_height, int pool_width, int stride):
+    """Max pooling of x (N, C, H, W); windows past the bottom/right edge are dropped.
+
+    Returns (out, winner): out (N, C, OH, OW) in x's dtype, and winner, the
+    row-major position inside each window of its first maximum (uint16 when
+    the window has at most 65536 entries, else int32; not uint8, whose char
+    pointers may alias anything and so block vectorisation). The backward pass needs
+    only `winner`, not x.
+    """
+    x = np.ascontiguousarray(x)
+    N, C, H, W = x.shape
+    if pool_height <= 0 or pool_width <= 0 or stride <= 0 or pool_height > H or pool_width > W:
+        raise ValueError("bad pooling geometry: %dx%d pools, stride %d on %dx%d input"
+                         % (pool_height, pool_width, stride, H, W))
+    OH = 1 + (H - pool_height) // stride
+    OW = 1 + (W - pool_width) // stride
+    out = np.empty((N, C, OH, OW), dtype=x.dtype)
+    idx_dtype = np.uint16 if pool_height * pool_width <= 65536 else np.int32
+    winner = np.empty((N, C, OH, OW), dtype=idx_dtype)
+    _max_pool_forward_into(x, out, winner, pool_height, pool_width, stride)
+    return out, winner
+
+
+def _max_pool_backward_tiled(const floating_t[:, :, :, ::1] dout,
+                             const index_t[:, :, :, ::1] winner,
+                             floating_t[:, :, :, ::1] dx, Py_ssize_t ph, Py_ssize_t pw):
+    """Pools tile dx exactly: every entry of dx is written once (dx may be uninitialised)."""
+    cdef Py_ssize_t N = dout.shape[0], C = dout.shape[1], OH = dout.shape[2], OW = dout.shape[3]
+    cdef Py_ssize_t W = dx.shape[3], band = ph * W
+    cdef Py_ssize_t n, c, oh, ow, k
+    cdef floating_t *rows
+    cdef const floating_t *grad_row
+    cdef const index_t *winner_row
+    with nogil:
+        for n in range(N):
+            for c in range(C):
+                for oh in range(OH):
+                    # The ph rows under one row of pools are a contiguous band:
+                    # clear it, then drop each window's gradient on its winner.
+                    # (Measured: 5x faster than a branch-free select per entry.)
+                    rows = &dx[n, c, oh * ph, 0]
+                    for k in range(band):
+                        rows[k] = 0
+                    grad_row = &dout[n, c, oh, 0]
+                    winner_row = &winner[n, c, oh, 0]
+                    for ow in range(OW):
+                        k = winner_row[ow]
+                        rows[(k // pw) * W + ow * pw + k % pw] = grad_row[ow]
+
+
+def _max_pool_backward_add(const floating_t[:, :, :, ::1] dout,
+                           const index_t[:, :, :, ::1] winner,
+                           floating_t[:, :, :, ::1] dx, Py_ssize_t ph, Py_ssize_t pw,
+                           Py_ssize_t s):
+    """Any geometry: dx (zeroed by the caller) += dout at each window's winner."""
+    cdef Py_ssize_t N = dout.shape[0], C = dout.shape[1], OH = dout.shape[2], OW = dout.shape[3]
+    cdef Py_ssize_t n, c, oh, ow, k
+    with nogil:
+        for n in range(N):
+            for c in range(C):
+                for oh in range(OH):
+                    for ow in range(OW):
+                        k = winner[n, c, oh, ow]
+                        dx[n, c, oh * s + k // pw, ow * s + k % pw] += dout[n, c, oh, ow]
+
+
+def max_pool_backward_cython(dout, winner, int H, int W, int pool_height, int pool_width,
+                             int stride):
+    """Gradient of max pooling: each window's upstream value goes to its winner.
+
+    dout and winner have shape (N, C, OH, OW) (winner as returned by
+    max_pool_forward_cython); returns dx (N, C, H, W) in dout's dtype.
+    Overlapping windows that share a winner add their gradients.
+    """
+    dout = np.ascontiguousarray(dout)
+    winner = np.ascontiguousarray(winner)
+    N, C, OH, OW = dout.shape
+    if winner.shape != dout.shape:
+        raise ValueError("winner has shape %s but dout has shape %s" % (winner.shape, dout.shape))
+    if (OH - 1) * stride + pool_height > H or (OW - 1) * stride + pool_width > W:
+        raise ValueError("dout of shape %s does not fit a %dx%d input" % (dout.shape, H, W))
+    tiled = (pool_height == stride and pool_width == stride
+             and OH * stride == H and OW * stride == W)
+    if tiled:
+        dx = np.empty((N, C, H, W), dtype=dout.dtype)
+        _max_pool_backward_tiled(dout, winner, dx, pool_height, pool_width)
+    else:
+        dx = np.zeros((N, C, H, W), dtype=dout.dtype)
+        _max_pool_backward_add(dout, winner, dx, pool_height, pool_width, stride)
+    return dx

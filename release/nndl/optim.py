@@ -1,0 +1,143 @@
+"""First-order update rules for training neural networks.
+
+Each update rule has the interface
+
+    def update(w, dw, config=None):
+        return next_w, config
+
+- w: A numpy array giving the current weights.
+- dw: A numpy array of the same shape as w giving the gradient of the loss
+  with respect to w.
+- config: A dictionary of hyperparameters such as the learning rate and
+  momentum, and of the state the rule keeps between steps (moment
+  estimates). A rule that needs state creates it on its first call.
+
+Returns:
+- next_w: The next point after the update.
+- config: The config dictionary to be passed to the next iteration of the
+  update rule. The caller's dictionary and arrays are not modified.
+"""
+import numpy as np
+
+
+def sgd(w, dw, config=None):
+    """
+    Performs vanilla stochastic gradient descent.
+
+    config format:
+    - learning_rate: Scalar learning rate (default 1e-2).
+    """
+    config = dict(config) if config else {}
+    config.setdefault('learning_rate', 1e-2)
+    next_w = None
+    # YOUR CODE HERE:
+    #   Implement the vanilla sgd update and store it in next_w.
+    raise NotImplementedError('sgd in nndl/optim.py: not implemented yet (YOUR CODE HERE)')
+    return next_w, config
+
+
+def sgd_momentum(w, dw, config=None):
+    """
+    Performs stochastic gradient descent with momentum.
+
+    config format:
+    - learning_rate: Scalar learning rate (default 1e-2).
+    - momentum: Scalar between 0 and 1 giving the momentum value (default 0.9).
+      Setting momentum = 0 reduces to sgd.
+    - velocity: A numpy array of the same shape as w and dw used to store a
+      moving average of the gradients (starts at zero).
+    """
+    config = dict(config) if config else {}
+    config.setdefault('learning_rate', 1e-2)
+    config.setdefault('momentum', 0.9)
+    v = config.get('velocity', np.zeros_like(w))
+    next_w = None
+    # YOUR CODE HERE:
+    #   Implement the momentum update; store the new weights in next_w
+    #   and the updated velocity in v.
+    raise NotImplementedError('sgd_momentum in nndl/optim.py: not implemented yet (YOUR CODE HERE)')
+    config['velocity'] = v
+    return next_w, config
+
+
+def sgd_nesterov_momentum(w, dw, config=None):
+    """
+    Performs stochastic gradient descent with Nesterov momentum, in the form
+    that keeps the parameters at the look-ahead point:
+
+        v_new = momentum * v - learning_rate * dw
+        next_w = w - momentum * v + (1 + momentum) * v_new
+
+    config format:
+    - learning_rate: Scalar learning rate (default 1e-2).
+    - momentum: Scalar between 0 and 1 giving the momentum value (default 0.9).
+    - velocity: A numpy array of the same shape as w and dw (starts at zero).
+    """
+    config = dict(config) if config else {}
+    config.setdefault('learning_rate', 1e-2)
+    config.setdefault('momentum', 0.9)
+    v = config.get('velocity', np.zeros_like(w))
+    next_w = None
+    # YOUR CODE HERE:
+    #   Implement the Nesterov momentum update; store the new weights in
+    #   next_w and the updated velocity in v.
+    raise NotImplementedError('sgd_nesterov_momentum in nndl/optim.py: not implemented yet (YOUR CODE HERE)')
+    config['velocity'] = v
+    return next_w, config
+
+
+def rmsprop(w, dw, config=None):
+    """
+    Uses the RMSProp update rule, which uses a moving average of squared
+    gradient values to set adaptive per-parameter learning rates.
+
+    config format:
+    - learning_rate: Scalar learning rate (default 1e-2).
+    - decay_rate: Scalar between 0 and 1 giving the decay rate for the squared
+      gradient cache (default 0.99).
+    - epsilon: Small scalar used for smoothing to avoid dividing by zero
+      (default 1e-8).
+    - a: Moving average of second moments of gradients (starts at zero).
+    """
+    config = dict(config) if config else {}
+    config.setdefault('learning_rate', 1e-2)
+    config.setdefault('decay_rate', 0.99)
+    config.setdefault('epsilon', 1e-8)
+    config.setdefault('a', np.zeros_like(w))
+    next_w = None
+    # YOUR CODE HERE:
+    #   Implement the RMSProp update; store the new weights in next_w and
+    #   the updated moving average of squared gradients in config['a'].
+    raise NotImplementedError('rmsprop in nndl/optim.py: not implemented yet (YOUR CODE HERE)')
+    return next_w, config
+
+
+def adam(w, dw, config=None):
+    """
+    Uses the Adam update rule, which incorporates moving averages of both the
+    gradient and its square and a bias correction term.
+
+    config format:
+    - learning_rate: Scalar learning rate (default 1e-3).
+    - beta1: Decay rate for moving average of first moment of gradient (0.9).
+    - beta2: Decay rate for moving average of second moment of gradient (0.999).
+    - epsilon: Small scalar used for smoothing to avoid dividing by zero (1e-8).
+    - v: Moving average of the gradient (starts at zero).
+    - a: Moving average of the squared gradient (starts at zero).
+    - t: Iteration number (starts at 0; the first update uses t = 1).
+    """
+    config = dict(config) if config else {}
+    config.setdefault('learning_rate', 1e-3)
+    config.setdefault('beta1', 0.9)
+    config.setdefault('beta2', 0.999)
+    config.setdefault('epsilon', 1e-8)
+    config.setdefault('v', np.zeros_like(w))
+    config.setdefault('a', np.zeros_like(w))
+    config.setdefault('t', 0)
+    next_w = None
+    # YOUR CODE HERE:
+    #   Implement the Adam update with bias correction; store the new
+    #   weights in next_w and the updated moments and step in config['v'],
+    #   config['a'] and config['t'].
+    raise NotImplementedError('adam in nndl/optim.py: not implemented yet (YOUR CODE HERE)')
+    return next_w, config

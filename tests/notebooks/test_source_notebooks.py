@@ -1,0 +1,111 @@
+"""The instructor notebooks in assignment/: nbgrader metadata consistent with the
+grading spec, test cells calling the shared checks, committed outputs clean."""
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.spec import load_spec
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NAMES = ("CNN-Layers", "CNN-BatchNorm", "CNN")
+CHECK_CALL = re.compile(r'^check\("([^"]+)"\);$', re.MULTILINE)
+NOT_IN_NOTEBOOKS = ("accuracy",)
+HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.DOTALL)
+
+
+def load(name):
+    return nbformat.read(str(REPO_ROOT / "assignment" / (name + ".ipynb")), as_version=4)
+
+
+def nbgrader_meta(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def graded_cells():
+    """(notebook, cell index, cell) of every graded test cell."""
+    return [(name, i, cell) for name in NAMES for i, cell in enumerate(load(name).cells)
+            if nbgrader_meta(cell).get("grade")]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_is_valid_nbformat_and_every_cell_has_nbgrader_metadata(name):
+    nb = load(name)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        assert meta.get("schema_version") == 3, cell.id
+        assert meta["grade_id"] == cell.id
+        assert meta["locked"] != meta["solution"], "a cell is either provided or the student's"
+
+
+def test_grade_ids_are_unique_across_the_assignment():
+    ids = [nbgrader_meta(cell)["grade_id"] for name in NAMES for cell in load(name).cells]
+    assert len(ids) == len(set(ids))
+
+
+def test_each_spec_item_has_exactly_one_test_cell_with_its_points():
+    spec = load_spec()
+    cells_by_item = {}
+    for name, index, cell in graded_cells():
+        items = CHECK_CALL.findall(cell.source)
+        assert len(items) == 1, "%s cell %d must run exactly one check" % (name, index)
+        assert "from autograder.notebook import check" in cell.source
+        cells_by_item.setdefault(items[0], []).append((name, index, cell))
+    # The accuracy of the saved model is graded by `autograder grade`, not in a cell.
+    in_notebooks = [item for item in spec.items if item.kind not in NOT_IN_NOTEBOOKS]
+    assert sorted(cells_by_item) == sorted(item.id for item in in_notebooks)
+    for item in in_notebooks:
+        [(name, index, cell)] = cells_by_item[item.id]
+        assert nbgrader_meta(cell)["points"] == item.points, item.id
+        assert cell.cell_type == "code" and nbgrader_meta(cell)["locked"]
+    assert sum(nbgrader_meta(c)["points"] for _, _, c in graded_cells()) == \
+        spec.settings.total_points - sum(i.points for i in spec.items if i.kind in NOT_IN_NOTEBOOKS)
+
+
+def test_hidden_items_sit_inside_hidden_test_regions_and_visible_ones_outside():
+    spec = load_spec()
+    for name, index, cell in graded_cells():
+        [item_id] = CHECK_CALL.findall(cell.source)
+        hidden = "".join(HIDDEN_REGION.findall(cell.source))
+        inside = item_id in CHECK_CALL.findall(hidden)
+        assert inside == (spec.item(item_id).visibility == "hidden"), (name, index, item_id)
+
+
+def test_the_only_solution_cell_is_the_final_training_configuration():
+    solutions = [(name, cell) for name in NAMES for cell in load(name).cells
+                 if nbgrader_meta(cell).get("solution")]
+    assert [(name, cell.id) for name, cell in solutions] == [("CNN", "cnn-final-config")]
+    source = solutions[0][1].source
+    assert "### BEGIN SOLUTION" in source and "### END SOLUTION" in source
+    assert "ThreeLayerConvNet(" in source and "Solver(" in source
+
+
+def test_the_model_is_saved_under_the_file_name_the_grader_reads():
+    spec = load_spec()
+    model_file = spec.item("cnn.ThreeLayerConvNet.accuracy").extras["model_file"]
+    sources = "\n".join(cell.source for cell in load("CNN").cells)
+    assert "save_model(model, '%s')" % model_file in sources
+
+
+def test_long_cells_honour_quick_mode_and_nbgrader_execution():
+    for name in NAMES:
+        setup = load(name).cells[1].source
+        assert "os.environ.get('CNN_HOMEWORK_QUICK') == '1'" in setup
+        assert "os.environ.get('NBGRADER_EXECUTION')" in setup
+    cells = {cell.id: cell.source for cell in load("CNN").cells}
+    assert "if GRADING:" in cells["cnn-final-train"]
+    assert "if SHORT_RUN:" in cells["cnn-data"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_outputs_come_from_a_clean_reference_run(name):
+    """Outputs are stored (from the reference) and hold no error."""
+    nb = load(name)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count is not None for cell in code), "run the notebook fully"
+    for cell in code:
+        for output in cell.outputs:
+            assert output.output_type != "error", (cell.id, output.get("ename"))
+            assert not (output.output_type == "stream" and output.name == "stderr"), cell.id
