@@ -1,6 +1,6 @@
 """Shared, expensive fixtures of the grader tests: CIFAR-10, a trained model, one graded reference.
 
-Accuracy: the fixture model is the reference trained for one epoch on 4000 images
+Accuracy: the fixture model is the reference trained for one epoch on 2500 images
 (~30% validation accuracy), so the test spec scales the accuracy item's thresholds
 (full credit at 25%, none at 10%) instead of training for many minutes.
 """
