@@ -157,3 +157,11 @@ def test_generate_feedback_writes_html_for_every_notebook(course):
             assert "<html" in html.read_text().lower()
     text = (root / "feedback" / "planted_bug" / ASSIGNMENT / "CNN-Layers.html").read_text()
     assert "conv_backward_naive" in text
+
+
+def test_autograde_reads_no_cell_output_as_partial_credit(course):
+    """Test cells print their verdict but return nothing nbgrader would parse."""
+    _, result, _ = course
+    log = result.stdout + result.stderr
+    assert "cannot be converted to" not in log
+    assert "partial credit" not in log

@@ -1,0 +1,32 @@
+"""The student README names the real commands and files of the release."""
+from pathlib import Path
+
+from autograder.release import build, student_readme
+from autograder.spec import load_spec
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_render_lists_the_work_and_the_visible_items():
+    text = student_readme.render([("nndl/a.py", ["f", "C.g"])], [("a.f.forward", 3)])
+    assert "- `nndl/a.py`: `f`, `C.g`" in text
+    assert "- `a.f.forward` (3 points)" in text
+
+
+def test_readme_covers_setup_data_notebooks_selfcheck_and_submission():
+    text = build.readme_text()
+    for command in ("python setup.py build_ext --inplace", "pip install -e .",
+                    "bash cs231n/datasets/get_datasets.sh", "jupyter notebook",
+                    "python -m autograder check", "python collect_submission.py",
+                    "CNN_HOMEWORK_QUICK=1", "CIFAR10_DIR", "NBGRADER_EXECUTION", "cnn_model.npz"):
+        assert command in text, command
+    for item in load_spec().items:
+        assert (item.id in text) == (item.visibility == "visible"), item.id
+    assert "`conv_forward_naive`" in text and "`ThreeLayerConvNet.loss`" in text
+
+
+def test_every_file_the_readme_names_ships():
+    files = set(build.tree_files(REPO_ROOT / "release"))
+    for name in ("cs231n/datasets/get_datasets.sh", "setup.py", "collect_submission.py",
+                 "cs231n/im2col_cython.pyx", "CNN.ipynb"):
+        assert name in files
