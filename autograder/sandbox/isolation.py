@@ -174,7 +174,9 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
     """
     python = [sys.executable, "-B", "-P", "-m", "autograder.sandbox.worker"]
     root = os.geteuid() == 0
-    drop = uid is not None and root and level != "none"
+    # Without a fresh mount tree the new uid must reach the Python install on the host.
+    drop = uid is not None and root and level != "none" and (
+        level == "bwrap" or python_reachable_by_others())
     if level == "bwrap":
         code, work, data = SANDBOX_CODE, SANDBOX_WORK, SANDBOX_DATA
         kit_binds = []
@@ -202,11 +204,23 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
         data = os.path.join(layout.work_dir, "data") if layout.data_files else ""
         kit = _host_kit_dir(layout)
         pythonpath = list(layout.extra_pythonpath) + ([code] if code else []) + [kit]
-        argv = (_setpriv(uid) if drop else []) + python + worker_args
+        if drop:
+            argv = _setpriv(uid) + python + worker_args
+        elif root and level != "none":
+            # Still root, but without capabilities (cannot unmount the hiding tmpfs, etc.).
+            argv = _drop_capabilities() + python + worker_args
+        else:
+            argv = python + worker_args
         network = hidden = False
         if level == "unshare":
-            mounts = " && ".join("mount -t tmpfs -o size=4k,mode=000 none %s" % shlex.quote(h)
-                                 for h in layout.hidden if os.path.isdir(h)) or "true"
+            hide = ["mount -t tmpfs -o size=4k,mode=000 none %s" % shlex.quote(h)
+                    for h in layout.hidden if os.path.isdir(h)]
+            # Everything read-only except the work folder (the namespace's own view only).
+            work_q = shlex.quote(layout.work_dir)
+            read_only = ("mount --bind %s %s && for m in $(awk '{print $2}' /proc/self/mounts); "
+                         "do case \"$m\" in /proc*|/sys*|/dev*|%s) ;; *) mount -o remount,bind,ro "
+                         "\"$m\" 2>/dev/null ;; esac; done" % (work_q, work_q, work_q))
+            mounts = " && ".join(hide + [read_only])
             argv = ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--ipc",
                     "--uts", "--mount-proc", "--", "/bin/sh", "-c", mounts + ' && exec "$@"',
                     "sh"] + argv
@@ -225,7 +239,9 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
         "network_isolated": network,
         "hidden_paths_unreadable": hidden,
         "unprivileged_uid": uid if drop else None,
+        "capabilities_dropped": level != "none" and root,
         "pid_namespace": level in ("bwrap", "unshare"),
+        "read_only_filesystem_except_work": level in ("bwrap", "unshare"),
         "rlimits": isolated and {
             "cpu_seconds": limits.cpu_seconds, "memory_mb": limits.memory_mb,
             "max_processes": limits.max_processes if (drop or not root) else None,
@@ -234,6 +250,25 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
     }
     return Launch(argv=argv, env=env, cwd=layout.work_dir, preexec=preexec,
                   protections=protections, code_dir=code, work_dir=work, data_dir=data)
+
+
+def python_reachable_by_others():
+    """True if every folder above the Python install lets other users through (o+x)."""
+    for root in python_roots():
+        folder = root
+        while folder not in ("/", ""):
+            try:
+                if not os.stat(folder).st_mode & 0o001:
+                    return False
+            except OSError:
+                return False
+            folder = os.path.dirname(folder)
+    return True
+
+
+def _drop_capabilities():
+    return [shutil.which("setpriv") or "setpriv", "--inh-caps=-all", "--bounding-set=-all",
+            "--no-new-privs", "--"]
 
 
 def _setpriv(uid):

@@ -8,7 +8,7 @@ import os
 import shutil
 
 from autograder.sandbox import arrays
-from autograder.sandbox.isolation import Layout, plan
+from autograder.sandbox.isolation import Layout, plan, python_reachable_by_others
 from autograder.sandbox.process import Reply, WorkerProcess
 from autograder.sandbox.uids import claim_uid
 
@@ -49,7 +49,7 @@ class WorkerSession:
             _read_only_tree(code_dir)
         self.host_work = os.path.join(self.folder, "work")
         os.makedirs(self.host_work, exist_ok=True)
-        if level not in ("none",) and os.geteuid() == 0:
+        if level != "none" and os.geteuid() == 0 and (level == "bwrap" or python_reachable_by_others()):
             self._uid = claim_uid()
             os.chown(self.host_work, self._uid.uid, self._uid.uid)
         os.chmod(self.host_work, 0o700)

@@ -1,5 +1,6 @@
 """The sandbox: student code misbehaving in every way costs one request, never the grader."""
 import os
+import shutil
 import time
 
 import numpy as np
@@ -212,3 +213,33 @@ def test_arrays_refuse_oversized_and_pickled_content(tmp_path):
     arrays.save(str(tmp_path / "big"), np.zeros(1000))
     with pytest.raises(ValueError, match="limit"):
         arrays.load(str(tmp_path / "big"), max_bytes=100)
+
+
+def _fallback_levels():
+    levels = ["rlimits"]
+    if os.geteuid() == 0 and shutil.which("unshare") and shutil.which("setpriv"):
+        levels.insert(0, "unshare")
+    return levels
+
+
+@pytest.mark.parametrize("level", _fallback_levels())
+def test_fallback_levels_still_contain_failures(tmp_path, level):
+    os.chmod(tmp_path, 0o711)
+    nndl = make_nndl(tmp_path / "submission", {"bad": HOSTILE})
+    session = WorkerSession(tmp_path / "session", nndl, level,
+                            Limits(memory_mb=2048, output_bytes=64 * 1024), hidden=[SOLUTIONS_DIR])
+    try:
+        assert session.protections["level"] == level
+        reply, result = call(session, "double", [2])
+        assert reply.status == "ok" and result["result"] == 4
+        for name, status in (("loop", "timeout"), ("hard_exit", "died"), ("allocate", "error")):
+            assert call(session, name, timeout=3)[0].status == status
+        if level == "unshare":
+            reply, _ = call(session, "read_file", [os.path.join(SOLUTIONS_DIR, "nndl", "cnn.py")])
+            assert reply.status == "error"
+            assert call(session, "connect")[0].status == "error"
+            target = tmp_path / "outside.txt"
+            assert call(session, "write_outside", [str(target)])[0].status == "error"
+            assert not target.exists()
+    finally:
+        session.close()
