@@ -80,3 +80,22 @@ def stubs(tmp_path):
 
 def lost_points(results):
     return {item_id: r.max_score - r.score for item_id, r in results.items() if r.score < r.max_score}
+
+
+def make_student_copy(dest, nndl_folder):
+    """
+    A student's working copy as the release lays it out: the student-safe
+    autograder files (manifest), the visible-only spec, the expected outputs of
+    the visible items, and the given nndl/ folder.
+    """
+    from autograder.checks.visible import write_visible_expected
+    from autograder.release import manifest
+    dest = Path(dest)
+    for relpath in manifest.student_files():
+        target = dest / relpath
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(REPO / relpath, target)
+    manifest.write_visible_spec(dest / manifest.VISIBLE_SPEC)
+    write_visible_expected(dest / manifest.VISIBLE_EXPECTED, reference_modules=reference())
+    shutil.copytree(nndl_folder, dest / "nndl", ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
