@@ -1,0 +1,142 @@
+"""The pure judging parts: the relative error, timing and accuracy credit,
+the gradient-source messages, and visible expected values on disk."""
+import numpy as np
+
+from autograder.checks import accuracy, judge_all, run_item_in_process, timing
+from autograder.checks.compare import compare_output, relative_error
+from autograder.checks.outcome import CheckOutcome
+from autograder.checks.visible import load_visible_expected, write_visible_expected
+from autograder.spec import load_spec
+
+from tests.autograder.checks import support
+
+
+def test_relative_error_uses_the_floor_only_near_zero():
+    expected = np.array([1.0, 1e-12])
+    # an absolute error of 1e-15 on the near-zero entry is rounding, not a bug
+    assert relative_error(expected + [0, 1e-15], expected, 1e-6) < 1e-8
+    # 1% on a large entry is a bug
+    assert relative_error(expected * [1.01, 1], expected, 1e-6) > 4e-3
+    # NaN only in the actual output
+    assert relative_error([np.nan, 1e-12], expected, 1e-6) == np.inf
+    assert relative_error(expected, expected, 0.0) == 0.0
+
+
+def test_compare_output_names_the_problem():
+    e = np.zeros((2, 3), dtype=np.float32)
+    assert compare_output("out", None, e, 1e-4, 1e-2).kind == "missing"
+    assert compare_output("out", np.zeros((3, 2), np.float32), e, 1e-4, 1e-2).kind == "shape"
+    assert compare_output("out", np.zeros((2, 3)), e, 1e-4, 1e-2).kind == "dtype"
+    assert compare_output("out", np.full((2, 3), np.nan, np.float32), e, 1e-4, 1e-2).kind == "nan"
+    assert compare_output("out", np.ones((2, 3), np.float32), e, 1e-4, 1e-2).kind == "value"
+    assert compare_output("out", np.array(["a"]), e, 1e-4, 1e-2).kind == "type"
+    assert compare_output("out", e.copy(), e, 1e-4, 1e-2) is None
+
+
+def test_timing_credit_scale():
+    assert timing.credit(1.0, 3.0, 12.0) == 1.0
+    assert timing.credit(3.0, 3.0, 12.0) == 1.0
+    assert timing.credit(7.5, 3.0, 12.0) == 0.5
+    assert timing.credit(20.0, 3.0, 12.0) == 0.0
+
+
+def _timing_judge(student_seconds, student_loss=2.3):
+    item = load_spec().item("cnn.ThreeLayerConvNet.loss.timing")
+    student = {"seconds": np.array(student_seconds), "loss": np.array(student_loss)}
+    reference = {"seconds": np.array(1.0), "loss": np.array(2.3)}
+    return timing.judge(item, {}, student, reference)
+
+
+def test_timing_judge_scores_the_ratio_only_for_a_correct_loss():
+    assert _timing_judge(2.0).fraction == 1.0
+    slow = _timing_judge(7.5)
+    assert slow.fraction == 0.5 and "naive" in slow.hints[0]
+    wrong = _timing_judge(0.1, student_loss=0.0)
+    assert wrong.fraction == 0.0 and "correct loss" in wrong.message
+
+
+def test_accuracy_credit_and_judge():
+    item = load_spec().item("cnn.ThreeLayerConvNet.accuracy")
+    assert accuracy.credit(0.70, 0.40, 0.65) == 1.0
+    assert accuracy.credit(0.525, 0.40, 0.65) == 0.5
+    assert accuracy.credit(0.30, 0.40, 0.65) == 0.0
+    labels = np.arange(100) % 10
+    case = accuracy.build_case("model.npz", {"val": (np.zeros((100, 1)), labels),
+                                             "heldout": (np.zeros((100, 1)), labels)})
+    assert "y.val" not in accuracy.sandbox_case(case)
+    right = labels.copy()
+    half = np.where(np.arange(100) < 52, labels, (labels + 1) % 10)   # 52% correct
+    outcome = accuracy.judge(item, case, {"pred.val": half, "pred.heldout": half})
+    assert abs(outcome.fraction - (0.52 - 0.40) / 0.25) < 1e-9
+    # tuned on validation: held-out much worse caps the credited accuracy
+    wrong = (labels + 1) % 10
+    outcome = accuracy.judge(item, case, {"pred.val": right, "pred.heldout": np.where(np.arange(100) < 45, labels, wrong)})
+    assert abs(outcome.fraction - (0.55 - 0.40) / 0.25) < 1e-9 and outcome.hints
+    assert accuracy.judge(item, case, {"pred.val": right[:10], "pred.heldout": right}).status == "error"
+
+
+def test_accuracy_observe_rebuilds_the_saved_model_with_the_students_class(tmp_path):
+    from cs231n.model_io import save_model
+    cnn = support.reference()["cnn"]
+    model = cnn.ThreeLayerConvNet(input_dim=(3, 32, 32), num_filters=4, filter_size=3, hidden_dim=8,
+                                  dtype=np.float64, weight_scale=0.1)
+    save_model(model, str(tmp_path / "m.npz"))
+    X = np.random.default_rng(0).standard_normal((12, 3, 32, 32))
+    y = np.argmax(model.loss(X), axis=1)
+    item = load_spec().item("cnn.ThreeLayerConvNet.accuracy")
+    case = accuracy.build_case(tmp_path / "m.npz", {"val": (X, y), "heldout": (X, y)})
+    obs = accuracy.observe(item, accuracy.sandbox_case(case), support.reference())
+    assert np.array_equal(obs["pred.val"], y)
+    assert accuracy.judge(item, case, obs).fraction == 1.0
+
+
+def test_pass_fail_and_error_statuses_of_an_item():
+    item = load_spec().item("conv_layers.conv_forward_naive.forward_secret")
+    cases, reference = support.expected(item.id)
+    result = judge_all(item, cases, reference, reference)
+    assert (result.status, result.score) == ("passed", item.points)
+    broken = [dict(r, out=r["out"] * 2) for r in reference]
+    assert judge_all(item, cases, broken, reference).status == "failed"
+
+
+def test_per_case_scoring_gives_a_share():
+    from dataclasses import replace
+    item = replace(load_spec().item("conv_layers.conv_forward_naive.forward_secret"), scoring="per_case")
+    cases, reference = support.expected(item.id)
+    mixed = [dict(r, out=r["out"] * 2) if i == 0 else r for i, r in enumerate(reference)]
+    result = judge_all(item, cases, mixed, reference)
+    assert abs(result.score - item.points * (len(cases) - 1) / len(cases)) < 1e-3
+
+
+def test_visible_expected_is_deterministic_and_equivalent_to_the_reference(tmp_path):
+    a = write_visible_expected(tmp_path / "a.npz", reference_modules=support.reference())
+    b = write_visible_expected(tmp_path / "b.npz", reference_modules=support.reference())
+    assert a.read_bytes() == b.read_bytes()
+    with np.load(a, allow_pickle=False) as data:
+        assert data.files
+    spec = load_spec(visible_only=True)
+    for item in spec.items:
+        if item.kind in ("timing", "accuracy"):
+            continue
+        expected = load_visible_expected(a, item.id)
+        from_file = run_item_in_process(item, support.reference(), expected=expected)
+        direct = run_item_in_process(item, support.reference(), reference_modules=support.reference())
+        assert from_file.status == direct.status == "passed"
+        assert len(expected[0]) == len(direct.outcomes)
+
+
+def test_check_outcome_fraction_is_clamped():
+    item = load_spec().item("conv_layers.conv_forward_naive.forward")
+    cases, reference = support.expected(item.id)
+
+    class Judge:
+        @staticmethod
+        def judge(*args):
+            return CheckOutcome(3.0, "passed", "")
+    import autograder.checks as checks
+    original = checks.kind_module
+    checks.kind_module = lambda kind: Judge
+    try:
+        assert judge_all(item, cases, reference, reference).score == item.points
+    finally:
+        checks.kind_module = original

@@ -1,0 +1,84 @@
+"""The grading spec loader's validation, and the visible-only spec of a release."""
+import tomllib
+
+import pytest
+
+from autograder.release import manifest
+from autograder.spec import SpecError, load_spec, parse_spec
+
+from tests.autograder.checks import support
+
+ITEM = {"id": "a.b.c", "kind": "forward_value", "function": "conv_layers:conv_forward_naive",
+        "cases": "conv_shapes", "points": 100, "tolerance": 1e-7, "time_limit": 10,
+        "visibility": "visible"}
+
+
+def spec_with(*items, **settings):
+    return {"settings": dict({"total_points": 100}, **settings), "item": list(items)}
+
+
+def test_the_kit_spec_is_valid_and_totals_100():
+    spec = load_spec()
+    assert spec.total_points == 100
+    assert len(set(spec.ids())) == len(spec.items)
+    assert {item.visibility for item in spec.items} == {"visible", "hidden"}
+    gradient = spec.item("conv_layers.conv_backward_naive.gradient")
+    assert gradient.extras["forward"] == "conv_layers:conv_forward_naive"
+    assert gradient.extras["numeric_tolerance"] == spec.settings.numeric_tolerance  # inherited
+
+
+def test_every_function_in_the_spec_exists_in_the_reference():
+    from autograder.checks.calls import resolve
+    for item in load_spec().items:
+        assert resolve(item.function, support.reference()) is not None
+        if "forward" in item.extras:
+            assert resolve(item.extras["forward"], support.reference()) is not None
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"kind": "magic"}, "unknown kind"),
+    ({"visibility": "secret"}, "visibility"),
+    ({"points": 90}, "sum to 90"),
+    ({"function": "no_colon"}, "<module>:<name>"),
+    ({"scoring": "best"}, "scoring"),
+])
+def test_invalid_items_are_rejected(change, message):
+    with pytest.raises(SpecError, match=message):
+        parse_spec(spec_with(dict(ITEM, **change)))
+
+
+def test_duplicate_ids_and_missing_fields_are_rejected():
+    with pytest.raises(SpecError, match="duplicate"):
+        parse_spec(spec_with(dict(ITEM, points=50), dict(ITEM, points=50)))
+    with pytest.raises(SpecError, match="lacks"):
+        parse_spec(spec_with({k: v for k, v in ITEM.items() if k != "time_limit"}))
+
+
+def test_visible_only_filters_and_skips_the_total():
+    spec = parse_spec(spec_with(dict(ITEM, points=40), dict(ITEM, id="x.y.z", points=60, visibility="hidden")),
+                      visible_only=True)
+    assert [item.id for item in spec.items] == ["a.b.c"]
+
+
+def test_written_visible_spec_holds_exactly_the_visible_items(tmp_path):
+    path = manifest.write_visible_spec(tmp_path / "grading.toml")
+    full, visible = load_spec(), load_spec(path)
+    assert visible.settings.visible_only is True
+    assert [i.id for i in visible.items] == [i.id for i in full.items if i.visibility == "visible"]
+    for item in visible.items:
+        assert item == full.item(item.id)
+    assert "hidden" not in path.read_text().replace("hidden items", "")
+    # deterministic text
+    assert manifest.visible_spec_text() == path.read_text()
+    tomllib.loads(path.read_text())
+
+
+def test_manifest_lists_existing_student_safe_files():
+    files = manifest.student_files()
+    for relpath in files:
+        assert (support.REPO / relpath).is_file(), relpath
+    # every module of the checks package ships; nothing grader-only does
+    checks = {"autograder/checks/%s" % p.name for p in (support.REPO / "autograder" / "checks").glob("*.py")}
+    assert checks <= set(files)
+    assert not any(part in relpath for relpath in files
+                   for part in ("sandbox", "/grade", "report", "gradescope", "solutions"))
