@@ -80,8 +80,9 @@ def time_rounds(impls, repeat, rounds_for=None):
     the rounds of some names. Each callable runs once untimed first (warm-up).
     """
     rounds_for = rounds_for or {}
-    for run in impls.values():
-        run()
+    for name, run in impls.items():
+        if name not in rounds_for:  # the capped (slow) ones need no warm-up
+            run()
     samples = {name: [] for name in impls}
     for r in range(repeat):
         for name, run in impls.items():
@@ -213,6 +214,30 @@ def format_table(rows):
     return "\n".join(lines)
 
 
+# (case, op, numerator, denominator, bound, "<=" or ">="): the issue's speed goals.
+GOALS = [
+    ("handout conv x100x3x31x31 f64", "forward", "naive", "fast", 17.0, ">="),
+    ("handout conv x100x3x31x31 f64", "backward", "naive", "fast", 840.0, ">="),
+    ("train conv x200x3x32x32 f32", "fwd+bwd", "fast", "torch", 0.75, "<="),
+    ("train pool x200x64x32x32 f32", "fwd+bwd", "fast", "torch", 1.5, "<="),
+]
+
+
+def format_goals(rows):
+    """One line per goal whose timings were measured: ratio, bound, met or not."""
+    lines = []
+    by_key = {(row.case, row.op): row.medians for row in rows}
+    for case, op, top, bottom, bound, sense in GOALS:
+        medians = by_key.get((case, op), {})
+        if top not in medians or bottom not in medians:
+            continue
+        ratio = medians[top] / medians[bottom]
+        met = ratio >= bound if sense == ">=" else ratio <= bound
+        lines.append("goal %s %s %s/%s %s %gx: %.2fx %s" % (
+            case, op, top, bottom, sense, bound, ratio, "met" if met else "NOT MET"))
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15,
@@ -223,6 +248,8 @@ def main(argv=None):
     threads = blas_threads()
     naive = import_naive()
     torch = None if args.no_torch else import_torch(threads)
+    print("load average (1 min) at the start: %.2f on %d CPUs (other work skews timings)"
+          % (os.getloadavg()[0], os.cpu_count()))
     print("numpy %s, BLAS threads %d, compiled kernels: %s, naive reference: %s, torch: %s"
           % (np.__version__, threads, "yes" if fast_layers.HAVE_COMPILED else "NO (numpy fallback)",
              "yes" if naive else "not found",
@@ -239,6 +266,8 @@ def main(argv=None):
         rows += bench_pool("train pool x200x64x32x32 %s" % tag, TRAIN_POOL, dtype,
                            args.repeat, None, torch)
     print(format_table(rows))
+    print(format_goals(rows))
+    print("load average (1 min) at the end: %.2f on %d CPUs" % (os.getloadavg()[0], os.cpu_count()))
     return 0
 
 

@@ -234,6 +234,21 @@ def test_conv_backward_matches_numerical_gradient(variant, backend):
     assert rel_err(db, num_db) < 1e-8
 
 
+@pytest.mark.parametrize('variant', sorted(CONV_VARIANTS))
+def test_conv_in_uneven_chunks_matches_loops(variant, backend, monkeypatch):
+    # Chunks of two images for N = 5 (the last chunk has one image).
+    x, w, b = random_conv((5, 2, 6, 7), (3, 3, 2), np.float64, seed=14)
+    rows, P = 2 * 3 * 2 + 1, 6 * 7  # C*HH*WW taps + the bias row (more than F = 3)
+    monkeypatch.setattr(fast_layers, 'CHUNK_BYTES', 2 * rows * P * 8)
+    assert fast_layers._chunks(5, rows * P * 8) == [(0, 2), (2, 4), (4, 5)]
+    forward, backward = CONV_VARIANTS[variant]
+    out, cache = forward(x, w, b, {'stride': 1, 'pad': 1})
+    assert rel_err(out, loop_conv_forward(x, w, b, 1, 1)) < F64_RTOL
+    dout = np.random.default_rng(15).standard_normal(out.shape)
+    for got, want in zip(backward(dout, cache), loop_conv_backward(dout, x, w, 1, 1)):
+        assert rel_err(got, want) < F64_RTOL
+
+
 def test_conv_accepts_integral_float_pad_and_stride(backend):
     # (filter_size - 1) / 2 is 3.0 under Python 3.
     x, w, b = random_conv((2, 3, 9, 9), (2, 7, 7), np.float64, seed=7)
@@ -268,6 +283,22 @@ def test_conv_rejects_mismatched_channels_and_oversized_filter():
     big_w = np.zeros((2, 3, 7, 7))
     with pytest.raises(ValueError, match="larger than the padded input"):
         fast_layers.conv_forward_fast(x, big_w, b, {'stride': 1, 'pad': 1})
+
+
+def float_arrays_in(cache):
+    return [item for item in cache
+            if isinstance(item, np.ndarray) and np.issubdtype(item.dtype, np.floating)]
+
+
+def test_float32_stays_float32_in_the_caches(backend):
+    x, w, b = random_conv((2, 3, 6, 6), (4, 3, 3), np.float32, seed=16)
+    for forward, _ in CONV_VARIANTS.values():
+        _, cache = forward(x, w, b, {'stride': 1, 'pad': 1})
+        assert float_arrays_in(cache) and all(a.dtype == np.float32 for a in float_arrays_in(cache))
+    for name, (forward, _) in POOL_VARIANTS.items():
+        _, cache = forward(x, pool_param(2, 2, 2))
+        # Pool caches keep only integer winner positions, no copy of x.
+        assert not float_arrays_in(cache), name
 
 
 @pytest.mark.parametrize('variant', sorted(CONV_VARIANTS))
