@@ -31,11 +31,25 @@ def add_arguments(parser):
     parser.add_argument("--spec", default=None, help="grading spec (default: the kit's)")
     parser.add_argument("--cifar-dir", default=None,
                         help="CIFAR-10 folder (default: $CIFAR10_DIR or the kit's datasets/)")
+    parser.add_argument("--training-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="environment variable for the retraining run (repeatable), e.g. "
+                        "CNN_HOMEWORK_QUICK=1 in CI")
     parser.add_argument("--sandbox", choices=("bwrap", "unshare", "rlimits"), default=None,
                         help="isolation level (default: the strongest available)")
 
 
+def _forget_working_directory():
+    """`python -m` puts the current folder first on sys.path: a submission folder there must
+    never provide modules (e.g. its own cs231n) to the grader."""
+    from autograder.sandbox.session import KIT_ROOT
+    here = os.path.realpath(os.getcwd())
+    if here != os.path.realpath(KIT_ROOT):
+        sys.path[:] = [p for p in sys.path if p not in ("", ".") and
+                       os.path.realpath(p) != here]
+
+
 def run(args):
+    _forget_working_directory()
     from autograder.grade.pipeline import GradeOptions, grade
     if not os.path.exists(args.submission):
         print("autograder grade: %s does not exist" % args.submission, file=sys.stderr)
@@ -43,9 +57,17 @@ def run(args):
     if args.spec and not os.path.isfile(args.spec):
         print("autograder grade: spec %s does not exist" % args.spec, file=sys.stderr)
         return USAGE_ERROR
+    training_env = {}
+    for pair in args.training_env:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            print("autograder grade: --training-env wants NAME=VALUE, got %r" % pair,
+                  file=sys.stderr)
+            return USAGE_ERROR
+        training_env[name] = value
     options = GradeOptions(seed=args.seed, retrain=args.retrain, items=args.items,
                            visible_only=args.visible_only, spec_path=args.spec,
-                           cifar_dir=args.cifar_dir, level=args.sandbox)
+                           cifar_dir=args.cifar_dir, level=args.sandbox, training_env=training_env)
     result = grade(args.submission, args.out, options)
     print(feedback.summary(result))
     print("reports: %s" % os.path.join(args.out, "results.json"))

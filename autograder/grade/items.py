@@ -10,11 +10,10 @@ import time
 
 import numpy as np
 
-from autograder.checks import accuracy
+from autograder.checks import accuracy, judge_all
 from autograder.checks.observation import error_observation
-from autograder.checks.outcome import CheckOutcome
 from autograder.grade import adapter, data
-from autograder.grade.aggregate import failed_item, item_result
+from autograder.grade.aggregate import failed_item, from_checks
 from autograder.submission.layout import MAX_MODEL_BYTES
 
 TIMING_ROUNDS = 3
@@ -62,30 +61,28 @@ def run_item(ctx, item):
 
 
 def run_cases(ctx, item, start):
-    check = adapter.check_module(item.kind)
     cases = adapter.draw_cases(item, ctx.seed)
-    outcomes = []
+    students, references = [], []
     for case in cases:
+        references.append(reference_observe(ctx, item, case))
         remaining = item.time_limit - (time.monotonic() - start)
         if remaining <= 0:
-            outcomes.append(CheckOutcome(0.0, "error", "not run: the item's time limit of %g s "
-                                         "was used up by the cases before" % item.time_limit))
+            students.append(error_observation(
+                "TimeLimitExceeded", "not run: the item's time limit of %g s was used up by the "
+                "cases before" % item.time_limit, where=item.qualname))
             continue
-        reference = reference_observe(ctx, item, case)
-        student, _ = student_observe(ctx, item, case, remaining)
-        outcomes.append(check.judge(item, case, student, reference))
-    return item_result(item, cases, outcomes)
+        students.append(student_observe(ctx, item, case, remaining)[0])
+    return from_checks(item, judge_all(item, cases, students, references))
 
 
 def run_timing(ctx, item, start):
     """Alternate reference and student runs so both see the same machine noise; keep the fastest."""
-    check = adapter.check_module(item.kind)
     cases = adapter.draw_cases(item, ctx.seed)
-    outcomes = []
+    students, references = [], []
     for case in cases:
         best = {"reference": None, "student": None}
         student_obs = reference_obs = None
-        for round_ in range(TIMING_ROUNDS):
+        for _ in range(TIMING_ROUNDS):
             reference_obs = _fastest(best, "reference", reference_observe(ctx, item, case))
             remaining = item.time_limit - (time.monotonic() - start)
             if remaining <= 0 and student_obs is not None:
@@ -97,8 +94,9 @@ def run_timing(ctx, item, start):
                 break
             if time.monotonic() - round_start > item.time_limit / (2 * TIMING_ROUNDS):
                 break  # far too slow to need more rounds
-        outcomes.append(check.judge(item, case, student_obs, reference_obs))
-    return item_result(item, cases, outcomes)
+        students.append(student_obs)
+        references.append(reference_obs)
+    return from_checks(item, judge_all(item, cases, students, references))
 
 
 def _fastest(best, side, obs):
@@ -131,12 +129,14 @@ def run_accuracy(ctx, item, start):
     with open(model_host, "rb") as f:
         model_inside = ctx.student.write_file("cnn_model.npz", f.read())
     case = accuracy.build_case(model_inside, splits)
+    case["_label"] = "the model trained from CNN.ipynb" if preface else "your cnn_model.npz"
     remaining = max(item.time_limit - (time.monotonic() - start), 10.0)
     student, _ = student_observe(ctx, item, accuracy.sandbox_case(case), remaining)
-    outcome = accuracy.judge(item, case, student, None)
-    ctx.extra.setdefault("accuracy", {}).update(
-        {k: v for k, v in outcome.data.items() if isinstance(v, float)})
-    return item_result(item, [case], [outcome], preface=preface)
+    verdict = judge_all(item, [case], [student], None)
+    for outcome in verdict.outcomes:
+        ctx.extra.setdefault("accuracy", {}).update(
+            {k: v for k, v in outcome.data.items() if isinstance(v, float)})
+    return from_checks(item, verdict, preface=preface)
 
 
 def retrain(ctx, item):
@@ -148,7 +148,7 @@ def retrain(ctx, item):
     if problem:
         return None, "CNN.ipynb %s, so no model could be trained" % problem
     timeout = float(item.extras.get("retrain_time_limit", DEFAULT_RETRAIN_SECONDS))
-    session = ctx.training_session()
+    session = ctx.training_session(timeout)
     try:
         inside = session.write_file("CNN.ipynb", open(notebook, "rb").read())
         reply, result = session.call("autograder.sandbox.tasks:train_notebook",

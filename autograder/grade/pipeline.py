@@ -6,7 +6,7 @@ import shutil
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from autograder.grade import adapter
 from autograder.grade.aggregate import failed_item
@@ -62,18 +62,22 @@ class Context:
         self.level = level
         self.extra = {}
 
-    def training_session(self):
-        """A fresh sandbox that sees the training data (and not the held-out images)."""
+    def training_session(self, seconds):
+        """
+        A fresh sandbox that sees the training data (and not the held-out images).
+        NBGRADER_EXECUTION and CNN_HOMEWORK_QUICK stay unset: the notebook trains for real.
+        """
         from autograder.grade import data
         files = data.training_files(os.path.join(self.tmp, "training-data"), self.options.cifar_dir)
         folder = tempfile.mkdtemp(prefix="train-", dir=self.tmp)
-        env = {"CIFAR10_DIR": "", "NBGRADER_EXECUTION": "", "CNN_HOMEWORK_QUICK": ""}
+        env = {}
+        limits = replace(self.limits, cpu_seconds=int(seconds) + 120)
         session = WorkerSession(folder, self.submission.nndl_dir if os.path.isdir(
-            self.submission.nndl_dir) else None, self.level, self.limits,
+            self.submission.nndl_dir) else None, self.level, limits,
             hidden=_hidden_dirs(self.tmp, self.options), data_files=files)
         env["CIFAR10_DIR"] = session.launch.data_dir
         env.update(self.options.training_env)
-        session.launch.env.update({k: v for k, v in env.items() if v != ""})
+        session.launch.env.update(env)
         return session
 
 

@@ -104,11 +104,20 @@ def summary(result, width=100):
     for item in result.items:
         first = ""
         if not item.passed:
-            text = item.output.strip().splitlines()
-            first = "  " + text[0] if text else ""
+            first = "  " + _headline(item.output)
         line = "  %-8s %5s/%-3s %s%s" % (_status(item), _points(item.score), _points(item.max_score),
                                          item.item_id, first)
         lines.append(line[:width])
     if result.grader_error:
         lines.append("  GRADER ERROR: " + result.grader_error.splitlines()[0][:width])
     return "\n".join(lines)
+
+
+def _headline(output):
+    """The most telling line of an item's feedback (skipping 'Failed.' / 'k of n cases passed.')."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    for line in lines:
+        if line in ("Failed.",) or line.endswith("cases passed.") or line.startswith("Case"):
+            continue
+        return line
+    return lines[0] if lines else ""

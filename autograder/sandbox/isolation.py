@@ -192,6 +192,8 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
         if layout.code_dir:
             argv += ["--ro-bind", layout.code_dir, code]
         argv += ["--bind", layout.work_dir, work]
+        if layout.data_files:
+            argv += ["--perms", "0755", "--dir", data]
         for name, host in sorted(layout.data_files.items()):
             argv += ["--ro-bind", host, data + "/" + name]
         argv += ["--chdir", work]

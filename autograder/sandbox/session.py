@@ -12,10 +12,26 @@ from autograder.sandbox.isolation import Layout, plan, python_reachable_by_other
 from autograder.sandbox.process import Reply, WorkerProcess
 from autograder.sandbox.uids import claim_uid
 
-KIT_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-KIT_DIRS = {"cs231n": os.path.join(KIT_ROOT, "assignment", "cs231n"),
-            "autograder": os.path.join(KIT_ROOT, "autograder")}
-SOLUTIONS_DIR = os.path.join(KIT_ROOT, "solutions")
+AUTOGRADER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KIT_ROOT = os.path.dirname(AUTOGRADER_DIR)
+# The reference solutions: the kit's solutions/ unless AUTOGRADER_SOLUTIONS points elsewhere
+# (e.g. an installed kit on Gradescope).
+SOLUTIONS_DIR = os.environ.get("AUTOGRADER_SOLUTIONS") or os.path.join(KIT_ROOT, "solutions")
+
+
+def _trusted_cs231n():
+    """The kit's own cs231n package folder (wherever it is installed), never a student's copy."""
+    import importlib.util
+    in_repo = os.path.join(KIT_ROOT, "assignment", "cs231n")
+    if os.path.isfile(os.path.join(in_repo, "__init__.py")):
+        return in_repo
+    spec = importlib.util.find_spec("cs231n")
+    if spec is not None and spec.submodule_search_locations:
+        return os.path.abspath(list(spec.submodule_search_locations)[0])
+    return os.path.join(KIT_ROOT, "assignment", "cs231n")
+
+
+KIT_DIRS = {"cs231n": _trusted_cs231n(), "autograder": AUTOGRADER_DIR}
 
 
 class WorkerSession:
