@@ -199,3 +199,39 @@ def test_retrain_runs_the_notebook_in_the_sandbox(tmp_path, grade_into):
     assert "ran CNN.ipynb to train a model: trained in" in item.output, item.output
     assert 0.0 <= result.extra["accuracy"]["val"] <= 1.0
     assert "heldout" in result.extra["accuracy"]
+
+
+# ---- timing -------------------------------------------------------------------------------------------
+
+NAIVE_CNN = '''
+from nndl.conv_layers import conv_forward_naive as _cf, conv_backward_naive as _cb
+from nndl.conv_layers import max_pool_forward_naive as _pf, max_pool_backward_naive as _pb
+from nndl.layers import relu_forward as _rf, relu_backward as _rb
+
+
+def conv_relu_pool_forward(x, w, b, conv_param, pool_param):
+    a, conv_cache = _cf(x, w, b, conv_param)
+    s, relu_cache = _rf(a)
+    out, pool_cache = _pf(s, pool_param)
+    return out, (conv_cache, relu_cache, pool_cache)
+
+
+def conv_relu_pool_backward(dout, cache):
+    conv_cache, relu_cache, pool_cache = cache
+    ds = _pb(dout, pool_cache)
+    da = _rb(ds, relu_cache)
+    return _cb(da, conv_cache)
+'''
+
+
+@pytest.mark.slow
+def test_a_model_on_the_naive_layers_loses_only_the_timing_points(tmp_path, grade_into):
+    folder = helpers.reference_submission(tmp_path / "naive")
+    helpers.replace_function(folder, "conv_layer_utils", NAIVE_CNN)
+    result, _ = grade_into(folder, items="cnn.ThreeLayerConvNet.loss.*")
+    items = by_id(result)
+    assert items["cnn.ThreeLayerConvNet.loss.forward"].passed
+    assert items["cnn.ThreeLayerConvNet.loss.gradient"].passed
+    timing = items["cnn.ThreeLayerConvNet.loss.timing"]
+    assert timing.score == 0 and timing.seconds < 130
+    assert "fast sandwich layers" in timing.output or "did not finish" in timing.output
