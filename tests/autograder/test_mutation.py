@@ -10,6 +10,7 @@ left out: their inputs are the same functions on bigger data).
 
 CI runs a fixed sample of CI_SAMPLE mutants; `pytest -m slow` runs all.
 """
+import functools
 import signal
 import shutil
 from pathlib import Path
@@ -32,12 +33,17 @@ MUTANT_SECONDS = 60
 _NOT_BEHAVIOUR = ("stdout.", "num.", "diag.type.", "diag.probe_failed", "mutated")
 
 
-def all_mutants():
+@functools.lru_cache(maxsize=None)
+def _all_mutants():
     found = []
     for filename in sorted(mutation.GRADED_FUNCTIONS):
         source = (support.SOLUTIONS_NNDL / filename).read_text()
         found += mutation.generate(filename, source)
-    return found
+    return tuple(found)
+
+
+def all_mutants():
+    return list(_all_mutants())
 
 
 def ci_sample(mutants):

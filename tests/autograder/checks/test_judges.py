@@ -31,6 +31,8 @@ def test_compare_output_names_the_problem():
     assert compare_output("out", np.ones((2, 3), np.float32), e, 1e-4, 1e-2).kind == "value"
     assert compare_output("out", np.array(["a"]), e, 1e-4, 1e-2).kind == "type"
     assert compare_output("out", e.copy(), e, 1e-4, 1e-2) is None
+    # a scalar loss may be a Python float for float32 inputs
+    assert compare_output("loss", np.array(2.5), np.float32(2.5), 1e-4, 1e-2) is None
 
 
 def test_timing_credit_scale():
