@@ -61,13 +61,20 @@ def _out_size(Py_ssize_t size, Py_ssize_t field, Py_ssize_t pad, Py_ssize_t stri
     return 1 + (size + 2 * pad - field) // stride
 
 
-def im2col_into_cython(const floating_t[:, :, :, ::1] x, floating_t[:, :, ::1] cols,
+def _check_unit_last_stride(cols, name):
+    if cols.shape[2] > 1 and cols.strides[2] != cols.itemsize:
+        raise ValueError("%s must be contiguous along its last axis" % name)
+
+
+def im2col_into_cython(const floating_t[:, :, :, ::1] x, floating_t[:, :, :] cols,
                        int field_height, int field_width, int padding, int stride):
     """Write the columns of x into `cols` (N, R, OH * OW), in place.
 
-    cols may have more rows than the R = C * FH * FW it receives; rows from
-    R on are left untouched (fast_layers keeps a row of ones there to fold the
-    bias into the matmul).
+    cols needs a contiguous last axis only, so it may be a strided view (e.g.
+    the transpose of an (R, N, OH * OW) buffer, as fast_layers uses to feed
+    one matmul per chunk of images). It may have more rows than the
+    R = C * FH * FW it receives; rows from R on are left untouched
+    (fast_layers keeps a row of ones there to fold the bias into the matmul).
     """
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t FH = field_height, FW = field_width, pad = padding, s = stride
@@ -77,6 +84,7 @@ def im2col_into_cython(const floating_t[:, :, :, ::1] x, floating_t[:, :, ::1] c
         raise ValueError("cols has shape %s, expected (%d, >= %d, %d)"
                          % ((cols.shape[0], cols.shape[1], cols.shape[2]),
                             N, C * FH * FW, OH * OW))
+    _check_unit_last_stride(cols, "cols")
     cdef Py_ssize_t n, c, di, dj, oh, ow, row, oh0, oh1, ow0, ow1, i
     cdef floating_t *dst
     cdef const floating_t *src
@@ -122,16 +130,22 @@ def im2col_cython(x, int field_height, int field_width, int padding, int stride)
     return cols
 
 
-def _col2im_add(const floating_t[:, :, ::1] cols, floating_t[:, :, :, ::1] x,
-                Py_ssize_t FH, Py_ssize_t FW, Py_ssize_t pad, Py_ssize_t s):
-    """x[n, c, tap] += cols[n, row, pos] for every tap inside x (x is added to)."""
+def col2im_add_cython(const floating_t[:, :, :] cols, floating_t[:, :, :, ::1] x,
+                      int field_height, int field_width, int padding, int stride):
+    """x[n, c, tap] += cols[n, row, pos] for every tap inside x, in place.
+
+    cols (N, C * FH * FW, OH * OW) needs a contiguous last axis only; x
+    (N, C, H, W) is added to, so pass zeros to get the plain col2im.
+    """
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t FH = field_height, FW = field_width, pad = padding, s = stride
     cdef Py_ssize_t OH = _out_size(H, FH, pad, s), OW = _out_size(W, FW, pad, s)
     if (cols.shape[0] != N or cols.shape[1] != C * FH * FW
             or cols.shape[2] != OH * OW):
         raise ValueError("cols has shape %s, expected %s"
                          % ((cols.shape[0], cols.shape[1], cols.shape[2]),
                             (N, C * FH * FW, OH * OW)))
+    _check_unit_last_stride(cols, "cols")
     cdef Py_ssize_t n, c, di, dj, oh, ow, row, oh0, oh1, ow0, ow1, i
     cdef floating_t *dst
     cdef const floating_t *src
@@ -165,24 +179,24 @@ def col2im_cython(cols, int N, int C, int H, int W, int field_height, int field_
 
     cols has shape (N, C * FH * FW, OH * OW); taps that fall in the padding
     are dropped. This is the adjoint of im2col, i.e. the input gradient of a
-    convolution given the column gradients.
+    convolution given the column gradients. Returns a new array.
     """
-    cols = np.ascontiguousarray(cols)
+    cols = np.asarray(cols)
     x = np.zeros((N, C, H, W), dtype=cols.dtype)
-    _col2im_add(cols.reshape(N, C * field_height * field_width, -1), x,
-                field_height, field_width, padding, stride)
+    cols = cols.reshape(N, C * field_height * field_width, -1)
+    if cols.strides[2] != cols.itemsize:
+        cols = np.ascontiguousarray(cols)
+    col2im_add_cython(cols, x, field_height, field_width, padding, stride)
     return x
 
 
 def col2im_6d_cython(cols, int N, int C, int H, int W, int HH, int WW, int pad, int stride):
-    """col2im for columns given in the 6-D layout (N, C, HH, WW, OH, OW)."""
-    cols = np.ascontiguousarray(cols)
+    """col2im for columns in the 6-D layout (N, C, HH, WW, OH, OW); a new array."""
+    cols = np.asarray(cols)
     if cols.ndim != 6 or cols.shape[:4] != (N, C, HH, WW):
         raise ValueError("cols has shape %s, expected (%d, %d, %d, %d, OH, OW)"
                          % (cols.shape, N, C, HH, WW))
-    x = np.zeros((N, C, H, W), dtype=cols.dtype)
-    _col2im_add(cols.reshape(N, C * HH * WW, -1), x, HH, WW, pad, stride)
-    return x
+    return col2im_cython(cols, N, C, H, W, HH, WW, pad, stride)
 
 
 def _max_pool_forward_into(const floating_t[:, :, :, ::1] x, floating_t[:, :, :, ::1] out,

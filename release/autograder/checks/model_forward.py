@@ -5,6 +5,8 @@ model.loss(X, y) (train mode: batchnorm updates its running statistics); the
 "warmup.X"/"warmup.y" training passes, if any; scores = model.loss(X) (test
 mode). Graded: `loss` and `scores`. Observed for the diagnosis: the running
 statistics at the end (diag.bn.<i>.*), whether X or the parameters changed.
+Also graded: the initial parameters __init__ draws (statistics compared with the
+reference's: weights N(0, weight_scale^2), biases and betas 0, gammas 1).
 """
 import numpy as np
 
@@ -58,4 +60,8 @@ def judge(item, case, student_obs, reference_obs):
     mismatches = judging.compare_keys(item, student_obs, reference_obs, GRADED)
     hints = diagnosis.cnn_test_mode(case, student_obs, reference_obs, mismatches)
     hints += diagnosis.softmax_fudge_epsilon(case, student_obs, reference_obs, mismatches)
-    return judging.conclude(item, case, student_obs, reference_obs, GRADED, mismatches, hints=hints)
+    explanations = ["ThreeLayerConvNet.__init__: " + problem
+                    for problem in models.check_initial_values(
+                        student_obs, reference_obs, float(np.asarray(case.get("init.weight_scale", 0))))]
+    return judging.conclude(item, case, student_obs, reference_obs, GRADED, mismatches,
+                            explanations=explanations, hints=hints)

@@ -10,6 +10,7 @@ import numpy as np
 from autograder.checks.calls import plain
 
 SHAPE_PREFIX = "diag.init_shape."
+INIT_PREFIX = "diag.init_"
 
 
 def constructor_arguments(case):
@@ -41,6 +42,7 @@ def build(rec, model_class, case, name="ThreeLayerConvNet"):
         return None
     for key, value in params.items():
         rec.put(SHAPE_PREFIX + str(key), np.array(np.shape(value), dtype=np.int64))
+        _observe_initial_values(rec, key, value)
     wanted = case_params(case)
     problems = []
     for key in sorted(set(wanted) - set(params)):
@@ -60,6 +62,49 @@ def build(rec, model_class, case, name="ThreeLayerConvNet"):
     if not _set_running_stats(rec, model, case, args, name):
         return None
     return model
+
+
+def _observe_initial_values(rec, key, value):
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return
+    if array.size:
+        rec.put(INIT_PREFIX + "mean." + str(key), np.array(array.mean()))
+        rec.put(INIT_PREFIX + "std." + str(key), np.array(array.std()))
+        rec.put(INIT_PREFIX + "size." + str(key), np.array(array.size, dtype=np.int64))
+
+
+def check_initial_values(student, reference, weight_scale=None):
+    """
+    Problems with the student's initial parameters (as described in __init__'s
+    docstring): weights drawn with standard deviation weight_scale around 0,
+    biases and betas zero, gammas one. Compared with the reference's statistics
+    (the draws themselves may differ).
+    """
+    problems = []
+    for key in sorted(k for k in reference if k.startswith(INIT_PREFIX + "std.")):
+        name = key[len(INIT_PREFIX + "std."):]
+        try:
+            s_std = float(np.asarray(student[key]))
+            s_mean = float(np.asarray(student[INIT_PREFIX + "mean." + name]))
+        except (KeyError, TypeError, ValueError):
+            continue  # a missing parameter is reported by the shape check
+        r_std = float(np.asarray(reference[key]))
+        r_mean = float(np.asarray(reference[INIT_PREFIX + "mean." + name]))
+        size = int(np.asarray(reference[INIT_PREFIX + "size." + name]))
+        if r_std == 0.0:
+            if s_std != 0.0 or abs(s_mean - r_mean) > 1e-12:
+                problems.append("%s should start as %s (got mean %.3g, std %.3g)"
+                                % (name, "ones" if r_mean == 1.0 else "zeros", s_mean, s_std))
+            continue
+        # the standard deviation of a sample of `size` normals is within ~5/sqrt(2 size) of the truth
+        spread = 5.0 / np.sqrt(2.0 * size)
+        if not abs(s_std / r_std - 1.0) <= spread or not abs(s_mean) <= 5.0 * r_std / np.sqrt(size):
+            problems.append("%s should be drawn from a normal distribution with mean 0 and standard "
+                            "deviation weight_scale (%.3g); yours has mean %.3g, std %.3g"
+                            % (name, weight_scale or r_std, s_mean, s_std))
+    return problems
 
 
 def _set_running_stats(rec, model, case, args, name):

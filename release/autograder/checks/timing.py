@@ -20,7 +20,7 @@ from autograder.checks.compare import compare_output
 from autograder.checks.outcome import CheckOutcome
 from autograder.checks.recorder import Recorder
 
-REPEATS = 3
+REPEATS = 2
 BUDGET_SECONDS = 20.0
 
 
