@@ -49,17 +49,18 @@ class GradeOptions:
 class Context:
     """What the item runners share for one submission."""
 
-    def __init__(self, options, spec_path, seed, submission, tmp, reference, student, limits,
-                 level):
-        self.options = options
-        self.spec_path = spec_path
+    def __init__(self, grader, seed, submission, tmp, student):
+        self.options = grader.options
+        self.spec_path = grader.spec_path
         self.seed = seed
         self.submission = submission
         self.tmp = tmp
-        self.reference = reference
+        self.reference = grader.reference
+        self.reference_cache = grader.reference_cache_for(seed)
         self.student = student
-        self.limits = limits
-        self.level = level
+        self.limits = grader.limits
+        self.level = grader.level
+        self.hidden = grader.hidden_dirs(tmp)
         self.extra = {}
 
     def training_session(self, seconds):
@@ -70,12 +71,11 @@ class Context:
         from autograder.grade import data
         files = data.training_files(os.path.join(self.tmp, "training-data"), self.options.cifar_dir)
         folder = tempfile.mkdtemp(prefix="train-", dir=self.tmp)
-        env = {}
         limits = replace(self.limits, cpu_seconds=int(seconds) + 120)
         session = WorkerSession(folder, self.submission.nndl_dir if os.path.isdir(
             self.submission.nndl_dir) else None, self.level, limits,
-            hidden=_hidden_dirs(self.tmp, self.options), data_files=files)
-        env["CIFAR10_DIR"] = session.launch.data_dir
+            hidden=self.hidden, data_files=files)
+        env = {"CIFAR10_DIR": session.launch.data_dir}
         env.update(self.options.training_env)
         session.launch.env.update(env)
         return session
@@ -88,83 +88,129 @@ def select_items(spec, pattern):
     return [item for item in spec.items if any(fnmatch.fnmatchcase(item.id, p) for p in patterns)]
 
 
+class Grader:
+    """
+    Grades submissions one after another with the same options. The trusted reference
+    worker stays up between submissions, and its observations are reused for
+    submissions graded with the same seed (a class graded under one recorded seed
+    computes the reference once). Use as a context manager, or call close().
+    """
+
+    def __init__(self, options=None):
+        self.options = options or GradeOptions()
+        self.spec_path = str(self.options.spec_path or _default_spec_path())
+        self.spec = adapter.load_spec(self.spec_path)
+        self.items = [item for item in select_items(self.spec, self.options.items)
+                      if not self.options.visible_only or item.visibility == "visible"]
+        settings = self.spec.settings
+        self.level = self.options.level or available_level()
+        self.limits = Limits(cpu_seconds=int(sum(i.time_limit for i in self.items) + 120),
+                             memory_mb=int(settings.memory_limit_mb),
+                             max_processes=int(settings.max_processes),
+                             output_bytes=int(settings.output_limit_kb) * 1024)
+        self.root = tempfile.mkdtemp(prefix="autograder-")
+        os.chmod(self.root, 0o711)  # sandbox uids may pass through to their own folders only
+        self._reference = None
+        self._cache_seed = None
+        self._cache = {}
+
+    @property
+    def reference(self):
+        if self._reference is None:
+            folder = os.path.join(self.root, "reference")
+            reference_nndl = os.path.join(self.options.reference_dir or SOLUTIONS_DIR, "nndl")
+            self._reference = WorkerSession(folder, reference_nndl, "none", self.limits)
+            os.chmod(folder, 0o700)  # the trusted side's files: root only
+            _import_modules(self._reference, SUBMODULES, grader_side=True)
+        return self._reference
+
+    def reference_cache_for(self, seed):
+        if seed != self._cache_seed:
+            self._cache_seed, self._cache = seed, {}
+        return self._cache
+
+    def hidden_dirs(self, tmp):
+        """Host folders a student sandbox must not read (for the levels without a fresh mount tree)."""
+        hidden = [SOLUTIONS_DIR, os.path.join(self.root, "reference"),
+                  os.path.join(tmp, "training-data")]
+        if self.options.reference_dir:
+            hidden.append(self.options.reference_dir)
+        try:
+            from cs231n.data_utils import find_cifar10_dir
+            hidden.append(str(find_cifar10_dir(self.options.cifar_dir)))
+        except Exception:  # no data set: nothing to hide
+            pass
+        return hidden
+
+    def grade(self, source, out_dir, seed=None):
+        """Grade `source` (folder or .zip) into out_dir; returns the GradeResult (reports written)."""
+        start = time.monotonic()
+        if seed is None:
+            seed = self.options.seed if self.options.seed is not None else secrets.randbits(63)
+        name = os.path.basename(os.path.normpath(str(source)))
+        result = GradeResult(submission=name, seed=seed)
+        tmp = tempfile.mkdtemp(prefix="submission-", dir=self.root)
+        os.chmod(tmp, 0o711)
+        student = None
+        try:
+            submission = locate(source, os.path.join(tmp, "staged"))
+            result.problems = submission.problems()
+            result.notes = list(submission.notes)
+            nndl_dir = submission.nndl_dir if os.path.isdir(submission.nndl_dir) else None
+            student = WorkerSession(os.path.join(tmp, "student"), nndl_dir, self.level,
+                                    self.limits, hidden=self.hidden_dirs(tmp))
+            result.sandbox = dict(student.protections)
+            ctx = Context(self, seed, submission, tmp, student)
+            _import_modules(student, [m for m in SUBMODULES if m in submission.modules],
+                            missing=[m for m in SUBMODULES if m not in submission.modules])
+            for item in self.items:
+                result.items.append(self._run(ctx, item, result))
+            result.extra.update(ctx.extra)
+            result.extra["worker_restarts"] = max(student.restarts, 0)
+        except Exception:
+            result.grader_error = traceback.format_exc()
+        finally:
+            if student is not None:
+                student.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+        result.execution_time = time.monotonic() - start
+        write_reports(result, out_dir)
+        return result
+
+    def _run(self, ctx, item, result):
+        try:
+            return run_item(ctx, item)
+        except GraderError as error:
+            result.grader_error = result.grader_error or str(error)
+            return failed_item(item, "grader problem (not your fault): %s"
+                               % str(error).splitlines()[0])
+        except Exception:
+            result.grader_error = result.grader_error or traceback.format_exc()
+            return failed_item(item, "grader problem (not your fault); the course staff has "
+                               "the details")
+
+    def close(self):
+        if self._reference is not None:
+            self._reference.close()
+            self._reference = None
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def grade(source, out_dir, options=None):
-    """Grade `source` (folder or .zip) into out_dir; returns the GradeResult (reports written)."""
-    options = options or GradeOptions()
-    start = time.monotonic()
-    seed = options.seed if options.seed is not None else secrets.randbits(63)
-    name = os.path.basename(os.path.normpath(str(source)))
-    result = GradeResult(submission=name, seed=seed)
-    spec_path = str(options.spec_path or _default_spec_path())
-    spec = adapter.load_spec(spec_path)
-    items = [item for item in select_items(spec, options.items)
-             if not options.visible_only or item.visibility == "visible"]
-    tmp = tempfile.mkdtemp(prefix="autograder-")
-    os.chmod(tmp, 0o711)   # sandbox uids may traverse to their own folders, not list them
-    sessions = []
-    try:
-        submission = locate(source, os.path.join(tmp, "staged"))
-        result.problems = submission.problems()
-        result.notes = list(submission.notes)
-        settings = spec.settings
-        level = options.level or available_level()
-        limits = Limits(cpu_seconds=int(sum(i.time_limit for i in items) + 120),
-                        memory_mb=int(settings.memory_limit_mb),
-                        max_processes=int(settings.max_processes),
-                        output_bytes=int(settings.output_limit_kb) * 1024)
-        reference_nndl = os.path.join(options.reference_dir or SOLUTIONS_DIR, "nndl")
-        reference = WorkerSession(os.path.join(tmp, "reference"), reference_nndl, "none", limits)
-        sessions.append(reference)
-        os.chmod(reference.folder, 0o700)   # the trusted side's files: root only
-        nndl_dir = submission.nndl_dir if os.path.isdir(submission.nndl_dir) else None
-        student = WorkerSession(os.path.join(tmp, "student"), nndl_dir, level, limits,
-                                hidden=_hidden_dirs(tmp, options))
-        sessions.append(student)
-        result.sandbox = dict(student.protections)
-        ctx = Context(options, spec_path, seed, submission, tmp, reference, student, limits, level)
-        _import_modules(reference, SUBMODULES, grader_side=True)
-        _import_modules(student, [m for m in SUBMODULES if m in submission.modules],
-                        missing=[m for m in SUBMODULES if m not in submission.modules])
-        for item in items:
-            try:
-                result.items.append(run_item(ctx, item))
-            except GraderError as error:
-                result.grader_error = result.grader_error or str(error)
-                result.items.append(failed_item(item, "grader problem (not your fault): %s"
-                                                % str(error).splitlines()[0]))
-            except Exception:
-                result.grader_error = result.grader_error or traceback.format_exc()
-                result.items.append(failed_item(item, "grader problem (not your fault); the "
-                                                "course staff has the details"))
-        result.extra.update(ctx.extra)
-        result.extra["worker_restarts"] = max(student.restarts, 0)
-    except Exception:
-        result.grader_error = traceback.format_exc()
-    finally:
-        for session in sessions:
-            session.close()
-        shutil.rmtree(tmp, ignore_errors=True)
-    result.execution_time = time.monotonic() - start
-    write_reports(result, out_dir)
-    return result
+    """Grade one submission (folder or .zip) into out_dir; returns the GradeResult."""
+    with Grader(options) as grader:
+        return grader.grade(source, out_dir)
 
 
 def _default_spec_path():
     from autograder.spec import SPEC_PATH
     return SPEC_PATH
-
-
-def _hidden_dirs(tmp, options):
-    """Host folders a student sandbox must not read (for the levels without a fresh mount tree)."""
-    hidden = [SOLUTIONS_DIR, os.path.join(tmp, "reference"), os.path.join(tmp, "training-data")]
-    if options.reference_dir:
-        hidden.append(options.reference_dir)
-    try:
-        from cs231n.data_utils import find_cifar10_dir
-        hidden.append(str(find_cifar10_dir(options.cifar_dir)))
-    except Exception:
-        pass
-    return hidden
 
 
 def _import_modules(session, modules, missing=(), grader_side=False):

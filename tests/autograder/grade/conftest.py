@@ -1,8 +1,8 @@
 """Shared, expensive fixtures of the grader tests: CIFAR-10, a trained model, one graded reference.
 
 Accuracy: the fixture model is the reference trained for one epoch on 2500 images
-(~30% validation accuracy), so the test spec scales the accuracy item's thresholds
-(full credit at 25%, none at 10%) instead of training for many minutes.
+(~25% validation accuracy), so the test spec scales the accuracy item's thresholds
+(full credit at 18%, none at 10%) instead of training for many minutes.
 """
 import os
 import shutil
@@ -14,7 +14,7 @@ from tests.autograder.grade import helpers
 
 SHARED_ARCHIVE = helpers.REPO_ROOT.parent / "shared" / "datasets" / "cifar-10-python.tar.gz"
 ACCURACY_ID = "cnn.ThreeLayerConvNet.accuracy"
-SCALED_ACCURACY = {"full_credit_at": 0.25, "zero_credit_at": 0.10}
+SCALED_ACCURACY = {"full_credit_at": 0.18, "zero_credit_at": 0.10}
 
 
 @pytest.fixture(scope="session")

@@ -66,7 +66,7 @@ def spec_with(path, overrides=None, settings=None):
 def train_fixture_model(path, cifar_dir, num_train=2500, seed=0):
     """
     A small reference ThreeLayerConvNet trained for one epoch on `num_train` images
-    (about 15 s on 2 cores; roughly 30% validation accuracy), saved with model_io.
+    (about 15 s on 2 cores; roughly 25% validation accuracy), saved with model_io.
     """
     from cs231n.data_utils import get_CIFAR10_data
     from cs231n.model_io import save_model

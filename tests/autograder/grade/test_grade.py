@@ -235,3 +235,25 @@ def test_a_model_on_the_naive_layers_loses_only_the_timing_points(tmp_path, grad
     timing = items["cnn.ThreeLayerConvNet.loss.timing"]
     assert timing.score == 0 and timing.seconds < 130
     assert "fast sandwich layers" in timing.output or "did not finish" in timing.output
+
+
+# ---- several submissions ------------------------------------------------------------------------------
+
+def test_one_grader_grades_several_submissions_and_reuses_the_reference(tmp_path, test_spec,
+                                                                         cifar10_dir):
+    from autograder.grade.pipeline import GradeOptions, Grader
+    good = helpers.reference_submission(tmp_path / "good")
+    bad = helpers.reference_submission(tmp_path / "bad")
+    helpers.replace_function(bad, "conv_layers", BROKEN["os_exit"][1])
+    options = GradeOptions(spec_path=str(test_spec), cifar_dir=str(cifar10_dir),
+                           items="conv_layers.conv_forward_naive.*,conv_layers.max_pool_*")
+    with Grader(options) as grader:
+        first = grader.grade(good, tmp_path / "out-good", seed=11)
+        cached = dict(grader.reference_cache_for(11))
+        second = grader.grade(bad, tmp_path / "out-bad", seed=11)
+        assert grader.reference_cache_for(11) == cached and cached
+        root = grader.root
+    assert not os.path.exists(root)
+    assert first.score == 25 and second.score == 16
+    assert (tmp_path / "out-good" / "results.json").exists()
+    assert (tmp_path / "out-bad" / "results.json").exists()
