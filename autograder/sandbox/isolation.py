@@ -189,6 +189,14 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
                 "--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp",
                 "--perms", "0755", "--dir", SANDBOX_KIT,
                 "--perms", "0755", "--dir", "/sandbox"] + kit_binds
+        # A hidden folder inside a kit package (the data set unpacked into cs231n/datasets/)
+        # is covered by an empty tmpfs.
+        for hidden_dir in layout.hidden:
+            for name, host in sorted(layout.kit_dirs.items()):
+                real_host, real_hidden = os.path.realpath(host), os.path.realpath(hidden_dir)
+                if real_hidden.startswith(real_host + os.sep) and os.path.isdir(real_hidden):
+                    inside = SANDBOX_KIT + "/" + name + real_hidden[len(real_host):]
+                    argv += ["--perms", "0000", "--tmpfs", inside]
         if layout.code_dir:
             argv += ["--ro-bind", layout.code_dir, code]
         argv += ["--bind", layout.work_dir, work]

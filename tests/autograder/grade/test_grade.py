@@ -112,6 +112,10 @@ BROKEN = {
                        "Error"),
     "reads_solutions": ("conv_layers", "def conv_forward_naive(x, w, b, conv_param):\n"
                         "    open(%r).read()\n    return None, None", "Error"),
+    "reads_heldout_images": ("conv_layers", "def conv_forward_naive(x, w, b, conv_param):\n"
+                             "    from cs231n.data_utils import find_cifar10_dir\n"
+                             "    open(str(find_cifar10_dir()) + '/test_batch', 'rb').read()\n"
+                             "    return None, None", "Error"),
     "opens_socket": ("conv_layers", "import socket as _socket\n"
                      "def conv_forward_naive(x, w, b, conv_param):\n"
                      "    _socket.create_connection(('1.1.1.1', 80), timeout=3)\n"
