@@ -143,19 +143,22 @@ def _use_compiled(dtype):
 # Convolution
 # --------------------------------------------------------------------------- #
 
-# Images go through the matmuls in chunks of about CHUNK_BYTES of output. One
-# matmul per image (the obvious batched layout) needs no transposes, but every
-# BLAS call is a hand-off between BLAS threads, and on a busy machine each
-# hand-off can wait a scheduler time slice: measured at load 8 on 2 cores,
-# conv fwd+bwd (200x3x32x32 float32) took 4100 ms per image, 1100 ms with 2 MB
-# chunks and 430 ms with 16 MB chunks (PyTorch: 620 ms). Idle and single-
-# threaded, the chunked version costs ~35% more CPU (transposing copies); it
-# stays well under PyTorch's time either way.
+# Images go through the matmuls in CHUNK_COUNT chunks (fewer if a chunk's
+# output would pass CHUNK_BYTES). One matmul per image (the obvious batched
+# layout) needs no transposes, but every BLAS call is a hand-off between BLAS
+# threads, and on a busy machine each hand-off can wait for a scheduler time
+# slice. Measured at load 8 on 2 cores, conv fwd+bwd (200x3x32x32 float32):
+# 4100 ms with one matmul per image, 1100 ms with 2 MB chunks, 430 ms with
+# 16 MB chunks (PyTorch: 620 ms). Big chunks cost CPU time in cache misses
+# (single-threaded: 50 ms with a matmul per image, 82 ms in 16 MB chunks), so a batch is
+# cut into a few chunks: 4 chunks gave 77 ms single-threaded, and a small
+# layer (handout shape) stays cache-sized (7 ms against 17 ms in one chunk).
+CHUNK_COUNT = 4
 CHUNK_BYTES = 16 << 20
 
 
 def _chunks(N, bytes_per_image):
-    size = max(1, min(N, CHUNK_BYTES // max(1, bytes_per_image)))
+    size = max(1, min(-(-N // CHUNK_COUNT), CHUNK_BYTES // max(1, bytes_per_image)))
     return [(start, min(N, start + size)) for start in range(0, N, size)]
 
 

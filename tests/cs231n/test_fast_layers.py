@@ -239,6 +239,7 @@ def test_conv_in_uneven_chunks_matches_loops(variant, backend, monkeypatch):
     # Chunks of two images for N = 5 (the last chunk has one image).
     x, w, b = random_conv((5, 2, 6, 7), (3, 3, 2), np.float64, seed=14)
     rows, P = 2 * 3 * 2 + 1, 6 * 7  # C*HH*WW taps + the bias row (more than F = 3)
+    monkeypatch.setattr(fast_layers, 'CHUNK_COUNT', 1)  # the byte cap decides
     monkeypatch.setattr(fast_layers, 'CHUNK_BYTES', 2 * rows * P * 8)
     assert fast_layers._chunks(5, rows * P * 8) == [(0, 2), (2, 4), (4, 5)]
     forward, backward = CONV_VARIANTS[variant]
@@ -247,6 +248,13 @@ def test_conv_in_uneven_chunks_matches_loops(variant, backend, monkeypatch):
     dout = np.random.default_rng(15).standard_normal(out.shape)
     for got, want in zip(backward(dout, cache), loop_conv_backward(dout, x, w, 1, 1)):
         assert rel_err(got, want) < F64_RTOL
+
+
+def test_conv_chunk_count():
+    assert fast_layers._chunks(200, 1) == [(0, 50), (50, 100), (100, 150), (150, 200)]
+    assert fast_layers._chunks(3, 1) == [(0, 1), (1, 2), (2, 3)]
+    big = fast_layers.CHUNK_BYTES // 10  # ten images fill a chunk
+    assert len(fast_layers._chunks(200, big)) == 20
 
 
 def test_conv_accepts_integral_float_pad_and_stride(backend):
