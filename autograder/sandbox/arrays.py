@@ -88,7 +88,7 @@ def save(path_stem, value):
     os.replace(partial, path_stem + ".npz")
 
 
-def load(path_stem, max_bytes=1 << 30):
+def load(path_stem, max_bytes=256 << 20):
     """
     Read what save() wrote, without unpickling and within max_bytes of array data.
 
