@@ -113,3 +113,21 @@ def test_printing_beyond_the_output_cap_fails_the_item(tmp_path):
                          "conv_layers.conv_forward_naive.forward_secret",
                          "conv_layers.conv_backward_naive.gradient"}
     assert "output cap" in results["conv_layers.conv_forward_naive.forward"].output
+
+
+def test_outputs_hard_coded_from_the_notebook_earn_nothing(tmp_path):
+    from autograder.checks.cases import conv_forward_fixed
+    case = conv_forward_fixed(None)[0]
+    conv = support.reference()["conv_layers"]
+    expected, _ = conv.conv_forward_naive(case["x"], case["w"], case["b"],
+                                          {"stride": 2, "pad": 1})
+    hack = ("    if x.shape == (2, 3, 4, 4) and w.shape == (3, 3, 4, 4):\n"
+            "        return np.array(%r), (x, w, b, conv_param)\n" % expected.tolist())
+    folder = support.variant(tmp_path, {"conv_layers.py": [
+        ("    out = None\n    pad = _as_int(conv_param['pad'], 'pad')\n",
+         "    out = None\n" + hack + "    pad = _as_int(conv_param['pad'], 'pad')\n")]})
+    results = support.grade(folder)
+    item = "conv_layers.conv_forward_naive.forward"
+    assert support.lost_points(results) == {item: results[item].max_score}
+    assert "Right on the notebook's inputs only" in results[item].output
+    assert "Case 1 of 2" not in results[item].output  # the fixed case itself passes
