@@ -293,6 +293,21 @@ def test_conv_rejects_mismatched_channels_and_oversized_filter():
         fast_layers.conv_forward_fast(x, big_w, b, {'stride': 1, 'pad': 1})
 
 
+def test_float16_keeps_its_dtype_through_the_numpy_path():
+    # No compiled kernel takes float16, so this exercises the numpy code; float16
+    # has ~3 digits, hence the loose tolerance.
+    x, w, b = random_conv((2, 3, 6, 6), (4, 3, 3), np.float16, seed=17)
+    for forward, backward in CONV_VARIANTS.values():
+        out, cache = forward(x, w, b, {'stride': 1, 'pad': 1})
+        assert out.dtype == np.float16
+        assert rel_err(out, loop_conv_forward(x, w, b, 1, 1)) < 1e-2
+        assert all(g.dtype == np.float16 for g in backward(np.ones_like(out), cache))
+    for forward, backward in POOL_VARIANTS.values():
+        out, cache = forward(x, pool_param(2, 2, 2))
+        np.testing.assert_array_equal(out, loop_pool_forward(x, 2, 2, 2))
+        assert backward(np.ones_like(out), cache).dtype == np.float16
+
+
 def float_arrays_in(cache):
     return [item for item in cache
             if isinstance(item, np.ndarray) and np.issubdtype(item.dtype, np.floating)]
