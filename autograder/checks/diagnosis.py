@@ -8,7 +8,7 @@ import numpy as np
 
 from autograder.checks import numeric
 from autograder.checks.cases import tags_of
-from autograder.checks.compare import compare_output
+from autograder.checks.compare import compare_output, relative_error
 from autograder.checks.observation import read_json, read_text
 
 
@@ -17,12 +17,13 @@ def _kinds(mismatches):
 
 
 def _close(a, b, tolerance=1e-5):
-    """True when arrays a and b agree (same shape, relative error within tolerance)."""
-    if a is None or b is None:
+    """True when arrays a and b have one shape and agree to `tolerance` (relative, floored)."""
+    if a is None or b is None or np.shape(a) != np.shape(b):
         return False
-    return compare_output("", a, b, tolerance, 1e-6) is None or \
-        (np.shape(a) == np.shape(b) and compare_output("", np.asarray(a, np.float64),
-                                                       np.asarray(b, np.float64), tolerance, 1e-3) is None)
+    try:
+        return relative_error(np.asarray(a, np.float64), np.asarray(b, np.float64), 1e-3) <= tolerance
+    except (TypeError, ValueError):
+        return False
 
 
 # ---- per-case rules -----------------------------------------------------------------------

@@ -13,7 +13,6 @@ CI runs a fixed sample of CI_SAMPLE mutants; `pytest -m slow` runs all.
 import functools
 import signal
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
