@@ -7,7 +7,7 @@ worker only, so a student's environment never holds it under the name `nndl`.
 """
 import numpy
 from Cython.Build import cythonize
-from setuptools import Extension, setup
+from setuptools import Extension, find_packages, setup
 
 extensions = [
     Extension(
@@ -23,14 +23,12 @@ setup(
     name="cnn-homework-kit",
     version="0.1.0",
     description="CNN homework (nndl / cs231n): reference, student release and autograder",
-    packages=["cs231n", "cs231n.datasets", "autograder"] + [
-        "autograder." + sub for sub in ("release",)
-    ],
-    package_dir={"cs231n": "assignment/cs231n", "cs231n.datasets": "assignment/cs231n/datasets",
-                 "autograder": "autograder"},
-    package_data={"cs231n": ["*.pyx", "datasets/*.sh"]},
+    packages=["cs231n", "cs231n.datasets"] + find_packages(include=["autograder", "autograder.*"]),
+    package_dir={"cs231n": "assignment/cs231n", "cs231n.datasets": "assignment/cs231n/datasets"},
+    package_data={"cs231n": ["*.pyx", "datasets/*.sh"],
+                  "autograder": ["spec/*.toml", "data/*", "release/templates/*"]},
     ext_modules=cythonize(extensions, language_level=3),
-    python_requires=">=3.9",
+    python_requires=">=3.11",  # tomllib
     install_requires=["numpy>=1.22", "nbformat>=5", "nbclient>=0.7", "ipykernel>=6",
                       "nbgrader>=0.9", "matplotlib>=3.5"],
     extras_require={"test": ["pytest>=7"], "torch": ["torch"]},
