@@ -122,6 +122,16 @@ def backend(request, monkeypatch):
     return request.param
 
 
+@pytest.fixture(params=['per_image', 'stacked'])
+def conv_mode(request, monkeypatch):
+    """Run a conv test with one matmul per image (in chunks of about half the
+    batch), then with one matmul for the whole batch (its columns side by side)."""
+    per_image = request.param == 'per_image'
+    monkeypatch.setattr(fast_layers, 'SMALL_PRODUCT', 1 << 60 if per_image else 0)
+    monkeypatch.setattr(fast_layers, 'CHUNK_COUNT', 2 if per_image else 1)
+    return request.param
+
+
 def rel_err(actual, expected):
     """Largest absolute difference relative to the largest expected entry."""
     actual = np.asarray(actual, dtype=np.float64)
@@ -185,7 +195,7 @@ def random_conv(shape, filt, dtype, seed):
 @pytest.mark.parametrize('dtype', [np.float64, np.float32])
 @pytest.mark.parametrize('variant', sorted(CONV_VARIANTS))
 @pytest.mark.parametrize('case', CONV_CASES, ids=str)
-def test_conv_matches_loops(case, variant, dtype, backend):
+def test_conv_matches_loops(case, variant, dtype, backend, conv_mode):
     shape, filt, stride, pad = case
     x, w, b = random_conv(shape, filt, dtype, seed=1)
     forward, backward = CONV_VARIANTS[variant]
@@ -204,7 +214,7 @@ def test_conv_matches_loops(case, variant, dtype, backend):
 
 @pytest.mark.parametrize('variant', sorted(CONV_VARIANTS))
 @pytest.mark.parametrize('case', CONV_CASES, ids=str)
-def test_conv_matches_naive_reference(case, variant, backend):
+def test_conv_matches_naive_reference(case, variant, backend, conv_mode):
     shape, filt, stride, pad = case
     x, w, b = random_conv(shape, filt, np.float64, seed=3)
     conv_param = {'stride': stride, 'pad': pad}
@@ -218,7 +228,7 @@ def test_conv_matches_naive_reference(case, variant, backend):
 
 
 @pytest.mark.parametrize('variant', sorted(CONV_VARIANTS))
-def test_conv_backward_matches_numerical_gradient(variant, backend):
+def test_conv_backward_matches_numerical_gradient(variant, backend, conv_mode):
     x, w, b = random_conv((2, 2, 5, 6), (3, 3, 2), np.float64, seed=5)
     conv_param = {'stride': 1, 'pad': 1}
     forward, backward = CONV_VARIANTS[variant]
@@ -235,10 +245,10 @@ def test_conv_backward_matches_numerical_gradient(variant, backend):
 
 
 @pytest.mark.parametrize('variant', sorted(CONV_VARIANTS))
-def test_conv_in_uneven_chunks_matches_loops(variant, backend, monkeypatch):
+def test_conv_in_uneven_chunks_matches_loops(variant, backend, conv_mode, monkeypatch):
     # Chunks of two images for N = 5 (the last chunk has one image).
     x, w, b = random_conv((5, 2, 6, 7), (3, 3, 2), np.float64, seed=14)
-    rows, P = 2 * 3 * 2 + 1, 6 * 7  # C*HH*WW taps + the bias row (more than F = 3)
+    rows, P = 2 * 3 * 2 + 1, 6 * 8  # C*HH*WW taps + the bias row (more than F = 3); 6x8 out
     monkeypatch.setattr(fast_layers, 'CHUNK_COUNT', 1)  # the byte cap decides
     monkeypatch.setattr(fast_layers, 'CHUNK_BYTES', 2 * rows * P * 8)
     assert fast_layers._chunks(5, rows * P * 8) == [(0, 2), (2, 4), (4, 5)]
@@ -325,7 +335,7 @@ def test_float32_stays_float32_in_the_caches(backend):
 
 
 @pytest.mark.parametrize('variant', sorted(CONV_VARIANTS))
-def test_conv_does_not_write_into_inputs(variant, backend):
+def test_conv_does_not_write_into_inputs(variant, backend, conv_mode):
     x, w, b = random_conv((2, 3, 6, 6), (4, 3, 3), np.float32, seed=11)
     dout = np.random.default_rng(12).standard_normal((2, 4, 6, 6)).astype(np.float32)
     originals = [a.copy() for a in (x, w, b, dout)]
@@ -339,7 +349,7 @@ def test_conv_does_not_write_into_inputs(variant, backend):
 
 
 @pytest.mark.parametrize('variant', sorted(CONV_VARIANTS))
-def test_conv_accepts_non_contiguous_inputs(variant, backend):
+def test_conv_accepts_non_contiguous_inputs(variant, backend, conv_mode):
     x, w, b = random_conv((2, 3, 7, 6), (2, 3, 3), np.float64, seed=13)
     x_t = np.ascontiguousarray(x.transpose(0, 1, 3, 2)).transpose(0, 1, 3, 2)  # F-ish strides
     w_t = np.asfortranarray(w)
