@@ -107,7 +107,9 @@ def judge(item, case, student_obs, reference_obs=None):
         return CheckOutcome(0.0, "error", "grader problem: no validation images")
     credited = min(val, scores["heldout"] + margin) if "heldout" in scores else val
     fraction = credit(credited, zero, full)
-    message = ", ".join("%s accuracy %.1f%%" % (k, 100 * v) for k, v in sorted(scores.items()))
+    order = sorted(scores, key=lambda split: (split not in ("val", "validation"), split))
+    message = ", ".join("%s accuracy %.1f%%" % ({"val": "validation", "heldout": "held-out"}.get(k, k),
+                                                100 * scores[k]) for k in order)
     message += ("; full credit at %.0f%%, none at %.0f%% or below" % (100 * full, 100 * zero))
     hints = []
     if "heldout" in scores and scores["heldout"] + margin < val:
