@@ -1,8 +1,16 @@
-"""`python -m autograder grade SUBMISSION --out DIR`: grade one submission (folder or .zip).
+"""`python -m autograder grade SUBMISSION... --out DIR`: grade one submission or a class.
 
-Writes DIR/results.json (Gradescope schema), DIR/feedback.md and DIR/feedback.html,
-and prints a one-screen summary. Exit status 0 whenever grading ran, whatever the
-score; 2 for usage errors; 3 when the grader itself failed (the reports say so).
+One path that is itself a submission (a .zip, or a folder holding the notebooks,
+nndl/ or cnn_model.npz): writes DIR/results.json (Gradescope schema),
+DIR/feedback.md and DIR/feedback.html, and prints a one-screen summary.
+
+Several paths, or a folder of submissions: a class run (autograder.batch) grades
+them in parallel (--jobs, or a Dask cluster with --dask-scheduler) into
+DIR/<submission id>/, resumes a killed run (--force regrades), and writes
+DIR/gradebook.csv and DIR/summary.md.
+
+Exit status 0 whenever grading ran, whatever the score; 2 for usage errors; 3 when
+the grader itself failed on some submission (the reports say so).
 """
 import os
 import sys
@@ -14,9 +22,18 @@ GRADER_ERROR = 3
 
 
 def add_arguments(parser):
-    parser.add_argument("submission", help="folder or .zip holding the notebooks, nndl/ and "
-                        "cnn_model.npz")
-    parser.add_argument("--out", required=True, help="folder for results.json and feedback")
+    parser.add_argument("submission", nargs="+",
+                        help="a submission (folder or .zip holding the notebooks, nndl/ and "
+                        "cnn_model.npz), several, or folders of submissions (a class)")
+    parser.add_argument("--out", required=True,
+                        help="folder for results.json and feedback (a class: one folder per "
+                        "submission, gradebook.csv and summary.md)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="class runs: submissions graded at once (default: the cores)")
+    parser.add_argument("--force", action="store_true",
+                        help="class runs: regrade submissions that are already finished")
+    parser.add_argument("--dask-scheduler", default=None, metavar="tcp://HOST:PORT",
+                        help="class runs: grade one job per submission on this Dask cluster")
     parser.add_argument("--seed", type=int, default=None,
                         help="seed of the secret inputs (default: a fresh random seed, recorded "
                         "in results.json)")
@@ -38,7 +55,7 @@ def add_arguments(parser):
                         help="isolation level (default: the strongest available)")
 
 
-def _forget_working_directory():
+def forget_working_directory():
     """`python -m` puts the current folder first on sys.path: a submission folder there must
     never provide modules (e.g. its own cs231n) to the grader."""
     from autograder.sandbox.session import KIT_ROOT
@@ -49,10 +66,15 @@ def _forget_working_directory():
 
 
 def run(args):
-    _forget_working_directory()
+    forget_working_directory()
+    from autograder.batch import discover
     from autograder.grade.pipeline import GradeOptions, grade
-    if not os.path.exists(args.submission):
-        print("autograder grade: %s does not exist" % args.submission, file=sys.stderr)
+    for path in args.submission:
+        if not os.path.lexists(path):
+            print("autograder grade: %s does not exist" % path, file=sys.stderr)
+            return USAGE_ERROR
+    if args.jobs is not None and args.jobs < 1:
+        print("autograder grade: --jobs wants a positive number", file=sys.stderr)
         return USAGE_ERROR
     if args.spec and not os.path.isfile(args.spec):
         print("autograder grade: spec %s does not exist" % args.spec, file=sys.stderr)
@@ -68,11 +90,30 @@ def run(args):
     options = GradeOptions(seed=args.seed, retrain=args.retrain, items=args.items,
                            visible_only=args.visible_only, spec_path=args.spec,
                            cifar_dir=args.cifar_dir, level=args.sandbox, training_env=training_env)
-    result = grade(args.submission, args.out, options)
+    if args.dask_scheduler or not discover.single_submission(args.submission):
+        return _run_class(args, options)
+    result = grade(args.submission[0], args.out, options)
     print(feedback.summary(result))
     print("reports: %s" % os.path.join(args.out, "results.json"))
     if result.grader_error:
         print("grader error (see results.json extra_data.grader_error):\n"
               + result.grader_error.strip().splitlines()[-1], file=sys.stderr)
+        return GRADER_ERROR
+    return 0
+
+
+def _run_class(args, options):
+    from autograder.batch.run import run_class
+    from autograder.batch.state import StateError
+    try:
+        _, graded = run_class(args.submission, args.out, options, jobs=args.jobs,
+                              force=args.force, scheduler=args.dask_scheduler)
+    except StateError as error:
+        print("autograder grade: %s" % error, file=sys.stderr)
+        return USAGE_ERROR
+    errors = [done.id for done in graded if done.grader_error]
+    if errors:
+        print("grader errors on: %s (see their results.json extra_data.grader_error)"
+              % ", ".join(errors), file=sys.stderr)
         return GRADER_ERROR
     return 0

@@ -142,18 +142,32 @@ class Grader:
             pass
         return hidden
 
-    def grade(self, source, out_dir, seed=None):
+    def grade(self, source, out_dir, seed=None, name=None, extra=None):
         """Grade `source` (folder or .zip) into out_dir; returns the GradeResult (reports written)."""
+        result = self.grade_result(source, seed=seed, name=name)
+        result.extra.update(extra or {})
+        write_reports(result, out_dir)
+        return result
+
+    def grade_result(self, source, seed=None, name=None, stage_into=None):
+        """
+        Grade `source` (folder or .zip) and return the GradeResult without writing reports.
+        - name: what the reports call the submission (default: the file or folder name)
+        - stage_into: callable(dest) -> Submission staging it into dest (default: locate(source));
+          a remote grader (autograder.grade.dask_backend) passes files staged elsewhere
+        """
         start = time.monotonic()
         if seed is None:
             seed = self.options.seed if self.options.seed is not None else secrets.randbits(63)
-        name = os.path.basename(os.path.normpath(str(source)))
+        if name is None:
+            name = os.path.basename(os.path.normpath(str(source)))
         result = GradeResult(submission=name, seed=seed)
         tmp = tempfile.mkdtemp(prefix="submission-", dir=self.root)
         os.chmod(tmp, 0o711)
         student = None
         try:
-            submission = locate(source, os.path.join(tmp, "staged"))
+            staging = stage_into or (lambda dest: locate(source, dest))
+            submission = staging(os.path.join(tmp, "staged"))
             result.problems = submission.problems()
             result.notes = list(submission.notes)
             nndl_dir = submission.nndl_dir if os.path.isdir(submission.nndl_dir) else None
@@ -174,7 +188,6 @@ class Grader:
                 student.close()
             shutil.rmtree(tmp, ignore_errors=True)
         result.execution_time = time.monotonic() - start
-        write_reports(result, out_dir)
         return result
 
     def _run(self, ctx, item, result):

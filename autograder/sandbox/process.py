@@ -14,6 +14,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from autograder.sandbox.lifetime import die_with_parent
+
 MAX_REPLY_BYTES = 1024 * 1024
 
 
@@ -54,7 +56,7 @@ class WorkerProcess:
         try:
             self._proc = subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=out_w, stderr=out_w, cwd=self.launch.cwd,
-                env=self.launch.env, pass_fds=(reply_w,), preexec_fn=self.launch.preexec,
+                env=self.launch.env, pass_fds=(reply_w,), preexec_fn=self._preexec,
                 close_fds=True)
         finally:
             os.close(reply_w)
@@ -63,6 +65,12 @@ class WorkerProcess:
         self._drain = threading.Thread(target=self._drain_output, args=(out_r,), daemon=True)
         self._drain.start()
         return self
+
+    def _preexec(self):
+        # A worker never outlives the grader that started it (even one killed with SIGKILL).
+        die_with_parent()
+        if self.launch.preexec is not None:
+            self.launch.preexec()
 
     @property
     def alive(self):

@@ -1,0 +1,118 @@
+"""gradebook.csv and the class summary (summary.md and stdout), from the results.json files.
+
+Everything is read back from GRADES_DIR/<id>/results.json, so a resumed run's
+gradebook covers the submissions finished by earlier runs too.
+"""
+import csv
+import io
+import json
+import os
+import statistics
+from dataclasses import dataclass, field
+
+from autograder.report import RESULTS_FILE, atomic
+
+GRADEBOOK_FILE = "gradebook.csv"
+SUMMARY_FILE = "summary.md"
+HISTOGRAM_BINS = 10
+BAR_WIDTH = 40
+
+
+@dataclass
+class Row:
+    """One graded submission: id, total, max_score, {item id: score}, grader_error."""
+    id: str
+    total: float
+    max_score: float
+    items: dict = field(default_factory=dict)
+    item_max: dict = field(default_factory=dict)
+    grader_error: bool = False
+
+
+def read_rows(grades_dir, ids):
+    """Rows of the ids that have a readable results.json (others are left out)."""
+    rows = []
+    for sid in ids:
+        try:
+            with open(os.path.join(grades_dir, sid, RESULTS_FILE)) as f:
+                data = json.load(f)
+        except (OSError, ValueError):
+            continue
+        items = {t["extra_data"]["item"]: float(t["score"]) for t in data.get("tests", [])}
+        item_max = {t["extra_data"]["item"]: float(t["max_score"]) for t in data.get("tests", [])}
+        rows.append(Row(sid, float(data.get("score", 0)), float(data.get("max_score", 0) or 0),
+                        items, item_max,
+                        bool((data.get("extra_data") or {}).get("grader_error"))))
+    return rows
+
+
+def item_columns(rows):
+    columns = []
+    for row in rows:
+        for item in row.items:
+            if item not in columns:
+                columns.append(item)
+    return columns
+
+
+def gradebook_csv(rows):
+    columns = item_columns(rows)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["submission", "total", "max_score"] + columns)
+    for row in rows:
+        writer.writerow([row.id, _number(row.total), _number(row.max_score)]
+                        + [_number(row.items[c]) if c in row.items else "" for c in columns])
+    return out.getvalue()
+
+
+def summary_text(rows, total_submissions=None):
+    """Markdown: counts, mean/median, a histogram of totals, pass rate (full marks) per item."""
+    lines = ["# Class summary", ""]
+    count = len(rows)
+    expected = total_submissions if total_submissions is not None else count
+    lines.append("Graded: %d of %d submissions" % (count, expected))
+    if not rows:
+        return "\n".join(lines) + "\n"
+    totals = [row.total for row in rows]
+    max_score = max(row.max_score for row in rows) or 1.0
+    lines += ["Mean: %.2f / %s   Median: %.2f   Min: %s   Max: %s"
+              % (statistics.fmean(totals), _number(max_score), statistics.median(totals),
+                 _number(min(totals)), _number(max(totals))), ""]
+    errors = [row.id for row in rows if row.grader_error]
+    if errors:
+        lines += ["Grader errors (not the students' fault): %s" % ", ".join(errors), ""]
+    lines += ["## Histogram of totals", "", "```"]
+    counts = [0] * HISTOGRAM_BINS
+    for total in totals:
+        counts[min(int(HISTOGRAM_BINS * total / max_score), HISTOGRAM_BINS - 1)] += 1
+    peak = max(counts) or 1
+    step = max_score / HISTOGRAM_BINS
+    for i, n in enumerate(counts):
+        upper = "]" if i == HISTOGRAM_BINS - 1 else ")"
+        lines.append("[%5s, %5s%s %-*s %d" % (_number(i * step), _number((i + 1) * step), upper,
+                                              BAR_WIDTH, "#" * round(BAR_WIDTH * n / peak), n))
+    lines += ["```", "", "## Pass rate per item (full marks)", "",
+              "| Item | Pass rate | Mean points |", "|---|---|---|"]
+    for item in item_columns(rows):
+        scored = [row for row in rows if item in row.items]
+        passed = sum(1 for row in scored if row.items[item] >= row.item_max[item] - 1e-9)
+        mean = statistics.fmean(row.items[item] for row in scored)
+        lines.append("| `%s` | %d%% (%d/%d) | %.2f / %s |" % (
+            item, round(100 * passed / len(scored)), passed, len(scored), mean,
+            _number(scored[0].item_max[item])))
+    return "\n".join(lines) + "\n"
+
+
+def write_class_reports(grades_dir, ids):
+    """Write gradebook.csv and summary.md atomically; returns the summary text."""
+    rows = read_rows(grades_dir, ids)
+    atomic.write_text(os.path.join(grades_dir, GRADEBOOK_FILE), gradebook_csv(rows))
+    text = summary_text(rows, total_submissions=len(ids))
+    atomic.write_text(os.path.join(grades_dir, SUMMARY_FILE), text)
+    return text
+
+
+def _number(value):
+    value = round(float(value), 4)
+    return ("%d" % value) if value == int(value) else ("%g" % value)

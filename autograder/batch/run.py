@@ -1,0 +1,94 @@
+"""A class run: discover the submissions, resume what is finished, grade the rest, summarise."""
+import os
+import sys
+from dataclasses import replace
+
+from autograder.batch import discover, gradebook, state
+from autograder.batch.progress import Progress
+from autograder.batch.tasks import GradeTask
+
+
+def default_jobs():
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def selection_of(options):
+    """What a run grades besides the spec (a rerun must choose the same to resume)."""
+    return {"items": options.items, "visible_only": bool(options.visible_only),
+            "retrain": bool(options.retrain)}
+
+
+def plan(paths, grades_dir, options, force=False):
+    """(entries, tasks still to grade, record of the run); writes batch.json."""
+    from autograder.grade.pipeline import _default_spec_path
+    entries = discover.discover(paths)
+    os.makedirs(grades_dir, exist_ok=True)
+    state.remove_partial_files(grades_dir)
+    spec_path = str(options.spec_path or _default_spec_path())
+    record = state.settle_batch(grades_dir, spec_path, selection_of(options),
+                                seed=options.seed, force=force)
+    tasks = []
+    for entry in entries:
+        out_dir = os.path.join(grades_dir, entry.id)
+        fingerprint = state.fingerprint(entry.path)
+        if force or not state.finished(out_dir, fingerprint, record["seed"]):
+            tasks.append(GradeTask(entry.id, entry.path, out_dir, record["seed"], fingerprint))
+    return entries, tasks, record
+
+
+def graded_items(options):
+    from autograder.grade import adapter
+    from autograder.grade.pipeline import _default_spec_path, select_items
+    spec = adapter.load_spec(str(options.spec_path or _default_spec_path()))
+    return [item for item in select_items(spec, options.items)
+            if not options.visible_only or item.visibility == "visible"]
+
+
+def run_class(paths, grades_dir, options, jobs=None, force=False, scheduler=None,
+              out=None, err=None):
+    """
+    Grade every submission under `paths` into grades_dir/<id>/, then write gradebook.csv
+    and summary.md. Returns (summary text, list of Done for the submissions graded now).
+    - jobs: pool size on this machine (default: the cores)
+    - scheduler: a Dask scheduler address: grade on that cluster instead
+    """
+    out = out or sys.stdout
+    err = err or sys.stderr
+    entries, tasks, record = plan(paths, grades_dir, options, force=force)
+    options = replace(options, seed=record["seed"])
+    items = graded_items(options)
+    jobs = jobs or default_jobs()
+    finished = len(entries) - len(tasks)
+    where = ("the Dask cluster at %s" % scheduler) if scheduler else ("%d local process%s"
+                                                                      % (jobs, "es" * (jobs > 1)))
+    print("grading %d of %d submissions (%d already finished) on %s; seed recorded in %s"
+          % (len(tasks), len(entries), finished, where,
+             os.path.join(grades_dir, state.BATCH_FILE)), file=err)
+    progress = Progress(len(entries), already=finished, stream=err)
+    graded = []
+
+    def on_done(done):
+        graded.append(done)
+        progress.advance("%s %s/%s%s" % (done.id, _points(done.score), _points(done.max_score),
+                                         " (grader error)" if done.grader_error else ""))
+
+    if tasks:
+        if scheduler:
+            from autograder.grade.dask_backend import grade_on_dask
+            grade_on_dask(tasks, options, items, scheduler, on_done)
+        else:
+            from autograder.batch.local import grade_locally
+            grade_locally(tasks, options, items, jobs, on_done)
+    progress.finish()
+    text = gradebook.write_class_reports(grades_dir, [entry.id for entry in entries])
+    print(text, file=out)
+    print("gradebook: %s" % os.path.join(grades_dir, gradebook.GRADEBOOK_FILE), file=out)
+    return text, graded
+
+
+def _points(value):
+    value = round(float(value), 2)
+    return ("%d" % value) if value == int(value) else ("%g" % value)

@@ -1,0 +1,60 @@
+"""One submission to grade in a class run, and the reports of a grading that crashed."""
+import os
+from dataclasses import dataclass
+
+from autograder.grade.aggregate import failed_item
+from autograder.report import write_reports
+from autograder.report.model import GradeResult
+
+
+@dataclass(frozen=True)
+class GradeTask:
+    """
+    - id: the submission's id (its folder under GRADES_DIR)
+    - source: the submission (folder or file)
+    - out_dir: GRADES_DIR/<id>
+    - seed: the class's seed
+    - fingerprint: state.fingerprint(source), recorded so a resubmission is regraded
+    """
+    id: str
+    source: str
+    out_dir: str
+    seed: int
+    fingerprint: str
+
+    @property
+    def name(self):
+        return os.path.basename(os.path.normpath(self.source))
+
+    def batch_record(self):
+        return {"batch": {"id": self.id, "fingerprint": self.fingerprint}}
+
+
+@dataclass(frozen=True)
+class Done:
+    """What the class run hears back when a submission is finished (its reports are written)."""
+    id: str
+    score: float
+    max_score: float
+    seconds: float
+    grader_error: bool
+
+
+def done_from(task, result):
+    return Done(task.id, result.score, result.max_score, result.execution_time,
+                bool(result.grader_error))
+
+
+def write_crash_reports(task, items, reason):
+    """
+    Reports for a submission whose grading process died (not the student's fault): every
+    item at 0 with a message. No fingerprint is recorded, so the next run grades it again.
+    """
+    result = GradeResult(submission=task.name, seed=task.seed,
+                         grader_error="grading stopped: %s" % reason)
+    result.items = [failed_item(item, "grader problem (not your fault): grading of this "
+                                "submission stopped (%s); the course staff has the details"
+                                % reason) for item in items]
+    result.extra["batch"] = {"id": task.id, "fingerprint": None}
+    write_reports(result, task.out_dir)
+    return done_from(task, result)
