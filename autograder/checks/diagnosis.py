@@ -88,6 +88,19 @@ def debug_printing(student, limit_kb):
     return [note], over
 
 
+def parameter_shapes(error_info):
+    """The model's parameters do not have the documented shapes (often W2 for non-32 images)."""
+    if not error_info or error_info.get("type") != "ParameterMismatch":
+        return []
+    message = error_info.get("message", "")
+    if "'W2'" in message:
+        return ["W2 has shape (num_filters * (H // 2) * (W // 2), hidden_dim): the convolution "
+                "keeps the image size (padding (filter_size - 1) // 2, stride 1) and the 2x2 pool "
+                "halves it, rounding down; compute it from input_dim, not for 32x32 images only."]
+    return ["Create exactly the parameters listed in ThreeLayerConvNet's docstring, with those "
+            "shapes (and gamma1, beta1, gamma2, beta2 only with use_batchnorm)."]
+
+
 def softmax_fudge_epsilon(case, student, reference, mismatches):
     """The loss is too small only where a probability is tiny: log(p + eps) or clipping."""
     if "tiny_probabilities" not in tags_of(case):

@@ -30,6 +30,11 @@ PLANTED = {
         {"conv_layers.spatial_batchnorm_forward.test_mode": "running statistics are never updated",
          "cnn.ThreeLayerConvNet.loss.forward": "running statistics differ after training passes"},
     ),
+    "cnn_w2_sized_for_32x32_images_only": (
+        {CNN: [("pooled = num_filters * (conv_h // 2) * (conv_w // 2)", "pooled = num_filters * 16 * 16")]},
+        {"cnn.ThreeLayerConvNet.loss.forward": "compute it from input_dim",
+         "cnn.ThreeLayerConvNet.loss.gradient": "compute it from input_dim"},
+    ),
     "cnn_mode_never_switched": (
         {CNN: [("mode = 'test' if y is None else 'train'", "mode = 'train'")]},
         {"cnn.ThreeLayerConvNet.loss.forward": "right loss in train mode but wrong scores in test mode"},
@@ -89,7 +94,7 @@ def test_planted_bug_loses_exactly_its_items_with_the_right_hint(name, tmp_path)
     expected_lost = {item_id: results[item_id].max_score for item_id in broken}
     assert lost == expected_lost, {k: results[k].output for k in set(lost) | set(broken)}
     for item_id, hint in broken.items():
-        assert results[item_id].status == "failed", results[item_id].output
+        assert results[item_id].status in ("failed", "error"), results[item_id].output
         assert hint in results[item_id].output, results[item_id].output
 
 
