@@ -29,14 +29,21 @@ import numpy as np
 
 from cs231n import im2col as numpy_im2col
 
+_KERNELS = ('im2col_into_cython', 'im2col_cython', 'col2im_add_cython', 'col2im_cython',
+            'col2im_6d_cython', 'max_pool_forward_cython', 'max_pool_backward_cython')
+
 try:
     from cs231n import im2col_cython as _compiled
+    _problem = None
+    if not all(hasattr(_compiled, name) for name in _KERNELS):
+        _compiled, _problem = None, "is an outdated build"
 except ImportError:  # extension not built: same results from numpy, just slower
-    _compiled = None
+    _compiled, _problem = None, "is not compiled"
+if _problem:
     warnings.warn(
-        "cs231n.im2col_cython is not compiled, so cs231n.fast_layers falls back to "
-        "slower numpy code. Build it from the repository root with `pip install -e .` "
-        "or `python setup.py build_ext --inplace`.",
+        "cs231n.im2col_cython %s, so cs231n.fast_layers falls back to slower numpy "
+        "code. Build it from the repository root with `pip install -e .` or "
+        "`python setup.py build_ext --inplace`." % _problem,
         RuntimeWarning, stacklevel=2)
 
 HAVE_COMPILED = _compiled is not None

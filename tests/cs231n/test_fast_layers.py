@@ -586,6 +586,30 @@ def test_fallback_without_extension_warns_once_and_matches(tmp_path):
     np.testing.assert_array_equal(fallback['pdx'], pdx)
 
 
+def test_outdated_extension_is_not_used(tmp_path):
+    # An old build (e.g. the placeholder kernel) lacks the kernels fast_layers calls.
+    script = tmp_path / "outdated.py"
+    script.write_text(textwrap.dedent("""
+        import sys, types, warnings
+        import numpy as np
+        sys.modules['cs231n.im2col_cython'] = types.ModuleType('cs231n.im2col_cython')
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            import cs231n.fast_layers as fl
+        out, _ = fl.conv_forward_fast(np.ones((1, 1, 3, 3)), np.ones((1, 1, 3, 3)),
+                                      np.zeros(1), {'stride': 1, 'pad': 1})
+        print(fl.HAVE_COMPILED, out[0, 0, 1, 1], repr([str(w.message) for w in caught]))
+    """))
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    have_compiled, centre, messages = result.stdout.strip().split(" ", 2)
+    assert have_compiled == "False" and float(centre) == 9.0
+    messages = eval(messages)
+    assert len(messages) == 1 and "outdated build" in messages[0]
+    assert "build_ext --inplace" in messages[0]
+
+
 def test_compiled_extension_is_used_when_built():
     # Guards against silently benchmarking the fallback: the package is built in place.
     pytest.importorskip("cs231n.im2col_cython")
