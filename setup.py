@@ -31,7 +31,8 @@ setup(
     python_requires=">=3.11",  # tomllib
     install_requires=["numpy>=1.22", "nbformat>=5", "nbclient>=0.7", "ipykernel>=6",
                       "nbgrader>=0.9", "matplotlib>=3.5"],
-    extras_require={"test": ["pytest>=7"], "torch": ["torch"]},
+    extras_require={"test": ["pytest>=7", "dask[distributed]>=2023.1"], "torch": ["torch"],
+                    "dask": ["dask[distributed]>=2023.1"]},
     entry_points={"console_scripts": ["autograder=autograder.__main__:main"]},
     zip_safe=False,
 )
