@@ -186,6 +186,9 @@ class WorkerProcess:
         code = self._proc.poll() if self._proc else None
         if code is None:
             return "the worker stopped answering"
+        if code > 128 and code - 128 in signal.Signals._value2member_map_ and self.launch.protections.get(
+                "pid_namespace"):
+            code = -(code - 128)  # the namespace's init (bwrap, unshare) reports a signal as 128+N
         if code < 0:
             sig = -code
             name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)

@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 from autograder.submission import layout
 
 CHUNK = 1024 * 1024
+KIT_PACKAGES = ("cs231n", "autograder")
 
 
 class SubmissionError(Exception):
@@ -48,6 +49,7 @@ def stage(source, dest):
     else:
         raise SubmissionError("%s does not exist" % source)
     prefix = _root_prefix([name for name, _ in entries])
+    _note_shipped_kit([_strip(name, prefix) for name, _ in entries], staged)
     for name, path in entries:
         relative = _strip(name, prefix)
         if relative is None or layout.wanted(relative) is None:
@@ -75,6 +77,7 @@ def _stage_zip(source, staged):
             elif not info.is_dir():
                 safe.append(info)
         prefix = _root_prefix([info.filename for info in safe])
+        _note_shipped_kit([_strip(info.filename, prefix) for info in safe], staged)
         for info in safe:
             relative = _strip(info.filename, prefix)
             if relative is None:
@@ -94,6 +97,14 @@ def _stage_zip(source, staged):
                     RuntimeError) as error:
                 staged.notes.append("could not extract %s: %s" % (relative, error))
     return staged
+
+
+def _note_shipped_kit(relatives, staged):
+    """Say so when the submission ships its own copy of a kit package (it is never used)."""
+    for package in KIT_PACKAGES:
+        if any(r and r.split("/")[0] == package for r in relatives):
+            staged.notes.append("ignored the submitted %s/ folder: the grader always uses the "
+                                "kit's own %s" % (package, package))
 
 
 def _unsafe_member(info):
