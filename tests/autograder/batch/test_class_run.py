@@ -1,0 +1,159 @@
+"""Class runs for real: SIGKILL mid-run then rerun, resume, --force, Dask against local."""
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.autograder.grade import helpers
+from tests.hostile import corpus, support
+
+FAST_ITEMS = "conv_layers.conv_forward_naive.forward_secret,conv_layers.max_pool_forward_naive.*"
+TIMING_KEYS = ("execution_time",)
+
+
+def small_class(folder, count, model=None):
+    for i in range(count):
+        helpers.reference_submission(Path(folder) / ("student_%02d" % i), model=model)
+    broken = helpers.reference_submission(Path(folder) / "student_broken", model=model)
+    (broken / "nndl" / "conv_layers.py").write_text("raise ImportError('broken on purpose')\n")
+    return sorted(p.name for p in Path(folder).iterdir())
+
+
+def points_of(patterns):
+    from autograder.grade.pipeline import select_items
+    from autograder.spec import load_spec
+    return sum(item.points for item in select_items(load_spec(), patterns))
+
+
+def snapshot(grades, ids):
+    """{id: (bytes, mtime_ns)} of the finished results.json files."""
+    out = {}
+    for sid in ids:
+        path = Path(grades) / sid / "results.json"
+        if path.exists():
+            out[sid] = (path.read_bytes(), path.stat().st_mtime_ns)
+    return out
+
+
+def comparable(data):
+    """A results.json without what legitimately differs between two gradings (timings)."""
+    data = dict(data)
+    for key in TIMING_KEYS:
+        data.pop(key, None)
+    data["extra_data"] = {k: v for k, v in data["extra_data"].items()
+                          if k not in ("worker_restarts",)}
+    if "sandbox" in data["extra_data"]:  # the uid is whichever slot was free
+        data["extra_data"]["sandbox"] = dict(data["extra_data"]["sandbox"], unprivileged_uid=None)
+    data["tests"] = [{k: (v if k != "extra_data" else {kk: vv for kk, vv in v.items()
+                                                       if kk != "seconds"})
+                      for k, v in t.items()} for t in data["tests"]]
+    return data
+
+
+def test_sigkill_mid_run_then_rerun_loses_nothing(tmp_path):
+    classroom, grades = tmp_path / "class", tmp_path / "grades"
+    ids = small_class(classroom, 7)
+    token = secrets.token_hex(6)
+    env = dict(os.environ, AUTOGRADER_TEST_MARKER=token)
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "grade", str(classroom),
+                             "--out", str(grades), "--items", FAST_ITEMS, "--jobs", "2"],
+                            cwd=str(support.REPO_ROOT), env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while not list(grades.glob("*/results.json")):
+        assert proc.poll() is None, "the run ended before any result appeared"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert support.leftover_processes(token) == []
+    finished = snapshot(grades, ids)
+    assert 1 <= len(finished) < len(ids), "kill -9 should land mid-run"
+    for sid, (data, _) in finished.items():
+        json.loads(data)  # complete files only
+    for path in grades.rglob("*"):
+        if path.is_file() and path.suffix in (".json", ".md", ".html") and \
+                not path.name.startswith("."):
+            assert path.read_text().strip(), path  # no empty or truncated reports
+
+    rerun = support.grade_command(classroom, "--out", grades, "--items", FAST_ITEMS,
+                                  "--jobs", "2", timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "grading %d of %d submissions (%d already finished)" % (
+        len(ids) - len(finished), len(ids), len(finished)) in rerun.stderr
+    after = snapshot(grades, ids)
+    assert set(after) == set(ids)
+    for sid, before in finished.items():
+        assert after[sid] == before, "%s was regraded or rewritten" % sid
+    assert not [p for p in grades.rglob("*.part")]
+    seeds = {json.loads(after[sid][0])["extra_data"]["seed"] for sid in ids}
+    assert seeds == {json.loads((grades / "batch.json").read_text())["seed"]}
+    scores = {sid: json.loads(after[sid][0])["score"] for sid in ids}
+    assert scores["student_broken"] == 0
+    assert all(scores[sid] == points_of(FAST_ITEMS) for sid in ids if sid != "student_broken")
+
+    again = support.grade_command(classroom, "--out", grades, "--items", FAST_ITEMS,
+                                  timeout=600)
+    assert "grading 0 of %d submissions" % len(ids) in again.stderr
+    assert snapshot(grades, ids) == after
+
+    # a resubmission is regraded; --force regrades everything with the same scores
+    time.sleep(0.01)
+    (classroom / "student_00" / "nndl" / "layers.py").write_text(
+        (classroom / "student_00" / "nndl" / "layers.py").read_text() + "\n# resubmitted\n")
+    resubmitted = support.grade_command(classroom, "--out", grades, "--items", FAST_ITEMS,
+                                        timeout=600)
+    assert "grading 1 of %d submissions" % len(ids) in resubmitted.stderr
+    forced = support.grade_command(classroom, "--out", grades, "--items", FAST_ITEMS, "--force",
+                                   timeout=600)
+    assert forced.returncode == 0 and "grading %d of %d" % (len(ids), len(ids)) in forced.stderr
+    regraded = snapshot(grades, ids)
+    for sid in ids:
+        old = comparable(json.loads(after[sid][0]))
+        new = comparable(json.loads(regraded[sid][0]))
+        old["extra_data"].pop("batch"), new["extra_data"].pop("batch")
+        assert new == old, sid
+    other = support.grade_command(classroom, "--out", grades, "--items", "layers.*",
+                                  timeout=600)
+    assert other.returncode == 2 and "--force" in other.stderr
+
+
+def test_dask_cluster_gives_the_local_outputs(tmp_path, fixture_model, cifar10_dir):
+    distributed = pytest.importorskip("distributed")
+    classroom = tmp_path / "class"
+    small_class(classroom, 2, model=fixture_model)
+    spec = support.class_spec(tmp_path / "grading.toml")
+    items = ",".join((corpus.CONV, corpus.POOL, corpus.ACCURACY))
+    common = ["--spec", spec, "--items", items, "--seed", "99", "--cifar-dir", cifar10_dir]
+    local = support.grade_command(classroom, "--out", tmp_path / "local", "--jobs", "2",
+                                  *common, timeout=600)
+    assert local.returncode == 0, local.stderr[-2000:]
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        remote = support.grade_command(classroom, "--out", tmp_path / "dask",
+                                       "--dask-scheduler", cluster.scheduler_address,
+                                       *common, timeout=600)
+        workers = len(cluster.workers)
+    assert workers == 2
+    assert remote.returncode == 0, remote.stderr[-2000:]
+    assert "on the Dask cluster at tcp://127.0.0.1:" in remote.stderr
+    assert (tmp_path / "dask" / "gradebook.csv").read_text() == \
+        (tmp_path / "local" / "gradebook.csv").read_text()
+    assert (tmp_path / "dask" / "summary.md").read_text() == \
+        (tmp_path / "local" / "summary.md").read_text()
+    for sub in sorted((tmp_path / "local").iterdir()):
+        if sub.is_dir():
+            a = comparable(json.loads((sub / "results.json").read_text()))
+            b = comparable(json.loads((tmp_path / "dask" / sub.name / "results.json").read_text()))
+            assert a == b, sub.name
+            assert (sub / "feedback.md").read_text() == \
+                (tmp_path / "dask" / sub.name / "feedback.md").read_text()
+    rows = (tmp_path / "dask" / "gradebook.csv").read_text().splitlines()
+    top = points_of(items)
+    assert len(rows) == 4 and rows[1].startswith("student_00,%d,%d," % (top, top))
