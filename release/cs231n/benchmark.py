@@ -240,7 +240,7 @@ def format_goals(rows):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=15,
+    parser.add_argument("--repeat", type=int, default=11,
                         help="timed rounds per measurement (naive: at most %d)" % NAIVE_ROUNDS)
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch rows")
     args = parser.parse_args(argv)

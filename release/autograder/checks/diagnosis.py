@@ -143,12 +143,12 @@ def cnn_test_mode(case, student, reference, mismatches):
     return [hint]
 
 
-def gradient_source(grad_key, student, reference, forward_keys, probe_prefix, tolerance):
+def gradient_source(grad_key, student, reference, forward_keys, probe_prefix, tolerance, scale=0.0):
     """
     For a backward output that differs from the reference: does it agree with the
     numerical gradient of the student's own forward? Returns one explanation.
     """
-    agrees, error = numeric.agreement(student.get(grad_key), student, probe_prefix, tolerance)
+    agrees, error = numeric.agreement(student.get(grad_key), student, probe_prefix, tolerance, scale)
     forward_wrong = any(compare_output(k, student.get(k), reference[k], 1e-6, 1e-6) is not None
                         for k in forward_keys if k in reference)
     if agrees is None:

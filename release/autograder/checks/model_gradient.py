@@ -84,7 +84,7 @@ def judge(item, case, student_obs, reference_obs):
         if mismatch.kind == "value":
             explanations.append(diagnosis.gradient_source(
                 mismatch.key, student_obs, reference_obs, ["loss"], "num." + mismatch.key,
-                knob(item, "numeric_tolerance")))
+                knob(item, "numeric_tolerance"), scale))
             break
     return judging.conclude(item, case, student_obs, reference_obs, keys, mismatches,
                             explanations=explanations)

@@ -54,9 +54,12 @@ def probe(scalar_f, x, analytic, rng, prefix, count=PROBES):
             prefix + ".dir_analytic": np.array(dir_analytic)}
 
 
-def agreement(student_grad, obs, prefix, tolerance):
+def agreement(student_grad, obs, prefix, tolerance, scale=0.0):
     """
     How the student's analytic gradient compares with its numerical probes.
+    Differences below 1e-3 of max(the probed values, `scale`) do not count: a
+    gradient that is zero in exact arithmetic (a bias before batchnorm) is
+    compared on the scale of the model's other gradients, not on rounding noise.
 
     Returns (agrees: bool | None, worst relative error); None when there are no
     probes (float32 case, or the forward failed while probing).
@@ -73,13 +76,14 @@ def agreement(student_grad, obs, prefix, tolerance):
         analytic = grad[index]
     except (TypeError, ValueError):
         return None, float("nan")
-    scale = max(float(np.max(np.abs(numeric), initial=0.0)), float(np.max(np.abs(analytic), initial=0.0)))
+    scale = max(float(np.max(np.abs(numeric), initial=0.0)),
+                float(np.max(np.abs(analytic), initial=0.0)), float(scale))
     floor = 1e-3 * scale + 1e-12
     entry_error = float(np.max(np.abs(analytic - numeric) / np.maximum(np.abs(analytic) + np.abs(numeric), floor),
                                initial=0.0))
     d_num = float(np.asarray(obs[keys[2]]))
     d_ana = float(np.asarray(obs[keys[3]]))
-    dir_error = abs(d_num - d_ana) / max(abs(d_num) + abs(d_ana), 1e-12)
+    dir_error = abs(d_num - d_ana) / max(abs(d_num) + abs(d_ana), floor)
     if not np.isfinite(d_ana):
         dir_error = float("inf")
     worst = max(entry_error, dir_error)
