@@ -1,0 +1,36 @@
+"""`python -m autograder gradescope --out autograder.zip`: the zip Gradescope's autograder wants.
+
+The zip (autograder.gradescope.build) holds:
+- setup.sh: installs bubblewrap (apt) and the kit from its own sdist shipped in the zip,
+  then unpacks CIFAR-10 (a bundled archive, or a download) for the accuracy item;
+- run_autograder: grades /autograder/submission into /autograder/results/results.json
+  (autograder.gradescope.run), whatever the submission holds;
+- source/: the sdist, the reference solutions (the zip is instructor-only; students never
+  see it), the grading spec and gradescope.json (options).
+"""
+import os
+import sys
+
+
+def add_arguments(parser):
+    parser.add_argument("--out", default="autograder.zip", help="zip to write")
+    parser.add_argument("--spec", default=None, help="grading spec (default: the kit's)")
+    parser.add_argument("--items", default=None,
+                        help="comma-separated glob patterns of the items to grade (default: all)")
+    parser.add_argument("--cifar-archive", default=None, metavar="cifar-10-python.tar.gz",
+                        help="bundle this CIFAR-10 archive (default: setup.sh downloads it)")
+
+
+def run(args):
+    from autograder.gradescope.build import build_zip
+    if args.spec and not os.path.isfile(args.spec):
+        print("autograder gradescope: spec %s does not exist" % args.spec, file=sys.stderr)
+        return 2
+    if args.cifar_archive and not os.path.isfile(args.cifar_archive):
+        print("autograder gradescope: %s does not exist" % args.cifar_archive, file=sys.stderr)
+        return 2
+    path = build_zip(args.out, spec_path=args.spec, items=args.items,
+                     cifar_archive=args.cifar_archive)
+    print("wrote %s (%d KB): upload it as the Gradescope autograder (Ubuntu base image)"
+          % (path, os.path.getsize(path) // 1024))
+    return 0

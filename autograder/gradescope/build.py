@@ -1,0 +1,101 @@
+"""Build autograder.zip: setup.sh, run_autograder, and source/ (the kit's sdist and the rest)."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+from autograder.sandbox.session import KIT_ROOT, SOLUTIONS_DIR
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once when the autograder image is built.
+set -euo pipefail
+source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$source_dir"
+if [ -z "${AUTOGRADER_SKIP_APT:-}" ]; then
+    apt-get update -qq
+    # bubblewrap: the sandbox's namespaces; the rest builds the Cython extension
+    apt-get install -y -qq bubblewrap util-linux python3 python3-pip python3-dev build-essential
+fi
+python="${AUTOGRADER_PYTHON:-python3}"
+"$python" -m pip install --quiet dist/*.tar.gz
+data_dir="$source_dir/data"
+if [ ! -d "$data_dir/cifar-10-batches-py" ]; then
+    if [ -f "$source_dir/cifar-10-python.tar.gz" ]; then
+        "$python" -m cs231n.datasets.get_datasets --archive "$source_dir/cifar-10-python.tar.gz" --dest "$data_dir"
+    else
+        "$python" -m cs231n.datasets.get_datasets --dest "$data_dir"
+    fi
+fi
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission: grade /autograder/submission into
+# /autograder/results/results.json. AUTOGRADER_ROOT moves /autograder (for tests).
+set -u
+root="${AUTOGRADER_ROOT:-/autograder}"
+cd "$root"   # never the submission folder: nothing of it may shadow a module
+exec "${AUTOGRADER_PYTHON:-python3}" -m autograder.gradescope.run --root "$root"
+"""
+
+KIT_FILES = ("setup.py", "pyproject.toml")
+KIT_TREES = ("autograder", "assignment/cs231n")
+SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.c", "cifar-10-batches-py",
+                              "*.tar.gz", "build")
+
+
+def build_sdist(dest_dir):
+    """The kit's sdist (built from a clean copy of its sources, so the repository stays
+    untouched); returns its path."""
+    work = tempfile.mkdtemp(prefix="autograder-sdist-")
+    try:
+        tree = os.path.join(work, "kit")
+        for name in KIT_FILES:
+            os.makedirs(tree, exist_ok=True)
+            shutil.copy2(os.path.join(KIT_ROOT, name), os.path.join(tree, name))
+        for name in KIT_TREES:
+            shutil.copytree(os.path.join(KIT_ROOT, name), os.path.join(tree, name), ignore=SKIP)
+        subprocess.run([sys.executable, "setup.py", "-q", "sdist", "--formats=gztar",
+                        "--dist-dir", dest_dir], cwd=tree, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        built = [n for n in os.listdir(dest_dir) if n.endswith(".tar.gz")]
+        return os.path.join(dest_dir, built[0])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def build_zip(out, spec_path=None, items=None, cifar_archive=None):
+    """Write the Gradescope zip to `out`; returns its path."""
+    from autograder.spec import SPEC_PATH
+    out = os.path.abspath(out)
+    work = tempfile.mkdtemp(prefix="autograder-gradescope-")
+    try:
+        sdist = build_sdist(os.path.join(work, "dist"))
+        partial = out + ".part"
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
+            _add_text(z, "setup.sh", SETUP_SH, executable=True)
+            _add_text(z, "run_autograder", RUN_AUTOGRADER, executable=True)
+            z.write(sdist, "dist/" + os.path.basename(sdist))
+            for root, dirs, files in os.walk(os.path.join(SOLUTIONS_DIR, "nndl")):
+                dirs[:] = [d for d in dirs if d != "__pycache__"]
+                for name in sorted(files):
+                    if name.endswith(".py"):
+                        path = os.path.join(root, name)
+                        z.write(path, "solutions/" + os.path.relpath(path, SOLUTIONS_DIR))
+            z.write(spec_path or SPEC_PATH, "grading.toml")
+            _add_text(z, "gradescope.json", json.dumps({"items": items}, indent=2) + "\n")
+            if cifar_archive:
+                z.write(cifar_archive, "cifar-10-python.tar.gz", compress_type=zipfile.ZIP_STORED)
+        os.replace(partial, out)
+        return out
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _add_text(z, name, text, executable=False):
+    info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+    info.external_attr = ((0o100755 if executable else 0o100644) << 16)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    z.writestr(info, text)

@@ -1,0 +1,1 @@
+"""Running student code: worker processes, isolation levels, limits, uid slots."""

@@ -1,0 +1,108 @@
+"""`python -m autograder gradescope`: the zip's contents, and run_autograder in a temporary
+root laid out as on Gradescope (AUTOGRADER_ROOT stands for /autograder)."""
+import json
+import os
+import stat
+import subprocess
+import sys
+import tarfile
+import zipfile
+
+import pytest
+
+from autograder.report import gradescope
+from tests.autograder.grade import helpers
+from tests.hostile import corpus, support
+
+ITEMS = ",".join((corpus.CONV, corpus.SOFTMAX, corpus.ACCURACY))
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("gradescope")
+    spec = support.class_spec(folder / "grading.toml")
+    out = folder / "autograder.zip"
+    proc = subprocess.run([sys.executable, "-m", "autograder", "gradescope", "--out", str(out),
+                           "--spec", spec, "--items", ITEMS], capture_output=True, text=True,
+                          cwd=str(support.REPO_ROOT), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_the_zip_holds_what_gradescope_runs(autograder_zip, tmp_path):
+    with zipfile.ZipFile(autograder_zip) as z:
+        names = z.namelist()
+        modes = {info.filename: info.external_attr >> 16 for info in z.infolist()}
+        z.extractall(tmp_path)
+    assert {"setup.sh", "run_autograder", "grading.toml", "gradescope.json"} <= set(names)
+    for script in ("setup.sh", "run_autograder"):
+        assert modes[script] & stat.S_IXUSR
+        assert subprocess.run(["bash", "-n", str(tmp_path / script)]).returncode == 0
+    assert "apt-get install" in (tmp_path / "setup.sh").read_text()
+    assert "bubblewrap" in (tmp_path / "setup.sh").read_text()
+    assert "solutions/nndl/conv_layers.py" in names
+    sdists = [n for n in names if n.startswith("dist/") and n.endswith(".tar.gz")]
+    assert len(sdists) == 1
+    with tarfile.open(tmp_path / sdists[0]) as tar:
+        members = tar.getnames()
+    for needed in ("setup.py", "pyproject.toml", "autograder/gradescope/run.py",
+                   "autograder/spec/grading.toml", "assignment/cs231n/im2col_cython.pyx",
+                   "autograder/sandbox/worker.py"):
+        assert any(m.endswith("/" + needed) for m in members), needed
+    assert not any("solutions" in m or "/tests/" in m for m in members)
+    assert json.loads((tmp_path / "gradescope.json").read_text()) == {"items": ITEMS}
+
+
+def gradescope_root(base, autograder_zip):
+    root = base / "autograder"
+    (root / "source").mkdir(parents=True)
+    with zipfile.ZipFile(autograder_zip) as z:
+        z.extractall(root / "source")
+    (root / "submission").mkdir()
+    return root
+
+
+def run_autograder(root, cifar10_dir):
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable,
+               CIFAR10_DIR=str(cifar10_dir))
+    return subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
+                          capture_output=True, text=True, cwd="/", timeout=600)
+
+
+def test_run_autograder_grades_the_submission(autograder_zip, tmp_path, fixture_model,
+                                              cifar10_dir):
+    root = gradescope_root(tmp_path, autograder_zip)
+    helpers.reference_submission(root / "submission", model=fixture_model)
+    proc = run_autograder(root, cifar10_dir)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads((root / "results" / "results.json").read_text())
+    assert gradescope.validate(data) == []
+    assert {t["extra_data"]["item"] for t in data["tests"]} == set(ITEMS.split(","))
+    assert data["score"] == data["max_score"] == 6 + 2 + 20
+    assert not data["extra_data"]["grader_error"]
+    assert isinstance(data["extra_data"]["seed"], int)
+
+
+def test_run_autograder_takes_an_uploaded_zip_and_reports_broken_code(autograder_zip, tmp_path,
+                                                                      fixture_model, cifar10_dir):
+    root = gradescope_root(tmp_path, autograder_zip)
+    folder = helpers.reference_submission(tmp_path / "mine", model=fixture_model)
+    (folder / "nndl" / "layers.py").write_text("def softmax_loss(x, y):\n    return 0.0, x\n")
+    corpus.zip_folder(folder, root / "submission" / "submission.zip", top="mine")
+    proc = run_autograder(root, cifar10_dir)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads((root / "results" / "results.json").read_text())
+    assert gradescope.validate(data) == []
+    scores = {t["extra_data"]["item"]: t["score"] for t in data["tests"]}
+    assert scores[corpus.SOFTMAX] == 0
+    assert data["score"] < data["max_score"]
+
+
+def test_a_grader_failure_still_writes_results(autograder_zip, tmp_path, cifar10_dir):
+    root = gradescope_root(tmp_path, autograder_zip)
+    (root / "source" / "grading.toml").write_text("this is [not toml")
+    proc = run_autograder(root, cifar10_dir)
+    assert proc.returncode == 0
+    data = json.loads((root / "results" / "results.json").read_text())
+    assert data["score"] == 0 and "contact the course staff" in data["output"]
+    assert "Traceback" in data["extra_data"]["grader_error"]
