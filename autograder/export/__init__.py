@@ -1,0 +1,1 @@
+"""Exporting class-run scores to other tools (nbgrader_gradebook: an nbgrader gradebook.db)."""
