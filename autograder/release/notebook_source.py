@@ -809,6 +809,9 @@ def main(argv=None):
     parser.add_argument("--execute", nargs="*", metavar="NAME", default=None,
                         help="run these notebooks (default: all) against the reference in full "
                              "mode and keep their outputs")
+    parser.add_argument("--quick", action="store_true",
+                        help="execute in quick mode (CNN_HOMEWORK_QUICK=1: small subset, few "
+                             "iterations) instead of the full run")
     parser.add_argument("--outputs-from", metavar="DIR",
                         help="take outputs from executed notebooks of the same names in DIR")
     args = parser.parse_args(argv)
@@ -820,7 +823,7 @@ def main(argv=None):
                 continue
             print("executing", path.name, flush=True)
             executed = path.with_suffix(".executed.ipynb")
-            execute_notebook(path, executed, reference=True, quick=False, timeout=7200)
+            execute_notebook(path, executed, reference=True, quick=args.quick, timeout=7200)
             copy_outputs(executed, path)  # outputs only: no timing metadata
             executed.unlink()
     if args.outputs_from:

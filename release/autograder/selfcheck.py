@@ -107,6 +107,10 @@ def run(args):
         maximum += result["max_score"]
         all_passed &= result["status"] == "passed"
     print("\nVisible items: %g/%g points." % (score, maximum))
+    if not args.item:
+        print("The other %g of the %g points (secret inputs, speed, your saved model's accuracy) are "
+              "graded after the deadline." % (spec.settings.total_points - maximum,
+                                              spec.settings.total_points))
     return 0 if all_passed else 1
 
 

@@ -26,6 +26,7 @@ HANDOUT_POOL = dict(x=(100, 3, 32, 32), pool=2, stride=2)
 TRAIN_CONV = dict(x=(200, 3, 32, 32), w=(64, 3, 3, 3), stride=1, pad=1)
 TRAIN_POOL = dict(x=(200, 64, 32, 32), pool=2, stride=2)
 NAIVE_ROUNDS = 3  # the naive layers take seconds; a few rounds are enough
+PAUSE_S = 0.005  # before each timed run: lets other threads wind down
 
 
 @dataclass
@@ -84,12 +85,16 @@ def time_rounds(impls, repeat, rounds_for=None):
         if name not in rounds_for:  # the capped (slow) ones need no warm-up
             run()
     samples = {name: [] for name in impls}
+    names = list(impls)
     for r in range(repeat):
-        for name, run in impls.items():
+        # Rotate the order, so that no implementation always runs right after
+        # another one's leftovers (e.g. PyTorch's OpenMP threads still spinning).
+        for name in names[r % len(names):] + names[:r % len(names)]:
             if r >= rounds_for.get(name, repeat):
                 continue
+            time.sleep(PAUSE_S)
             start = time.perf_counter()
-            run()
+            impls[name]()
             samples[name].append((time.perf_counter() - start) * 1e3)
     return {name: statistics.median(times) for name, times in samples.items()}
 

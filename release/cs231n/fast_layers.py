@@ -29,14 +29,21 @@ import numpy as np
 
 from cs231n import im2col as numpy_im2col
 
+_KERNELS = ('im2col_into_cython', 'im2col_cython', 'col2im_add_cython', 'col2im_cython',
+            'col2im_6d_cython', 'max_pool_forward_cython', 'max_pool_backward_cython')
+
 try:
     from cs231n import im2col_cython as _compiled
+    _problem = None
+    if not all(hasattr(_compiled, name) for name in _KERNELS):
+        _compiled, _problem = None, "is an outdated build"
 except ImportError:  # extension not built: same results from numpy, just slower
-    _compiled = None
+    _compiled, _problem = None, "is not compiled"
+if _problem:
     warnings.warn(
-        "cs231n.im2col_cython is not compiled, so cs231n.fast_layers falls back to "
-        "slower numpy code. Build it from the repository root with `pip install -e .` "
-        "or `python setup.py build_ext --inplace`.",
+        "cs231n.im2col_cython %s, so cs231n.fast_layers falls back to slower numpy "
+        "code. Build it from the repository root with `pip install -e .` or "
+        "`python setup.py build_ext --inplace`." % _problem,
         RuntimeWarning, stacklevel=2)
 
 HAVE_COMPILED = _compiled is not None
@@ -143,19 +150,21 @@ def _use_compiled(dtype):
 # Convolution
 # --------------------------------------------------------------------------- #
 
-# Images go through the matmuls in chunks of about CHUNK_BYTES of output. One
-# matmul per image (the obvious batched layout) needs no transposes, but every
-# BLAS call is a hand-off between BLAS threads, and on a busy machine each
-# hand-off can wait for a scheduler time slice. Measured at load 8 on 2 cores,
-# conv fwd+bwd (200x3x32x32 float32): 4100 ms with one matmul per image,
-# 1100 ms with 2 MB chunks, 430 ms with 16 MB chunks (PyTorch: 620 ms). The
-# price is CPU time for the transposing copies: single-threaded, 82 ms
-# instead of 50 ms, still well under PyTorch's.
+# Images go through the matmuls in CHUNK_COUNT chunks (fewer if a chunk's
+# output would pass CHUNK_BYTES). One matmul per image (the obvious batched
+# layout) needs no transposes, but every BLAS call is a hand-off between BLAS
+# threads, and on a busy machine each hand-off can wait for a scheduler time
+# slice. Measured at load 8 on 2 cores, conv fwd+bwd (200x3x32x32 float32):
+# 4100 ms with one matmul per image, 1100 ms with 2 MB chunks, 430 ms with
+# 16 MB chunks (PyTorch: 620 ms). Big chunks cost CPU time in cache misses
+# (single-threaded: 50 ms with a matmul per image, 82 ms in 16 MB chunks), so
+# a batch is cut into a few chunks: 4 chunks gave 77 ms single-threaded.
+CHUNK_COUNT = 4
 CHUNK_BYTES = 16 << 20
 
 
 def _chunks(N, bytes_per_image):
-    size = max(1, min(N, CHUNK_BYTES // max(1, bytes_per_image)))
+    size = max(1, min(-(-N // CHUNK_COUNT), CHUNK_BYTES // max(1, bytes_per_image)))
     return [(start, min(N, start + size)) for start in range(0, N, size)]
 
 
@@ -193,14 +202,62 @@ def _col2im_6d_add(dcols, dx, field_h, field_w, pad, stride):
         dx += numpy_im2col.col2im_indices(dcols6, dx.shape, field_h, field_w, pad, stride)
 
 
+# A product of at most SMALL_PRODUCT multiply-adds per image is done as one
+# matmul per image (numpy's batched matmul): OpenBLAS runs such small products
+# on one thread, so there is no hand-off to wait for, and no transposes are
+# needed (handout shape, single-threaded CPU: fwd+bwd 4.5 ms, against 17 ms
+# as one matmul for the batch). Bigger ones go through one matmul per chunk
+# (see CHUNK_COUNT); either way the images are taken in chunks, so the
+# column buffers are reused and stay small.
+SMALL_PRODUCT = 1 << 18
+
+
+class _Columns:
+    """Reused column buffer for chunks of up to `size` images.
+
+    view(count) is the (count, K+1, P) array the im2col kernel fills (row K
+    stays all ones, for the bias); operand(count) is the same memory as the
+    matmul wants it: (count, K+1, P) per image, or (K+1, count*P) per chunk.
+    """
+
+    def __init__(self, K, size, P, dtype, per_image):
+        self.K, self.P, self.per_image = K, P, per_image
+        if per_image:
+            self.buffer = np.empty((size, K + 1, P), dtype=dtype)
+            self.buffer[:, K] = 1
+        else:
+            self.buffer = np.empty((K + 1, size * P), dtype=dtype)
+            self.buffer[K] = 1
+
+    def operand(self, count):
+        if self.per_image:
+            return self.buffer[:count]
+        return self.buffer[:, :count * self.P]
+
+    def view(self, count):
+        if self.per_image:
+            return self.buffer[:count]
+        return self.operand(count).reshape(self.K + 1, count, self.P).transpose(1, 0, 2)
+
+
+def _conv_plan(x_shape, w_shape, geo, dtype):
+    """(K, P, chunks, per_image) for a convolution of these shapes."""
+    N, C = x_shape[:2]
+    F, _, HH, WW = w_shape
+    K, P = C * HH * WW, geo.out_h * geo.out_w
+    per_image = F * (K + 1) * P <= SMALL_PRODUCT
+    chunks = _chunks(N, max(F, K + 1) * P * dtype.itemsize)
+    return K, P, chunks, per_image
+
+
 def _conv_forward(x, w, b, conv_param, fill_cols, col2im_add):
     geo = conv_geometry(np.shape(x), np.shape(w), conv_param)
     x, w, b = np.asarray(x), np.asarray(w), np.asarray(b)
     dtype = _float_dtype(x, w, b)
     x_compute = np.ascontiguousarray(x, dtype=dtype)
-    N, C, H, W = x.shape
+    N = x.shape[0]
     F, _, HH, WW = w.shape
-    K, P = C * HH * WW, geo.out_h * geo.out_w
+    K, P, chunks, per_image = _conv_plan(x.shape, w.shape, geo, dtype)
     # A row of ones under the taps folds the bias into the matmul (and db into
     # the dw matmul), saving a pass over the output and over dout.
     w_and_b = np.empty((F, K + 1), dtype=dtype)
@@ -208,19 +265,19 @@ def _conv_forward(x, w, b, conv_param, fill_cols, col2im_add):
     w_and_b[:, K] = b
     out = np.empty((N, F, geo.out_h, geo.out_w), dtype=dtype)
     out_rows = out.reshape(N, F, P)
-    chunks = _chunks(N, max(F, K + 1) * P * dtype.itemsize)
     size = chunks[0][1]
-    cols_buffer = np.empty((K + 1, size * P), dtype=dtype)
-    cols_buffer[K] = 1
-    product_buffer = np.empty(F * size * P, dtype=dtype)
+    columns = _Columns(K, size, P, dtype, per_image)
+    if not per_image:
+        product_buffer = np.empty(F * size * P, dtype=dtype)
     for start, stop in chunks:
         count = stop - start
-        cols = cols_buffer[:, :count * P]  # (K+1, count*P); columns image-major
-        fill_cols(x_compute[start:stop], cols.reshape(K + 1, count, P).transpose(1, 0, 2),
-                  HH, WW, geo.pad, geo.stride)
-        product = product_buffer[:F * count * P].reshape(F, count * P)
-        np.dot(w_and_b, cols, out=product)
-        out_rows[start:stop] = product.reshape(F, count, P).transpose(1, 0, 2)
+        fill_cols(x_compute[start:stop], columns.view(count), HH, WW, geo.pad, geo.stride)
+        if per_image:
+            np.matmul(w_and_b, columns.operand(count), out=out_rows[start:stop])
+        else:
+            product = product_buffer[:F * count * P].reshape(F, count * P)
+            np.dot(w_and_b, columns.operand(count), out=product)
+            out_rows[start:stop] = product.reshape(F, count, P).transpose(1, 0, 2)
     # The columns are rebuilt in backward (cheap) rather than kept: x is cached.
     cache = (x_compute, x.dtype, w, b.dtype, geo, fill_cols, col2im_add)
     return out, cache
@@ -229,33 +286,37 @@ def _conv_forward(x, w, b, conv_param, fill_cols, col2im_add):
 def _conv_backward(dout, cache):
     x, x_dtype, w, b_dtype, geo, fill_cols, col2im_add = cache
     dtype = x.dtype
-    N, C, H, W = x.shape
+    N = x.shape[0]
     F, _, HH, WW = w.shape
-    K, P = C * HH * WW, geo.out_h * geo.out_w
+    K, P, chunks, per_image = _conv_plan(x.shape, w.shape, geo, dtype)
     dout_rows = np.asarray(dout, dtype=dtype).reshape(N, F, P)
     w_rows_t = np.ascontiguousarray(w.reshape(F, K).T, dtype=dtype)  # (K, F)
     dw_and_db = np.zeros((F, K + 1), dtype=dtype)
-    dx = np.zeros((N, C, H, W), dtype=dtype)
-    chunks = _chunks(N, max(F, K + 1) * P * dtype.itemsize)
+    dx = np.zeros(x.shape, dtype=dtype)
     size = chunks[0][1]
-    cols_buffer = np.empty((K + 1, size * P), dtype=dtype)
-    cols_buffer[K] = 1
-    dout_buffer = np.empty(F * size * P, dtype=dtype)
+    columns = _Columns(K, size, P, dtype, per_image)
     dcols_buffer = np.empty(K * size * P, dtype=dtype)
+    if not per_image:
+        dout_buffer = np.empty(F * size * P, dtype=dtype)
     for start, stop in chunks:
         count = stop - start
-        cols = cols_buffer[:, :count * P]
-        fill_cols(x[start:stop], cols.reshape(K + 1, count, P).transpose(1, 0, 2),
-                  HH, WW, geo.pad, geo.stride)
-        # dout of the chunk as (F, count*P), image-major columns like cols.
-        dout_chunk = dout_buffer[:F * count * P].reshape(F, count, P)
-        dout_chunk[...] = dout_rows[start:stop].transpose(1, 0, 2)
-        dout_chunk = dout_chunk.reshape(F, count * P)
-        dw_and_db += np.dot(dout_chunk, cols.T)
-        dcols = dcols_buffer[:K * count * P].reshape(K, count * P)
-        np.dot(w_rows_t, dout_chunk, out=dcols)
-        col2im_add(dcols.reshape(K, count, P).transpose(1, 0, 2), dx[start:stop],
-                   HH, WW, geo.pad, geo.stride)
+        fill_cols(x[start:stop], columns.view(count), HH, WW, geo.pad, geo.stride)
+        cols = columns.operand(count)
+        if per_image:
+            dout_chunk = dout_rows[start:stop]
+            dw_and_db += np.matmul(dout_chunk, cols.transpose(0, 2, 1)).sum(axis=0)
+            dcols = dcols_buffer[:K * count * P].reshape(count, K, P)
+            np.matmul(w_rows_t, dout_chunk, out=dcols)
+        else:
+            # dout of the chunk as (F, count*P), image-major columns like cols.
+            dout_chunk = dout_buffer[:F * count * P].reshape(F, count, P)
+            dout_chunk[...] = dout_rows[start:stop].transpose(1, 0, 2)
+            dout_chunk = dout_chunk.reshape(F, count * P)
+            dw_and_db += np.dot(dout_chunk, cols.T)
+            dcols = dcols_buffer[:K * count * P].reshape(K, count * P)
+            np.dot(w_rows_t, dout_chunk, out=dcols)
+            dcols = dcols.reshape(K, count, P).transpose(1, 0, 2)
+        col2im_add(dcols, dx[start:stop], HH, WW, geo.pad, geo.stride)
     dw = dw_and_db[:, :K].reshape(w.shape).astype(w.dtype, copy=False)
     db = np.ascontiguousarray(dw_and_db[:, K]).astype(b_dtype, copy=False)
     return dx.astype(x_dtype, copy=False), dw, db

@@ -105,7 +105,7 @@ def _case_list(numbers):
     return ", ".join(str(n) for n in numbers)
 
 
-def format_output(item, cases, outcomes, hints, score):
+def format_output(item, cases, outcomes, hints):
     """The feedback text of one item (shown to students); equal messages are shown once."""
     total = len(outcomes)
     failing = [(i, o) for i, o in enumerate(outcomes) if o.status != "passed"]
@@ -162,7 +162,7 @@ def judge_all(item, cases, student_obs_list, ref_obs_list):
     else:
         first = next((o for o in outcomes if o.status != "passed"), None)
         status = "error" if first is None or first.status == "error" else "failed"
-    output = format_output(item, cases, outcomes, hints, score)
+    output = format_output(item, cases, outcomes, hints)
     return ItemResult(id=item.id, score=score, max_score=float(item.points), status=status,
                       output=output, visibility=item.visibility, hints=hints, outcomes=outcomes)
 

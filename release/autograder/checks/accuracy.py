@@ -17,10 +17,8 @@ full credit at >= full_credit_at, none at <= zero_credit_at, linear between.
 """
 import numpy as np
 
-from autograder.checks import judging
-from autograder.checks.calls import resolve
+from autograder.checks import judging, models
 from autograder.checks.outcome import CheckOutcome
-from autograder.checks.recorder import Recorder
 
 BATCH = 500
 
@@ -42,10 +40,8 @@ def sandbox_case(case):
 def observe(item, case, nndl_modules, probes=True):
     from cs231n.model_io import load_model  # the kit's trusted copy
 
-    rec = Recorder()
-    with rec.student("ThreeLayerConvNet"):
-        model_class = resolve(item.function, nndl_modules)
-    if rec.failed:
+    rec, model_class = models.student_class(item, nndl_modules)
+    if model_class is None:
         return rec.finish()
     path = str(np.asarray(case["_model_path"]).reshape(())[()])
     with rec.student("cs231n.model_io.load_model(%r, ThreeLayerConvNet)" % path):
@@ -107,7 +103,9 @@ def judge(item, case, student_obs, reference_obs=None):
         return CheckOutcome(0.0, "error", "grader problem: no validation images")
     credited = min(val, scores["heldout"] + margin) if "heldout" in scores else val
     fraction = credit(credited, zero, full)
-    message = ", ".join("%s accuracy %.1f%%" % (k, 100 * v) for k, v in sorted(scores.items()))
+    order = sorted(scores, key=lambda split: (split not in ("val", "validation"), split))
+    message = ", ".join("%s accuracy %.1f%%" % ({"val": "validation", "heldout": "held-out"}.get(k, k),
+                                                100 * scores[k]) for k in order)
     message += ("; full credit at %.0f%%, none at %.0f%% or below" % (100 * full, 100 * zero))
     hints = []
     if "heldout" in scores and scores["heldout"] + margin < val:

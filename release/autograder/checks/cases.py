@@ -47,6 +47,14 @@ def conv_forward_fixed(rng):
                    "the notebook's fixed inputs (x 2x3x4x4, w 3x3x4x4, stride 2, pad 1)", ("fixed",))]
 
 
+def conv_notebook_shape(rng):
+    """The notebook's shapes (x 2x3x4x4, w 3x3x4x4, stride 2, pad 1) with fresh random values:
+    with the fixed case in one item, outputs hard-coded from the notebook earn nothing."""
+    case = {"x": rng.standard_normal((2, 3, 4, 4)), "w": rng.standard_normal((3, 3, 4, 4)) / 7.0,
+            "b": rng.standard_normal(3), "conv_param.stride": 2, "conv_param.pad": 1}
+    return [_label(case, "the notebook's shapes with other values")]
+
+
 # (N, C, H, W), (F, HH, WW), stride, pad, dtype, what the case is about
 _CONV_SHAPES = (
     ((2, 3, 5, 5), (3, 3, 3), 1, 1, F64, "odd 5x5 input, 3x3 filter, stride 1, pad 1"),
@@ -85,6 +93,13 @@ def pool_forward_fixed(rng):
     return [_label({"x": x, "pool_param.pool_height": 2, "pool_param.pool_width": 2,
                     "pool_param.stride": 2},
                    "the notebook's fixed inputs (x 2x3x4x4, 2x2 pools, stride 2)", ("fixed",))]
+
+
+def pool_notebook_shape(rng):
+    """The notebook's pooling shapes with fresh random values (see conv_notebook_shape)."""
+    case = {"x": _distinct(rng, (2, 3, 4, 4), -1.0, 1.0), "pool_param.pool_height": 2,
+            "pool_param.pool_width": 2, "pool_param.stride": 2}
+    return [_label(case, "the notebook's shapes with other values")]
 
 
 # (N, C, H, W), (pool_height, pool_width), stride, dtype, what
@@ -286,8 +301,10 @@ def cnn_cifar_batch50(rng):
 
 CASES = {
     "conv_forward_fixed": conv_forward_fixed,
+    "conv_notebook_shape": conv_notebook_shape,
     "conv_shapes": conv_shapes,
     "pool_forward_fixed": pool_forward_fixed,
+    "pool_notebook_shape": pool_notebook_shape,
     "pool_shapes": pool_shapes,
     "spatial_bn_train": spatial_bn_train,
     "spatial_bn_test_after_training": spatial_bn_test_after_training,

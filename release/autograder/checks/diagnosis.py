@@ -8,7 +8,7 @@ import numpy as np
 
 from autograder.checks import numeric
 from autograder.checks.cases import tags_of
-from autograder.checks.compare import compare_output
+from autograder.checks.compare import compare_output, relative_error
 from autograder.checks.observation import read_json, read_text
 
 
@@ -17,12 +17,13 @@ def _kinds(mismatches):
 
 
 def _close(a, b, tolerance=1e-5):
-    """True when arrays a and b agree (same shape, relative error within tolerance)."""
-    if a is None or b is None:
+    """True when arrays a and b have one shape and agree to `tolerance` (relative, floored)."""
+    if a is None or b is None or np.shape(a) != np.shape(b):
         return False
-    return compare_output("", a, b, tolerance, 1e-6) is None or \
-        (np.shape(a) == np.shape(b) and compare_output("", np.asarray(a, np.float64),
-                                                       np.asarray(b, np.float64), tolerance, 1e-3) is None)
+    try:
+        return relative_error(np.asarray(a, np.float64), np.asarray(b, np.float64), 1e-3) <= tolerance
+    except (TypeError, ValueError):
+        return False
 
 
 # ---- per-case rules -----------------------------------------------------------------------
@@ -85,6 +86,19 @@ def debug_printing(student, limit_kb):
             "slows the loops down%s." % (chars, first,
                                          ", and the grader caps output at %d KB" % limit_kb if over else ""))
     return [note], over
+
+
+def parameter_shapes(error_info):
+    """The model's parameters do not have the documented shapes (often W2 for non-32 images)."""
+    if not error_info or error_info.get("type") != "ParameterMismatch":
+        return []
+    message = error_info.get("message", "")
+    if "'W2'" in message:
+        return ["W2 has shape (num_filters * (H // 2) * (W // 2), hidden_dim): the convolution "
+                "keeps the image size (padding (filter_size - 1) // 2, stride 1) and the 2x2 pool "
+                "halves it, rounding down; compute it from input_dim, not for 32x32 images only."]
+    return ["Create exactly the parameters listed in ThreeLayerConvNet's docstring, with those "
+            "shapes (and gamma1, beta1, gamma2, beta2 only with use_batchnorm)."]
 
 
 def softmax_fudge_epsilon(case, student, reference, mismatches):

@@ -16,7 +16,8 @@ def errors(item, student, reference):
     info = error_of(student)
     if info is not None:
         notes, _ = diagnosis.debug_printing(student, knob(item, "output_limit_kb"))
-        return CheckOutcome(0.0, "error", describe_error(info), notes=notes)
+        return CheckOutcome(0.0, "error", describe_error(info), hints=diagnosis.parameter_shapes(info),
+                            notes=notes)
     return None
 
 

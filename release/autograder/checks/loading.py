@@ -42,7 +42,7 @@ class ImportFailure:
 
 def _failure(module, exc, folder):
     frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
-              if str(folder) in frame.filename]
+              if str(folder) in frame.filename and not frame.filename.startswith("<frozen")]
     trace = "".join(traceback.format_list(frames[-4:])).rstrip()
     if isinstance(exc, SyntaxError) and exc.filename:
         message = "%s (%s, line %s)" % (exc.msg, Path(exc.filename).name, exc.lineno)

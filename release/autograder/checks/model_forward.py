@@ -11,19 +11,13 @@ reference's: weights N(0, weight_scale^2), biases and betas 0, gammas 1).
 import numpy as np
 
 from autograder.checks import diagnosis, judging, models
-from autograder.checks.calls import plain, resolve
-from autograder.checks.recorder import Recorder
+from autograder.checks.calls import plain
 
 GRADED = ("loss", "scores")
 
 
 def observe(item, case, nndl_modules, probes=True):
-    rec = Recorder()
-    with rec.student("ThreeLayerConvNet"):
-        model_class = resolve(item.function, nndl_modules)
-    if rec.failed:
-        return rec.finish()
-    model = models.build(rec, model_class, case)
+    rec, model = models.student_model(item, case, nndl_modules)
     if model is None:
         return rec.finish()
     X, y = plain(case["X"]), plain(case["y"])

@@ -9,9 +9,8 @@ entries). Graded: every `grad.<param>`.
 import numpy as np
 
 from autograder.checks import diagnosis, judging, models, numeric
-from autograder.checks.calls import plain, resolve
+from autograder.checks.calls import plain
 from autograder.checks.compare import knob
-from autograder.checks.recorder import Recorder
 
 PROBES_PER_PARAM = 6
 
@@ -21,12 +20,7 @@ def _grad_keys(case):
 
 
 def observe(item, case, nndl_modules, probes=True):
-    rec = Recorder()
-    with rec.student("ThreeLayerConvNet"):
-        model_class = resolve(item.function, nndl_modules)
-    if rec.failed:
-        return rec.finish()
-    model = models.build(rec, model_class, case)
+    rec, model = models.student_model(item, case, nndl_modules)
     if model is None:
         return rec.finish()
     X, y = plain(case["X"]), plain(case["y"])

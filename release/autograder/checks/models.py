@@ -7,7 +7,8 @@ their random initialisation.
 """
 import numpy as np
 
-from autograder.checks.calls import plain
+from autograder.checks.calls import plain, resolve
+from autograder.checks.recorder import Recorder
 
 SHAPE_PREFIX = "diag.init_shape."
 INIT_PREFIX = "diag.init_"
@@ -27,6 +28,22 @@ def constructor_arguments(case):
 
 def case_params(case):
     return {key[6:]: np.asarray(value) for key, value in case.items() if key.startswith("param.")}
+
+
+def student_class(item, nndl_modules, name="ThreeLayerConvNet"):
+    """A fresh Recorder and the student's model class (None if it cannot be found)."""
+    rec = Recorder()
+    with rec.student(name):
+        model_class = resolve(item.function, nndl_modules)
+    return rec, (None if rec.failed else model_class)
+
+
+def student_model(item, case, nndl_modules, name="ThreeLayerConvNet"):
+    """A fresh Recorder and the student's model built for the case (None on failure)."""
+    rec, model_class = student_class(item, nndl_modules, name)
+    if model_class is None:
+        return rec, None
+    return rec, build(rec, model_class, case, name)
 
 
 def build(rec, model_class, case, name="ThreeLayerConvNet"):

@@ -13,7 +13,6 @@ around the whole case, so observing in a notebook kernel changes nothing there.
 """
 import contextlib
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -131,10 +130,3 @@ def _message(exc):
         message = message[:500] + "..."
     return message
 
-
-def flush_student_streams():
-    """Flush the real stdout so that captured and real output do not interleave."""
-    try:
-        sys.stdout.flush()
-    except Exception:  # noqa: BLE001
-        pass
