@@ -9,6 +9,8 @@ import filecmp
 import io
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -40,11 +42,29 @@ def add_arguments(parser):
 
 
 def run(args):
+    dirty = uncommitted_inputs()
+    if dirty:
+        print("warning: release built from uncommitted changes (commit them, then re-run, so "
+              "that release/ matches a clean checkout):\n  " + "\n  ".join(dirty),
+              file=sys.stderr)
     changed = build_release(Path(args.out))
     print("release written to %s (%d file(s) changed)" % (args.out, len(changed)))
     for relpath in changed:
         print("  " + relpath)
     return 0
+
+
+def uncommitted_inputs():
+    """Inputs of the release with changes git has not committed ([] outside a checkout)."""
+    try:
+        result = subprocess.run(["git", "status", "--porcelain", "--", "assignment", "solutions",
+                                 "autograder", "setup.py"],
+                                cwd=REPO_ROOT, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if result.returncode != 0:
+        return []
+    return [line[3:] for line in result.stdout.splitlines() if line.strip()]
 
 
 # ---- the release, step by step ---------------------------------------------------

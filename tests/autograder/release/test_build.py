@@ -136,3 +136,13 @@ def test_normalise_zip_makes_equal_content_equal_bytes(tmp_path):
         build.normalise_zip(path)
         paths.append(path)
     assert paths[0].read_bytes() == paths[1].read_bytes()
+
+
+def test_uncommitted_inputs_are_listed_and_a_non_checkout_gives_none(tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "REPO_ROOT", tmp_path)
+    assert build.uncommitted_inputs() == []  # not a git checkout
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "x.py").write_text("x = 1\n")
+    (tmp_path / "notes.txt").write_text("not an input\n")
+    assert build.uncommitted_inputs() == ["solutions/"]
