@@ -26,7 +26,7 @@ setup(
     packages=["cs231n", "cs231n.datasets"],
     package_data={"cs231n": ["*.pyx"], "cs231n.datasets": ["*.sh"]},
     ext_modules=cythonize(extensions, language_level=3),
-    python_requires=">=3.9",
+    python_requires=">=3.11",
     install_requires=["numpy", "matplotlib"],
     zip_safe=False,
 )

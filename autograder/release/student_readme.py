@@ -25,7 +25,8 @@ naming the function until you write it):
 
 ## 1. Set up
 
-Python 3.9 or newer. In a virtual environment:
+Python 3.11 or newer (the self-check reads its spec with `tomllib`). In a virtual
+environment:
 
     pip install numpy matplotlib jupyter cython setuptools
     python setup.py build_ext --inplace     # or: pip install -e .

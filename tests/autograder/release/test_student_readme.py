@@ -30,3 +30,9 @@ def test_every_file_the_readme_names_ships():
     for name in ("cs231n/datasets/get_datasets.sh", "setup.py", "collect_submission.py",
                  "cs231n/im2col_cython.pyx", "CNN.ipynb"):
         assert name in files
+
+
+def test_readme_and_setup_ask_for_the_python_the_shipped_autograder_needs():
+    """The shipped spec loader uses tomllib (Python 3.11+)."""
+    assert "Python 3.11 or newer" in build.readme_text()
+    assert 'python_requires=">=3.11"' in (build.TEMPLATES / "setup.py").read_text()
