@@ -183,10 +183,12 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
         for name, host in sorted(layout.kit_dirs.items()):
             kit_binds += ["--ro-bind", host, SANDBOX_KIT + "/" + name]
         pythonpath = [code, SANDBOX_KIT]
+        # The private /tmp comes before the system binds: a Python installed under /tmp (a
+        # virtualenv there) is bound on top of it instead of being hidden by it.
         argv = [shutil.which("bwrap"), "--die-with-parent", "--new-session",
                 "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-                "--unshare-cgroup-try"] + _system_binds() + [
-                "--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp",
+                "--unshare-cgroup-try", "--perms", "1777", "--tmpfs", "/tmp"] + _system_binds() + [
+                "--dev", "/dev", "--proc", "/proc",
                 "--perms", "0755", "--dir", SANDBOX_KIT,
                 "--perms", "0755", "--dir", "/sandbox"] + kit_binds
         # A hidden folder inside a kit package (the data set unpacked into cs231n/datasets/)

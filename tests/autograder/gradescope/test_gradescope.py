@@ -106,3 +106,34 @@ def test_a_grader_failure_still_writes_results(autograder_zip, tmp_path, cifar10
     data = json.loads((root / "results" / "results.json").read_text())
     assert data["score"] == 0 and "contact the course staff" in data["output"]
     assert "Traceback" in data["extra_data"]["grader_error"]
+
+
+@pytest.mark.slow
+def test_setup_sh_installs_the_kit_from_its_sdist_and_grades(autograder_zip, tmp_path,
+                                                            fixture_model, cifar10_dir):
+    """setup.sh in a fresh virtualenv (apt skipped: bubblewrap is already here), then
+    run_autograder with that interpreter: the installed kit alone grades correctly."""
+    root = gradescope_root(tmp_path, autograder_zip)
+    (root / "source" / "data").mkdir()
+    (root / "source" / "data" / "cifar-10-batches-py").symlink_to(cifar10_dir)
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
+                   check=True)
+    python = str(venv / "bin" / "python")
+    env = dict(os.environ, AUTOGRADER_SKIP_APT="1", AUTOGRADER_PYTHON=python,
+               PIP_DISABLE_PIP_VERSION_CHECK="1")
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, cwd="/",
+                           capture_output=True, text=True, timeout=1200)
+    assert setup.returncode == 0, setup.stderr[-3000:]
+    where = subprocess.run([python, "-c", "import autograder.sandbox.worker as w; print(w.__file__)"],
+                           capture_output=True, text=True, cwd="/").stdout
+    assert str(venv) in where, where
+    helpers.reference_submission(root / "submission", model=fixture_model)
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=python)
+    env.pop("CIFAR10_DIR", None)
+    proc = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
+                          capture_output=True, text=True, cwd="/", timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads((root / "results" / "results.json").read_text())
+    assert not data["extra_data"]["grader_error"], data["extra_data"]["grader_error"]
+    assert data["score"] == data["max_score"] == 28
