@@ -17,7 +17,13 @@ backward function of the same variant. Conventions:
   first maximum in row-major window order (what argmax picks).
 
 Convolutions go through im2col: the columns of an image (C*HH*WW rows, one
-column per output pixel, see cs231n/im2col.py) times the filter matrix. The
+column per output pixel, see cs231n/im2col.py) times the filter matrix.
+Big convolutions (done in chunks of images) return their (N, F, H', W')
+output as a view of channels-last (N, H', W', F) memory: the products land
+in place, spatial batchnorm's (N*H'*W', F) view of it is free, and max
+pooling and the convolution's backward read that layout directly (pooling
+hands its gradient back in the same layout). Values and shapes are the same
+either way; only the strides differ. The
 compiled kernels in cs231n/im2col_cython.pyx are used when built; otherwise
 the numpy versions in cs231n/im2col.py are (with one warning).
 """
