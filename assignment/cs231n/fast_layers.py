@@ -17,7 +17,13 @@ backward function of the same variant. Conventions:
   first maximum in row-major window order (what argmax picks).
 
 Convolutions go through im2col: the columns of an image (C*HH*WW rows, one
-column per output pixel, see cs231n/im2col.py) times the filter matrix. The
+column per output pixel, see cs231n/im2col.py) times the filter matrix.
+Big convolutions (done in chunks of images) return their (N, F, H', W')
+output as a view of channels-last (N, H', W', F) memory: the products land
+in place, spatial batchnorm's (N*H'*W', F) view of it is free, and max
+pooling and the convolution's backward read that layout directly (pooling
+hands its gradient back in the same layout). Values and shapes are the same
+either way; only the strides differ. The
 compiled kernels in cs231n/im2col_cython.pyx are used when built; otherwise
 the numpy versions in cs231n/im2col.py are (with one warning).
 """
@@ -30,7 +36,8 @@ import numpy as np
 from cs231n import im2col as numpy_im2col
 
 _KERNELS = ('im2col_into_cython', 'im2col_cython', 'col2im_add_cython', 'col2im_cython',
-            'col2im_6d_cython', 'max_pool_forward_cython', 'max_pool_backward_cython')
+            'col2im_6d_cython', 'max_pool_forward_cython', 'max_pool_backward_cython',
+            'max_pool_forward_nhwc_cython', 'max_pool_backward_nhwc_cython')
 
 try:
     from cs231n import im2col_cython as _compiled
@@ -263,21 +270,25 @@ def _conv_forward(x, w, b, conv_param, fill_cols, col2im_add):
     w_and_b = np.empty((F, K + 1), dtype=dtype)
     w_and_b[:, :K] = w.reshape(F, K)
     w_and_b[:, K] = b
-    out = np.empty((N, F, geo.out_h, geo.out_w), dtype=dtype)
-    out_rows = out.reshape(N, F, P)
     size = chunks[0][1]
     columns = _Columns(K, size, P, dtype, per_image)
-    if not per_image:
-        product_buffer = np.empty(F * size * P, dtype=dtype)
+    if per_image:
+        out = np.empty((N, F, geo.out_h, geo.out_w), dtype=dtype)
+        out_rows = out.reshape(N, F, P)
+    else:
+        # Channels-last memory, (N, H', W', F), returned as an (N, F, H', W')
+        # view: each chunk's product lands in place with no transposing copy,
+        # and spatial batchnorm's (N*H'*W', F) view of it is free.
+        out_nhwc = np.empty((N, geo.out_h, geo.out_w, F), dtype=dtype)
+        out_rows = out_nhwc.reshape(N * P, F)
+        out = out_nhwc.transpose(0, 3, 1, 2)
     for start, stop in chunks:
         count = stop - start
         fill_cols(x_compute[start:stop], columns.view(count), HH, WW, geo.pad, geo.stride)
         if per_image:
             np.matmul(w_and_b, columns.operand(count), out=out_rows[start:stop])
         else:
-            product = product_buffer[:F * count * P].reshape(F, count * P)
-            np.dot(w_and_b, columns.operand(count), out=product)
-            out_rows[start:stop] = product.reshape(F, count, P).transpose(1, 0, 2)
+            np.dot(columns.operand(count).T, w_and_b.T, out=out_rows[start * P:stop * P])
     # The columns are rebuilt in backward (cheap) rather than kept: x is cached.
     cache = (x_compute, x.dtype, w, b.dtype, geo, fill_cols, col2im_add)
     return out, cache
@@ -289,15 +300,19 @@ def _conv_backward(dout, cache):
     N = x.shape[0]
     F, _, HH, WW = w.shape
     K, P, chunks, per_image = _conv_plan(x.shape, w.shape, geo, dtype)
-    dout_rows = np.asarray(dout, dtype=dtype).reshape(N, F, P)
+    dout = np.asarray(dout, dtype=dtype)
+    if per_image:
+        dout_rows = dout.reshape(N, F, P)
+    else:
+        # (N*H'*W', F) rows: free when dout is channels-last memory (what
+        # spatial batchnorm passes back for our channels-last output), else one copy.
+        dout_rows = np.ascontiguousarray(dout.transpose(0, 2, 3, 1)).reshape(N * P, F)
     w_rows_t = np.ascontiguousarray(w.reshape(F, K).T, dtype=dtype)  # (K, F)
     dw_and_db = np.zeros((F, K + 1), dtype=dtype)
     dx = np.zeros(x.shape, dtype=dtype)
     size = chunks[0][1]
     columns = _Columns(K, size, P, dtype, per_image)
     dcols_buffer = np.empty(K * size * P, dtype=dtype)
-    if not per_image:
-        dout_buffer = np.empty(F * size * P, dtype=dtype)
     for start, stop in chunks:
         count = stop - start
         fill_cols(x[start:stop], columns.view(count), HH, WW, geo.pad, geo.stride)
@@ -309,9 +324,7 @@ def _conv_backward(dout, cache):
             np.matmul(w_rows_t, dout_chunk, out=dcols)
         else:
             # dout of the chunk as (F, count*P), image-major columns like cols.
-            dout_chunk = dout_buffer[:F * count * P].reshape(F, count, P)
-            dout_chunk[...] = dout_rows[start:stop].transpose(1, 0, 2)
-            dout_chunk = dout_chunk.reshape(F, count * P)
+            dout_chunk = dout_rows[start * P:stop * P].T
             dw_and_db += np.dot(dout_chunk, cols.T)
             dcols = dcols_buffer[:K * count * P].reshape(K, count * P)
             np.dot(w_rows_t, dout_chunk, out=dcols)
@@ -530,7 +543,21 @@ def max_pool_backward_im2col(dout, cache):
     return dx.reshape(x_shape)
 
 
+def _channels_last(x):
+    """Whether x (N, C, H, W) is a view of channels-last (N, H, W, C) memory only."""
+    return x.transpose(0, 2, 3, 1).flags.c_contiguous and not x.flags.c_contiguous
+
+
 def _max_pool_forward_compiled(x, geo):
+    if _channels_last(x):
+        # The convolution's channels-last output: pool it where it lies (a
+        # channels-first copy would cost more than the pooling).
+        out_nhwc, winner = _compiled.max_pool_forward_nhwc_cython(
+            x.transpose(0, 2, 3, 1), geo.pool_height, geo.pool_width, geo.stride)
+        # The (small) output goes back to channels-first: the next layer
+        # flattens each image in (C, H', W') order.
+        out = np.ascontiguousarray(out_nhwc.transpose(0, 3, 1, 2))
+        return out, ('compiled_nhwc', x.shape, x.dtype, geo, winner)
     out, winner = _compiled.max_pool_forward_cython(x, geo.pool_height, geo.pool_width,
                                                     geo.stride)
     return out, ('compiled', x.shape, x.dtype, geo, winner)
@@ -542,6 +569,16 @@ def _max_pool_backward_compiled(dout, cache):
     dout = np.ascontiguousarray(dout, dtype=dtype)
     return _compiled.max_pool_backward_cython(dout, winner, x_shape[2], x_shape[3],
                                               geo.pool_height, geo.pool_width, geo.stride)
+
+
+def _max_pool_backward_compiled_nhwc(dout, cache):
+    """dx in the channels-last layout of the forward input."""
+    _, x_shape, x_dtype, geo, winner = cache
+    dtype = _grad_dtype(x_dtype, dout)
+    dout_nhwc = np.ascontiguousarray(np.asarray(dout, dtype=dtype).transpose(0, 2, 3, 1))
+    dx_nhwc = _compiled.max_pool_backward_nhwc_cython(
+        dout_nhwc, winner, x_shape[2], x_shape[3], geo.pool_height, geo.pool_width, geo.stride)
+    return dx_nhwc.transpose(0, 3, 1, 2)
 
 
 def max_pool_forward_fast(x, pool_param):
@@ -569,6 +606,7 @@ def max_pool_forward_fast(x, pool_param):
 
 _POOL_BACKWARD = {
     'compiled': _max_pool_backward_compiled,
+    'compiled_nhwc': _max_pool_backward_compiled_nhwc,
     'reshape': max_pool_backward_reshape,
     'im2col': max_pool_backward_im2col,
 }

@@ -329,3 +329,131 @@ def max_pool_backward_cython(dout, winner, int H, int W, int pool_height, int po
         dx = np.zeros((N, C, H, W), dtype=dout.dtype)
         _max_pool_backward_add(dout, winner, dx, pool_height, pool_width, stride)
     return dx
+
+
+# Channels-last max pooling. The convolution in fast_layers writes its output
+# as (N, H, W, C) memory (so spatial batchnorm's (N*H*W, C) view is free);
+# pooling that memory directly avoids a 50 MB transposing copy per pass. The
+# innermost loops run over channels, which are contiguous here.
+
+def _max_pool_forward_nhwc_into(const floating_t[:, :, :, ::1] x, floating_t[:, :, :, ::1] out,
+                                index_t[:, :, :, ::1] winner, Py_ssize_t ph, Py_ssize_t pw,
+                                Py_ssize_t s):
+    cdef Py_ssize_t N = out.shape[0], OH = out.shape[1], OW = out.shape[2], C = out.shape[3]
+    cdef Py_ssize_t n, oh, ow, a, b, c
+    cdef index_t tap
+    cdef bint take
+    cdef floating_t v, best
+    cdef const floating_t *src
+    cdef floating_t *best_row
+    cdef index_t *winner_row
+    with nogil:
+        for n in range(N):
+            for oh in range(OH):
+                for ow in range(OW):
+                    best_row = &out[n, oh, ow, 0]
+                    winner_row = &winner[n, oh, ow, 0]
+                    src = &x[n, oh * s, ow * s, 0]
+                    for c in range(C):
+                        best_row[c] = src[c]
+                        winner_row[c] = 0
+                    for a in range(ph):
+                        for b in range(pw):
+                            if a == 0 and b == 0:
+                                continue
+                            tap = <index_t>(a * pw + b)
+                            src = &x[n, oh * s + a, ow * s + b, 0]
+                            for c in range(C):
+                                v = src[c]
+                                best = best_row[c]
+                                # As in the channels-first kernel: first maximum, NaN wins.
+                                take = (v > best) | ((v != v) & (best == best))
+                                best_row[c] = v if take else best
+                                winner_row[c] = tap if take else winner_row[c]
+
+
+def max_pool_forward_nhwc_cython(x_nhwc, int pool_height, int pool_width, int stride):
+    """Max pooling of channels-last x_nhwc (N, H, W, C); edges as max_pool_forward_cython.
+
+    Returns (out, winner), both channels-last (N, OH, OW, C): the maxima, and
+    the row-major position inside each window of its first maximum (uint16
+    when the window has at most 65536 entries, else int32).
+    """
+    x_nhwc = np.ascontiguousarray(x_nhwc)
+    N, H, W, C = x_nhwc.shape
+    if pool_height <= 0 or pool_width <= 0 or stride <= 0 or pool_height > H or pool_width > W:
+        raise ValueError("bad pooling geometry: %dx%d pools, stride %d on %dx%d input"
+                         % (pool_height, pool_width, stride, H, W))
+    OH = 1 + (H - pool_height) // stride
+    OW = 1 + (W - pool_width) // stride
+    out = np.empty((N, OH, OW, C), dtype=x_nhwc.dtype)
+    idx_dtype = np.uint16 if pool_height * pool_width <= 65536 else np.int32
+    winner = np.empty((N, OH, OW, C), dtype=idx_dtype)
+    _max_pool_forward_nhwc_into(x_nhwc, out, winner, pool_height, pool_width, stride)
+    return out, winner
+
+
+def _max_pool_backward_nhwc_into(const floating_t[:, :, :, ::1] dout,
+                                 const index_t[:, :, :, ::1] winner,
+                                 floating_t[:, :, :, ::1] dx, Py_ssize_t ph, Py_ssize_t pw,
+                                 Py_ssize_t s, bint tiled):
+    """dx (N, H, W, C) gets dout at each window's winner. Tiled pools write
+    every entry of dx once (dx may be uninitialised); otherwise dx must be
+    zeroed and overlapping windows add up."""
+    cdef Py_ssize_t N = dout.shape[0], OH = dout.shape[1], OW = dout.shape[2], C = dout.shape[3]
+    cdef Py_ssize_t W = dx.shape[2]
+    cdef Py_ssize_t n, oh, ow, a, b, c, k
+    cdef index_t tap
+    cdef floating_t zero = 0, g
+    cdef floating_t *dst
+    cdef const floating_t *grad
+    cdef const index_t *win
+    with nogil:
+        for n in range(N):
+            for oh in range(OH):
+                for ow in range(OW):
+                    grad = &dout[n, oh, ow, 0]
+                    win = &winner[n, oh, ow, 0]
+                    if tiled:
+                        # Each tap of the window is a contiguous run of C
+                        # entries: a branch-free select over channels writes
+                        # it (no clearing pass, no per-entry index arithmetic).
+                        for a in range(ph):
+                            for b in range(pw):
+                                tap = <index_t>(a * pw + b)
+                                dst = &dx[n, oh * ph + a, ow * pw + b, 0]
+                                for c in range(C):
+                                    # Both operands loaded unconditionally, so
+                                    # the compiler can vectorise the select.
+                                    g = grad[c]
+                                    dst[c] = g if win[c] == tap else zero
+                    else:
+                        for c in range(C):
+                            k = win[c]
+                            dx[n, oh * s + k // pw, ow * s + k % pw, c] += grad[c]
+
+
+def max_pool_backward_nhwc_cython(dout_nhwc, winner, int H, int W, int pool_height,
+                                  int pool_width, int stride):
+    """Gradient of channels-last max pooling.
+
+    dout_nhwc and winner have shape (N, OH, OW, C) (winner as returned by
+    max_pool_forward_nhwc_cython); returns dx, channels-last (N, H, W, C), in
+    dout's dtype. Overlapping windows that share a winner add their gradients.
+    """
+    dout_nhwc = np.ascontiguousarray(dout_nhwc)
+    winner = np.ascontiguousarray(winner)
+    N, OH, OW, C = dout_nhwc.shape
+    if winner.shape != dout_nhwc.shape:
+        raise ValueError("winner has shape %s but dout has shape %s"
+                         % (winner.shape, dout_nhwc.shape))
+    if (OH - 1) * stride + pool_height > H or (OW - 1) * stride + pool_width > W:
+        raise ValueError("dout of shape %s does not fit a %dx%d input" % (dout_nhwc.shape, H, W))
+    tiled = (pool_height == stride and pool_width == stride
+             and OH * stride == H and OW * stride == W)
+    if tiled:
+        dx = np.empty((N, H, W, C), dtype=dout_nhwc.dtype)
+    else:
+        dx = np.zeros((N, H, W, C), dtype=dout_nhwc.dtype)
+    _max_pool_backward_nhwc_into(dout_nhwc, winner, dx, pool_height, pool_width, stride, tiled)
+    return dx

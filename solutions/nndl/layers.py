@@ -184,10 +184,15 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         ### BEGIN SOLUTION
         sample_mean = x.mean(axis=0)
         centred = x - sample_mean
-        sample_var = np.mean(centred * centred, axis=0)
+        squares = centred * centred
+        sample_var = squares.mean(axis=0)
         inv_std = 1.0 / np.sqrt(sample_var + eps)
-        x_hat = centred * inv_std
-        out = gamma * x_hat + beta
+        # The arrays below are our own temporaries, so update them in place
+        # rather than allocating new ones (fewer passes over large batches).
+        x_hat = centred
+        x_hat *= inv_std
+        out = np.multiply(x_hat, gamma, out=squares)
+        out += beta
         cache = (x_hat, gamma, inv_std)
         running_mean = momentum * running_mean + (1 - momentum) * sample_mean
         running_var = momentum * running_var + (1 - momentum) * sample_var
@@ -240,10 +245,16 @@ def batchnorm_backward(dout, cache):
     x_hat, gamma, inv_std = cache
     N = dout.shape[0]
     dbeta = dout.sum(axis=0)
-    dgamma = np.sum(dout * x_hat, axis=0)
+    dx = dout * x_hat  # a temporary of ours, reused for dx below
+    dgamma = dx.sum(axis=0)
     # d(loss)/d(x_hat) projected off the directions that the mean and
-    # variance normalisation remove.
-    dx = (gamma * inv_std / N) * (N * dout - dbeta - x_hat * dgamma)
+    # variance normalisation remove:
+    #   dx = gamma * inv_std * (dout - dbeta / N - x_hat * dgamma / N),
+    # computed in place in the one temporary.
+    np.multiply(x_hat, dgamma / N, out=dx)
+    np.subtract(dout, dx, out=dx)
+    dx -= dbeta / N
+    dx *= gamma * inv_std
     ### END SOLUTION
     # ================================================================ #
     # END YOUR CODE HERE

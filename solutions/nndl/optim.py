@@ -159,9 +159,15 @@ def adam(w, dw, config=None):
     t = config['t'] + 1
     v = beta1 * config['v'] + (1 - beta1) * dw
     a = beta2 * config['a'] + (1 - beta2) * (dw * dw)
-    v_hat = v / (1 - beta1 ** t)
-    a_hat = a / (1 - beta2 ** t)
-    next_w = w - config['learning_rate'] * v_hat / (np.sqrt(a_hat) + config['epsilon'])
+    # step = learning_rate * v_hat / (sqrt(a_hat) + epsilon), with the bias
+    # corrections v_hat = v / (1 - beta1**t), a_hat = a / (1 - beta2**t);
+    # built in place in one temporary (large weights: fewer passes and allocations).
+    step = a / (1 - beta2 ** t)
+    np.sqrt(step, out=step)
+    step += config['epsilon']
+    np.divide(v, step, out=step)
+    step *= config['learning_rate'] / (1 - beta1 ** t)
+    next_w = w - step
     config['v'], config['a'], config['t'] = v, a, t
     ### END SOLUTION
     return next_w, config
