@@ -78,7 +78,7 @@ def train(data, model_kwargs=None, solver_kwargs=None, max_iters=None, seed=0, l
     solver = Solver(model, data, verbose=False, seed=seed, **settings)
     num_train = data["X_train"].shape[0]
     per_epoch = max(num_train // solver.batch_size, 1)
-    rows, iters = [], 0
+    rows, iters, best_statistics = [], 0, []
     for epoch in range(1, solver.num_epochs + 1):
         started = time.perf_counter()
         losses = []
@@ -100,6 +100,9 @@ def train(data, model_kwargs=None, solver_kwargs=None, max_iters=None, seed=0, l
         if val_acc > solver.best_val_acc:
             solver.best_val_acc = val_acc
             solver.best_params = {k: v.copy() for k, v in model.params.items()}
+            # The batchnorm running statistics belong to the snapshot too:
+            # the parameters alone, with the last epoch's statistics, score differently.
+            best_statistics = _running_statistics(model)
         rows.append(dict(epoch=epoch, seconds=seconds, loss=float(np.mean(losses)),
                          train_acc=train_acc, val_acc=val_acc))
         log("epoch %d  %6.1fs  loss %.3f  train %.3f  val %.3f"
@@ -107,7 +110,15 @@ def train(data, model_kwargs=None, solver_kwargs=None, max_iters=None, seed=0, l
         if max_iters and iters >= max_iters:
             break
     model.params.update(solver.best_params)
+    if solver.best_params:
+        for bn_param, saved in zip(getattr(model, "bn_params", []), best_statistics):
+            bn_param.update(saved)
     return model, solver, rows
+
+
+def _running_statistics(model):
+    return [{key: bn_param[key].copy() for key in ("running_mean", "running_var")
+             if key in bn_param} for bn_param in getattr(model, "bn_params", [])]
 
 
 def torch_network(model):
@@ -305,11 +316,19 @@ def main(argv=None):
     parser.add_argument("--lr", type=float, default=None, help="override the learning rate")
     parser.add_argument("--lr-decay", type=float, default=None, help="override lr_decay")
     parser.add_argument("--reg", type=float, default=None, help="override the L2 strength")
+    parser.add_argument("--weight-scale", type=float, default=None,
+                        help="override the weight initialisation scale")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="override the training batch size (the timing uses 200)")
     args = parser.parse_args(argv)
     if args.threads and not set_blas_threads(args.threads):
         print("cannot set the BLAS thread count here; using %d" % blas_threads())
     model_kwargs = {} if args.reg is None else {"reg": args.reg}
+    if args.weight_scale is not None:
+        model_kwargs["weight_scale"] = args.weight_scale
     solver_kwargs = {} if args.lr_decay is None else {"lr_decay": args.lr_decay}
+    if args.batch_size is not None:
+        solver_kwargs["batch_size"] = args.batch_size
     if args.lr is not None:
         solver_kwargs["optim_config"] = {"learning_rate": args.lr}
     print("configuration: %s %s" % (dict(REFERENCE_MODEL, **model_kwargs),

@@ -67,6 +67,10 @@ def test_smoke_run_of_the_reference_design_learns(small_cifar, tmp_path, one_bla
     # 80 iterations per epoch: 3 whole epochs and 60 iterations of the fourth.
     assert [r["epoch"] for r in rows] == [1, 2, 3, 4]
     assert model.params["W1"].dtype == np.float32
+    # The model handed back is the best epoch's, batchnorm statistics included:
+    # it scores exactly that epoch's validation accuracy.
+    assert (solver.check_accuracy(small_cifar["X_val"], small_cifar["y_val"])
+            == max(r["val_acc"] for r in rows))
 
     path = tmp_path / "cnn_model.npz"
     save_model(model, path)
