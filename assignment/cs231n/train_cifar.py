@@ -24,12 +24,17 @@ from pathlib import Path
 
 import numpy as np
 
-# The reference configuration (CNN.ipynb's final section uses exactly this).
-# Against the handout's (reg 1e-3, lr_decay 0.85: 65.6% after 6 epochs), a
-# faster learning-rate decay anneals the last epochs (final rate 1.7e-4
-# rather than 4.4e-4) and more L2 curbs the 8.2M-weight hidden layer's overfitting.
-REFERENCE_MODEL = dict(num_filters=64, filter_size=3, hidden_dim=500, weight_scale=1e-2,
-                       reg=5e-3, use_batchnorm=True, dtype=np.float32)
+# The reference configuration (CNN.ipynb's final section should use exactly this).
+# Measured on the JPEG-sourced copy (seed 0, best epoch of 6; val / test):
+#   handout: weight_scale 1e-2, reg 1e-3, lr_decay 0.85   65.6% val (handout)
+#   weight_scale 1e-2, reg 5e-3, lr_decay 0.7             59.2% val after 4 epochs (stopped)
+#   weight_scale 1e-2, reg 1e-3, lr_decay 0.7             65.2% / 66.7%
+#   same, batch 100                                       62.2% val after 5 epochs (stopped)
+#   weight_scale 5e-2, reg 1e-3, lr_decay 0.7             65.9% / 67.1%   <- this
+# The larger initial weights lower the early effective learning rate of the
+# batch-normalised layers (their step is relative to the weights' size).
+REFERENCE_MODEL = dict(num_filters=64, filter_size=3, hidden_dim=500, weight_scale=5e-2,
+                       reg=1e-3, use_batchnorm=True, dtype=np.float32)
 REFERENCE_SOLVER = dict(update_rule="adam", optim_config={"learning_rate": 1e-3},
                         lr_decay=0.7, batch_size=200, num_epochs=6)
 
