@@ -36,14 +36,23 @@ class Solver(object):
       accuracy after each epoch (default 1000; None uses all).
     - num_val_samples: number of validation images used for validation
       accuracy (default None, all).
-    - seed: seed of the solver's own random generator, used for minibatches
-      and accuracy subsamples; the same seed gives the same training run for a
-      deterministic model (default None).
+    - shuffle: if True, every epoch visits the training examples once each, in
+      a new random order; if False, minibatches are sampled with replacement
+      (default False).
+    - augment: function (X_batch, rng) -> X_batch applied to every training
+      minibatch (never to accuracy checks), such as
+      cs231n.data_augmentation.random_horizontal_flip; rng is the solver's
+      numpy Generator (default None, no augmentation).
+    - seed: seed of the solver's own random generator, used for minibatches,
+      augmentation and accuracy subsamples; the same seed gives the same
+      training run for a deterministic model (default None).
 
     After train(): loss_history (one loss per iteration), train_acc_history and
     val_acc_history (one entry at the start, after every epoch and at the end),
     best_val_acc, and best_params (copies of the parameters with the best
-    validation accuracy, which are also put back into model.params).
+    validation accuracy, which are also put back into model.params, together
+    with the batchnorm running statistics in model.bn_params, if the model has
+    them, from the same moment).
     """
 
     def __init__(self, model, data, **kwargs):
@@ -62,6 +71,8 @@ class Solver(object):
         self.verbose = kwargs.pop("verbose", True)
         self.num_train_samples = kwargs.pop("num_train_samples", 1000)
         self.num_val_samples = kwargs.pop("num_val_samples", None)
+        self.shuffle = kwargs.pop("shuffle", False)
+        self.augment = kwargs.pop("augment", None)
         self.seed = kwargs.pop("seed", None)
         if kwargs:
             raise ValueError("Unrecognized arguments: %s" % ", ".join(sorted(kwargs)))
@@ -74,19 +85,23 @@ class Solver(object):
         self.epoch = 0
         self.best_val_acc = 0
         self.best_params = {}
+        self._best_statistics = []
         self.loss_history = []
         self.train_acc_history = []
         self.val_acc_history = []
         self.optim_configs = {name: copy.deepcopy(self.optim_config) for name in self.model.params}
         self._rng = np.random.default_rng(self.seed)
+        self._epoch_order = None
+        self._epoch_position = 0
 
     def _step(self):
-        """One gradient update on a random minibatch (sampled with replacement)."""
-        num_train = self.X_train.shape[0]
-        batch_indices = self._rng.integers(num_train, size=self.batch_size)
+        """One gradient update on a random minibatch."""
+        batch_indices = self._next_batch_indices()
         # Fancy indexing copies only the minibatch rows.
         X_batch = self.X_train[batch_indices]
         y_batch = self.y_train[batch_indices]
+        if self.augment is not None:
+            X_batch = self.augment(X_batch, self._rng)
 
         loss, grads = self.model.loss(X_batch, y_batch)
         self.loss_history.append(float(loss))
@@ -96,6 +111,22 @@ class Solver(object):
                 self.model.params[name], grads[name], self.optim_configs[name])
             self.model.params[name] = next_w
             self.optim_configs[name] = next_config
+
+    def _next_batch_indices(self):
+        """Indices of the next minibatch: sampled with replacement, or the next
+        slice of this epoch's permutation when shuffle is set."""
+        num_train = self.X_train.shape[0]
+        if not self.shuffle:
+            return self._rng.integers(num_train, size=self.batch_size)
+        end = self._epoch_position + self.batch_size
+        # A new permutation when the epoch's examples run out; the remainder
+        # (fewer than a minibatch) is left out, as train() counts whole batches.
+        if self._epoch_order is None or (self._epoch_position > 0 and end > num_train):
+            self._epoch_order = self._rng.permutation(num_train)
+            self._epoch_position, end = 0, self.batch_size
+        batch_indices = self._epoch_order[self._epoch_position:end]
+        self._epoch_position = end
+        return batch_indices
 
     def check_accuracy(self, X, y, num_samples=None, batch_size=100):
         """
@@ -146,8 +177,7 @@ class Solver(object):
             if t == 0 or epoch_end or t == num_iterations - 1:
                 self._record_accuracies()
 
-        for name, value in self.best_params.items():
-            self.model.params[name] = value.copy()
+        self._restore_best()
 
     def _record_accuracies(self):
         train_acc = self.check_accuracy(self.X_train, self.y_train,
@@ -158,10 +188,38 @@ class Solver(object):
         if self.verbose:
             print("(Epoch %d / %d) train acc: %f; val_acc: %f"
                   % (self.epoch, self.num_epochs, train_acc, val_acc))
+        self._keep_if_best(val_acc)
+
+    def _keep_if_best(self, val_acc):
+        """Snapshot the model if val_acc is the best so far."""
         # Copy only on improvement: update rules may change arrays in place.
         if not self.best_params or val_acc > self.best_val_acc:
             self.best_val_acc = val_acc
             self.best_params = {name: value.copy() for name, value in self.model.params.items()}
+            # The running statistics belong to the snapshot: the best parameters
+            # with a later epoch's statistics score differently in test mode.
+            self._best_statistics = _running_statistics(self.model)
+
+    def _restore_best(self):
+        """Put the best snapshot (parameters and running statistics) into the model."""
+        for name, value in self.best_params.items():
+            self.model.params[name] = value.copy()
+        for bn_param, saved in zip(_batchnorm_params(self.model), self._best_statistics):
+            bn_param.update({key: value.copy() for key, value in saved.items()})
+
+
+def _batchnorm_params(model):
+    """The dicts of model.bn_params (a list, or a dict of them), or []."""
+    bn_params = getattr(model, "bn_params", None) or []
+    if isinstance(bn_params, dict):
+        bn_params = list(bn_params.values())
+    return [bn_param for bn_param in bn_params if isinstance(bn_param, dict)]
+
+
+def _running_statistics(model):
+    """Copies of the running mean and variance in each batchnorm layer's parameters."""
+    return [{key: np.array(bn_param[key], copy=True) for key in ("running_mean", "running_var")
+             if key in bn_param} for bn_param in _batchnorm_params(model)]
 
 
 def _find_update_rule(name):

@@ -537,14 +537,17 @@ FINAL_CONFIG = '''
 # your choice of architecture and hyperparameters. The next cells train it,
 # report the validation accuracy and save it.
 ### BEGIN SOLUTION
+from cs231n.data_augmentation import random_horizontal_flip
+
 np.random.seed(231)
 model = ThreeLayerConvNet(num_filters=64, filter_size=3, hidden_dim=500,
-                          weight_scale=1e-2, reg=1e-3, use_batchnorm=True)
+                          weight_scale=5e-2, reg=1e-3, use_batchnorm=True)
 solver = Solver(model, data,
                 num_epochs=6, batch_size=200,
                 update_rule='adam',
                 optim_config={'learning_rate': 1e-3},
-                lr_decay=0.85,
+                lr_decay=0.7,
+                shuffle=True, augment=random_horizontal_flip,
                 print_every=50, verbose=True, seed=231)
 ### END SOLUTION
 '''
@@ -723,7 +726,9 @@ plt.show()
 Choose the architecture and hyperparameters in the next cell and train. Ideas:
 smaller filters (3x3) with more of them, batchnorm (`use_batchnorm=True`), a
 wider hidden layer, Adam with a learning rate around 1e-3 and a decay per epoch,
-batches of 100 to 200, a few epochs. Aim for a run of about 10 minutes.
+batches of 100 to 200, a few epochs, shuffled epochs (`shuffle=True`) and
+mirrored training images (`augment=random_horizontal_flip` from
+`cs231n.data_augmentation`). Aim for a run of about 10 minutes.
 
 The model is saved with `cs231n.model_io.save_model(model, "cnn_model.npz")`
 in this folder. **Submit `cnn_model.npz`**: the autograder (`autograder

@@ -294,3 +294,100 @@ def test_reference_update_rules_train_a_linear_classifier(rule, learning_rate):
     solver.train()
     assert solver.best_val_acc > 0.9
     assert np.mean(solver.loss_history[-6:]) < np.mean(solver.loss_history[:3])
+
+
+class MinibatchRecorder(LinearSoftmax):
+    """LinearSoftmax that records the rows of every training minibatch (column 1 of X is its index)."""
+
+    def __init__(self, input_dim, num_classes):
+        super().__init__(input_dim, num_classes)
+        self.batches = []
+
+    def loss(self, X, y=None):
+        if y is not None:
+            self.batches.append(X[:, 1].astype(int).copy())
+        return super().loss(X, y)
+
+
+def test_shuffle_visits_every_example_once_per_epoch(optim):
+    X, y = labelled_rows(60)
+    data = {"X_train": X, "y_train": y, "X_val": X[:6], "y_val": y[:6]}
+    model = MinibatchRecorder(2, 3)
+    solver = Solver(model, data, update_rule="sgd", batch_size=25, num_epochs=3,
+                    shuffle=True, verbose=False, seed=0)
+    solver.train()
+    # 60 // 25 = 2 minibatches per epoch; the 10 left over wait for no one.
+    assert len(model.batches) == 6
+    epochs = [np.concatenate(model.batches[i:i + 2]) for i in (0, 2, 4)]
+    for seen in epochs:
+        assert len(set(seen.tolist())) == 50
+    assert not np.array_equal(epochs[0], epochs[1])  # a new order every epoch
+
+
+def test_without_shuffle_minibatches_are_sampled_with_replacement(optim):
+    X, y = labelled_rows(20)
+    data = {"X_train": X, "y_train": y, "X_val": X, "y_val": y}
+    model = MinibatchRecorder(2, 3)
+    Solver(model, data, update_rule="sgd", batch_size=20, num_epochs=5,
+           verbose=False, seed=0).train()
+    assert any(len(set(batch.tolist())) < 20 for batch in model.batches)
+
+
+def test_shuffle_with_a_batch_larger_than_the_training_set_uses_every_example(optim):
+    X, y = labelled_rows(7)
+    data = {"X_train": X, "y_train": y, "X_val": X, "y_val": y}
+    model = MinibatchRecorder(2, 3)
+    Solver(model, data, update_rule="sgd", batch_size=10, num_epochs=2, shuffle=True,
+           verbose=False, seed=0).train()
+    assert [sorted(batch.tolist()) for batch in model.batches] == [list(range(7))] * 2
+
+
+def test_augment_changes_training_minibatches_only(optim):
+    X, y = labelled_rows(30)
+    data = {"X_train": X, "y_train": y, "X_val": X[:9], "y_val": y[:9]}
+    seen = []
+
+    def mark(X_batch, rng):
+        assert isinstance(rng, np.random.Generator)
+        seen.append(X_batch.shape)
+        out = X_batch.copy()
+        out[:, 1] = -1  # every augmented row claims index -1
+        return out
+
+    model = MinibatchRecorder(2, 3)
+    solver = Solver(model, data, update_rule="sgd", batch_size=10, num_epochs=2,
+                    augment=mark, verbose=False, seed=0)
+    solver.train()
+    assert seen == [(10, 2)] * 6
+    assert all((batch == -1).all() for batch in model.batches)
+    assert (data["X_train"][:, 1] == np.arange(30)).all()  # the training set is untouched
+
+
+class BatchnormStatistics(LinearSoftmax):
+    """LinearSoftmax with a bn_params entry whose running mean counts training steps."""
+
+    def __init__(self, input_dim, num_classes):
+        super().__init__(input_dim, num_classes)
+        self.bn_params = [{"mode": "train", "running_mean": np.zeros(1), "running_var": np.ones(1)}]
+
+    def loss(self, X, y=None):
+        if y is not None:
+            self.bn_params[0]["running_mean"] += 1  # in place, as batchnorm layers do
+        return super().loss(X, y)
+
+
+def test_the_best_snapshot_restores_the_batchnorm_running_statistics_too(optim, monkeypatch):
+    data = clusters()
+    model = BatchnormStatistics(6, 3)
+    solver = Solver(model, data, update_rule="sgd", batch_size=100, num_epochs=4,
+                    verbose=False, seed=0)
+    accuracies = iter([0.5, 0.2, 0.6, 0.7, 0.8, 0.1, 0.2, 0.3, 0.4, 0.2])
+    # Accuracy checks alternate train, val, at the start and after each epoch:
+    # the best val (0.7) is the first epoch's.
+    monkeypatch.setattr(solver, "check_accuracy", lambda *a, **k: next(accuracies))
+    solver.train()
+    assert solver.best_val_acc == 0.7
+    # 3 steps per epoch: the snapshot after epoch 1 holds 3, training ended at 12.
+    assert model.bn_params[0]["running_mean"][0] == 3
+    model.bn_params[0]["running_mean"] += 1
+    assert solver._best_statistics[0]["running_mean"][0] == 3  # the snapshot stays a copy

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from autograder.spec import load_spec
@@ -109,3 +110,41 @@ def test_committed_outputs_come_from_a_clean_reference_run(name):
         for output in cell.outputs:
             assert output.output_type != "error", (cell.id, output.get("ename"))
             assert not (output.output_type == "stream" and output.name == "stderr"), cell.id
+
+
+class CallRecorder(object):
+    """Stands in for ThreeLayerConvNet and Solver: keeps the keyword arguments."""
+    calls = {}
+
+    def __init__(self, *args, **kwargs):
+        CallRecorder.calls[self.name] = kwargs
+
+
+def test_the_final_training_configuration_is_train_cifars_reference():
+    # One configuration: the notebook's solution cell and cs231n.train_cifar
+    # (whose measured accuracy the course quotes) must train the same network.
+    from cs231n import train_cifar
+
+    [cell] = [c for c in load("CNN").cells if c.id == "cnn-final-config"]
+    CallRecorder.calls = {}
+    namespace = {
+        "np": np, "data": {},
+        "ThreeLayerConvNet": type("Model", (CallRecorder,), {"name": "model"}),
+        "Solver": type("Solver", (CallRecorder,), {"name": "solver"}),
+    }
+    exec(cell.source, namespace)
+    model_kwargs = dict(CallRecorder.calls["model"], dtype=np.float32)  # the class default
+    assert model_kwargs == train_cifar.REFERENCE_MODEL
+    solver_kwargs = {k: v for k, v in CallRecorder.calls["solver"].items()
+                     if k not in ("print_every", "verbose", "seed")}
+    assert solver_kwargs == train_cifar.REFERENCE_SOLVER
+
+
+def test_the_authoring_aid_builds_the_committed_cell_sources():
+    from autograder.release import notebook_source
+
+    for name, built in notebook_source.build_notebooks().items():
+        committed = load(name)
+        assert [c.id for c in built.cells] == [c.id for c in committed.cells], name
+        changed = [c.id for c, d in zip(built.cells, committed.cells) if c.source != d.source]
+        assert changed == [], (name, changed)
