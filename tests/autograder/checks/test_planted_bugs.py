@@ -40,7 +40,7 @@ PLANTED = {
         {"cnn.ThreeLayerConvNet.loss.forward": "right loss in train mode but wrong scores in test mode"},
     ),
     "relu_backward_writes_into_dout": (
-        {LAYERS: [("dx = np.where(x > 0, dout, 0).astype(dout.dtype, copy=False)",
+        {LAYERS: [("dx = dout * (x > 0)  # a new array in dout's dtype; 4x faster than np.where",
                    "dout[x <= 0] = 0\n    dx = dout")]},
         {"layers.relu_backward.gradient": "relu_backward wrote into its argument dout"},
     ),
