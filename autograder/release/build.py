@@ -186,6 +186,38 @@ def tree_files(root):
                   if p.is_file() and "__pycache__" not in p.parts)
 
 
+# Expected values computed by the reference differ in the last bits from one BLAS
+# build or CPU kernel to another; such a difference is not a stale release.
+NUMERIC_RTOL = 1e-12
+
+
+def same_content(a, b):
+    """True when files a and b are byte-identical, or both .npz with the same
+    members, shapes and dtypes and float values equal to NUMERIC_RTOL of the file's
+    largest magnitude (a gradient that is zero in exact arithmetic, a bias before
+    batchnorm, is pure rounding noise and only compares on that scale)."""
+    if filecmp.cmp(a, b, shallow=False):
+        return True
+    if Path(a).suffix != ".npz":
+        return False
+    import numpy as np
+    try:
+        with np.load(a, allow_pickle=False) as x, np.load(b, allow_pickle=False) as y:
+            if sorted(x.files) != sorted(y.files):
+                return False
+            pairs = [(x[key], y[key]) for key in x.files]
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return False
+    if any(u.shape != v.shape or u.dtype != v.dtype for u, v in pairs):
+        return False
+    floats = [(u, v) for u, v in pairs if u.dtype.kind in "fc"]
+    if not all(np.array_equal(u, v) for u, v in pairs if u.dtype.kind not in "fc"):
+        return False
+    scale = max([float(np.max(np.abs(v), initial=0.0)) for _, v in floats] + [0.0])
+    return all(np.allclose(u, v, rtol=NUMERIC_RTOL, atol=NUMERIC_RTOL * scale, equal_nan=True)
+               for u, v in floats)
+
+
 def sync_tree(staging, dest):
     """Make dest hold exactly staging's files; returns the paths that changed."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -197,7 +229,7 @@ def sync_tree(staging, dest):
             changed.append(relpath)
     for relpath in sorted(wanted):
         source, target = staging / relpath, dest / relpath
-        same = target.exists() and filecmp.cmp(source, target, shallow=False)
+        same = target.exists() and same_content(source, target)
         if not same:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)

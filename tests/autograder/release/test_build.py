@@ -31,7 +31,7 @@ def test_committed_release_is_up_to_date(fresh_release):
     committed, fresh = build.tree_files(RELEASE), build.tree_files(fresh_release)
     stale = sorted(set(committed) ^ set(fresh)) + [
         p for p in sorted(set(committed) & set(fresh))
-        if (RELEASE / p).read_bytes() != (fresh_release / p).read_bytes()]
+        if not build.same_content(RELEASE / p, fresh_release / p)]
     assert stale == [], "release/ is stale: run `python -m autograder release` and commit"
 
 
@@ -146,3 +146,20 @@ def test_uncommitted_inputs_are_listed_and_a_non_checkout_gives_none(tmp_path, m
     (tmp_path / "solutions" / "x.py").write_text("x = 1\n")
     (tmp_path / "notes.txt").write_text("not an input\n")
     assert build.uncommitted_inputs() == ["solutions/"]
+
+
+def test_same_content_allows_last_bit_differences_only(tmp_path):
+    """Another BLAS's rounding of an expected value is not a stale release; a real change is."""
+    base = np.linspace(-1.0, 1.0, 50)
+    paths = {}
+    for name, values in (("a", base), ("ulp", base * (1 + 4e-16)), ("changed", base + 1e-9),
+                         ("shape", base[:49])):
+        paths[name] = tmp_path / (name + ".npz")
+        np.savez(paths[name], x=values, n=np.arange(3))
+    assert build.same_content(paths["a"], paths["ulp"])
+    assert not build.same_content(paths["a"], paths["changed"])
+    assert not build.same_content(paths["a"], paths["shape"])
+    text_a, text_b = tmp_path / "a.txt", tmp_path / "b.txt"
+    text_a.write_text("1.0000000000000002")
+    text_b.write_text("1.0")
+    assert not build.same_content(text_a, text_b)
