@@ -112,8 +112,8 @@ def test_torch_network_is_the_same_network():
 
 
 @pytest.mark.slow
-def test_reference_configuration_reaches_66_percent(cifar10_dir, tmp_path):
-    summary = train_cifar.run(cifar10_dir=cifar10_dir, out=tmp_path / "cnn_model.npz",
+def test_reference_configuration_reaches_66_percent(real_cifar10_dir, tmp_path):
+    summary = train_cifar.run(cifar10_dir=real_cifar10_dir, out=tmp_path / "cnn_model.npz",
                               log=lambda line: None)
     assert summary["val_acc"] >= 0.66
     assert abs(summary["test_acc"] - summary["val_acc"]) <= 0.03

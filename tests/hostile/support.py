@@ -11,35 +11,18 @@ import tempfile
 import time
 from pathlib import Path
 
-import pytest
-
+from tests import cifar_data
 from tests.autograder.grade import helpers
 from tests.hostile import corpus
 
 REPO_ROOT = helpers.REPO_ROOT
-SHARED_ARCHIVE = REPO_ROOT.parent / "shared" / "datasets" / "cifar-10-python.tar.gz"
 ACCURACY_SCALED = {"full_credit_at": 0.18, "zero_credit_at": 0.10}
 SANDBOX_UIDS = range(3_100_000, 3_100_000 + 4096)   # autograder.sandbox.uids
 
 
-@functools.lru_cache(maxsize=1)
-def _cifar10_dir():
-    from cs231n.data_utils import CIFAR10NotFoundError, find_cifar10_dir
-    try:
-        return str(find_cifar10_dir())
-    except CIFAR10NotFoundError:
-        pass
-    if not SHARED_ARCHIVE.is_file():
-        return None
-    from cs231n.datasets.get_datasets import unpack_archive
-    return str(unpack_archive(SHARED_ARCHIVE, tempfile.mkdtemp(prefix="cifar10-")))
-
-
 def cifar10_dir():
-    found = _cifar10_dir()
-    if found is None:
-        pytest.skip("no CIFAR-10 data set ($CIFAR10_DIR unset, %s missing)" % SHARED_ARCHIVE)
-    return found
+    """The tests' CIFAR-10 folder as a string (tests/cifar_data.py: real, else synthetic)."""
+    return str(cifar_data.cifar10_dir())
 
 
 @functools.lru_cache(maxsize=1)

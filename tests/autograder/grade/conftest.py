@@ -1,33 +1,16 @@
-"""Shared, expensive fixtures of the grader tests: CIFAR-10, a trained model, one graded reference.
+"""Shared, expensive fixtures of the grader tests: a trained model, one graded reference
+(CIFAR-10 is the root conftest's `cifar10_dir`).
 
 Accuracy: the fixture model is the reference trained for one epoch on 2500 images
 (~25% validation accuracy), so the test spec scales the accuracy item's thresholds
 (full credit at 18%, none at 10%) instead of training for many minutes.
 """
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from tests.autograder.grade import helpers
 
-SHARED_ARCHIVE = helpers.REPO_ROOT.parent / "shared" / "datasets" / "cifar-10-python.tar.gz"
 ACCURACY_ID = "cnn.ThreeLayerConvNet.accuracy"
 SCALED_ACCURACY = {"full_credit_at": 0.18, "zero_credit_at": 0.10}
-
-
-@pytest.fixture(scope="session")
-def cifar10_dir(tmp_path_factory):
-    from cs231n.data_utils import CIFAR10NotFoundError, find_cifar10_dir
-    try:
-        return Path(find_cifar10_dir())
-    except CIFAR10NotFoundError:
-        pass
-    if not SHARED_ARCHIVE.is_file():
-        pytest.skip("no CIFAR-10 data set ($CIFAR10_DIR unset, %s missing)" % SHARED_ARCHIVE)
-    from cs231n.datasets.get_datasets import unpack_archive
-    return Path(unpack_archive(SHARED_ARCHIVE, tmp_path_factory.mktemp("cifar10")))
 
 
 @pytest.fixture(scope="session")
