@@ -17,6 +17,7 @@ from autograder.sandbox.isolation import available_level
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.session import SOLUTIONS_DIR, WorkerSession
 from autograder.submission import locate
+from autograder.submission.notebooks import notebook_limit_of
 
 IMPORT_TIMEOUT = 15.0
 SUBMODULES = ("layers", "layer_utils", "conv_layers", "conv_layer_utils", "fc_net", "cnn", "optim")
@@ -166,7 +167,8 @@ class Grader:
         os.chmod(tmp, 0o711)
         student = None
         try:
-            staging = stage_into or (lambda dest: locate(source, dest))
+            staging = stage_into or (lambda dest: locate(
+                source, dest, notebook_limit_mb=notebook_limit_of(self.spec.settings)))
             submission = staging(os.path.join(tmp, "staged"))
             result.problems = submission.problems()
             result.notes = list(submission.notes)

@@ -3,7 +3,7 @@ import os
 from dataclasses import dataclass, field
 
 from autograder.submission import layout
-from autograder.submission.notebooks import notebook_problem
+from autograder.submission.notebooks import notebook_problems
 from autograder.submission.unpack import SubmissionError, stage
 
 
@@ -51,8 +51,11 @@ class Submission:
         return lines
 
 
-def locate(source, dest):
-    """Stage `source` (folder or .zip) into `dest` and describe what it holds."""
+def locate(source, dest, notebook_limit_mb=None):
+    """
+    Stage `source` (folder or .zip) into `dest` and describe what it holds.
+    notebook_limit_mb: bigger notebooks are refused unread (None: the kit spec's setting).
+    """
     try:
         staged = stage(source, dest)
     except SubmissionError as error:
@@ -61,11 +64,13 @@ def locate(source, dest):
                           missing_modules=list(layout.EXPECTED_MODULES))
     copied = set(staged.copied)
     submission = Submission(root=staged.root, notes=list(staged.notes))
-    for name in layout.NOTEBOOKS:
-        if name in copied:
-            submission.notebooks[name] = notebook_problem(os.path.join(staged.root, name))
-        else:
-            submission.missing_notebooks.append(name)
+    notebooks = [name for name in layout.NOTEBOOKS if name in copied]
+    submission.missing_notebooks = [name for name in layout.NOTEBOOKS if name not in copied]
+    # parsed in a limited child process: the files are the student's
+    problems = notebook_problems([os.path.join(staged.root, name) for name in notebooks],
+                                 notebook_limit_mb)
+    for name in notebooks:
+        submission.notebooks[name] = problems[os.path.join(staged.root, name)]
     present = sorted(r.split("/")[1][:-3] for r in copied if r.startswith(layout.NNDL_DIR + "/"))
     submission.modules = present
     submission.missing_modules = [m for m in layout.EXPECTED_MODULES
