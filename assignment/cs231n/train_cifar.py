@@ -307,7 +307,28 @@ def summary_table(summary):
     return lines
 
 
-def main(argv=None):
+def overrides(args):
+    """(model_kwargs, solver_kwargs) that the command line changes in the reference configuration."""
+    model_kwargs = {} if args.reg is None else {"reg": args.reg}
+    if args.weight_scale is not None:
+        model_kwargs["weight_scale"] = args.weight_scale
+    solver_kwargs = {"num_epochs": args.epochs}
+    if args.lr_decay is not None:
+        solver_kwargs["lr_decay"] = args.lr_decay
+    if args.batch_size is not None:
+        solver_kwargs["batch_size"] = args.batch_size
+    if args.lr is not None:
+        solver_kwargs["optim_config"] = {"learning_rate": args.lr}
+    return model_kwargs, solver_kwargs
+
+
+def configuration_line(model_kwargs, solver_kwargs):
+    """The configuration that will be trained, as printed before training."""
+    return "configuration: %s %s" % (dict(REFERENCE_MODEL, **model_kwargs),
+                                     dict(REFERENCE_SOLVER, **solver_kwargs))
+
+
+def argument_parser():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=REFERENCE_SOLVER["num_epochs"])
     parser.add_argument("--out", default="cnn_model.npz", help="where to save the trained model")
@@ -325,20 +346,16 @@ def main(argv=None):
                         help="override the weight initialisation scale")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="override the training batch size (the timing uses 200)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = argument_parser().parse_args(argv)
     if args.threads and not set_blas_threads(args.threads):
         print("cannot set the BLAS thread count here; using %d" % blas_threads())
-    model_kwargs = {} if args.reg is None else {"reg": args.reg}
-    if args.weight_scale is not None:
-        model_kwargs["weight_scale"] = args.weight_scale
-    solver_kwargs = {} if args.lr_decay is None else {"lr_decay": args.lr_decay}
-    if args.batch_size is not None:
-        solver_kwargs["batch_size"] = args.batch_size
-    if args.lr is not None:
-        solver_kwargs["optim_config"] = {"learning_rate": args.lr}
-    print("configuration: %s %s" % (dict(REFERENCE_MODEL, **model_kwargs),
-                                    dict(REFERENCE_SOLVER, **solver_kwargs)))
-    run(epochs=args.epochs, out=args.out, cifar10_dir=args.cifar10_dir, subset=args.subset,
+    model_kwargs, solver_kwargs = overrides(args)
+    print(configuration_line(model_kwargs, solver_kwargs))
+    run(out=args.out, cifar10_dir=args.cifar10_dir, subset=args.subset,
         max_iters=args.max_iters, with_torch=args.torch, seed=args.seed,
         model_kwargs=model_kwargs, solver_kwargs=solver_kwargs)
     return 0
