@@ -81,7 +81,8 @@ def summary_text(rows, total_submissions=None):
                  _number(min(totals)), _number(max(totals))), ""]
     errors = [row.id for row in rows if row.grader_error]
     if errors:
-        lines += ["Grader errors (not the students' fault): %s" % ", ".join(errors), ""]
+        lines += ["Grader errors (not the students' fault): %s"
+                  % ", ".join("`%s`" % sid for sid in errors), ""]
     lines += ["## Histogram of totals", "", "```"]
     counts = [0] * HISTOGRAM_BINS
     for total in totals:

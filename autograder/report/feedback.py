@@ -1,5 +1,13 @@
-"""feedback.md and feedback.html for the student, and the one-screen stdout summary."""
+"""feedback.md and feedback.html for the student, and the one-screen stdout summary.
+
+Every text that came from the submission (its name, problems, notes, item outputs) is
+capped and made printable first (autograder.report.text.bounded), then escaped for the
+format: inline markdown escapes or a fence longer than any backtick run in feedback.md,
+html.escape in feedback.html.
+"""
 import html
+
+from autograder.report.text import bounded, markdown_block, markdown_inline
 
 HIDDEN_NOTE = "hidden until grades are published"
 
@@ -16,11 +24,13 @@ def _status(item):
 
 
 def markdown(result):
-    lines = ["# Grading report: %s" % result.submission, "",
+    result = bounded(result)
+    md = markdown_inline
+    lines = ["# Grading report: %s" % md(result.submission), "",
              "**Score: %s / %s**" % (_points(result.score), _points(result.max_score)), ""]
     if result.problems:
         lines += ["## Problems with the submission", ""]
-        lines += ["- %s" % p for p in result.problems] + [""]
+        lines += ["- %s" % md(p) for p in result.problems] + [""]
     if result.grader_error:
         lines += ["> The grader hit an internal error; the course staff has been told. "
                   "Scores below may be incomplete.", ""]
@@ -36,9 +46,9 @@ def markdown(result):
         for item in details:
             lines += ["### `%s` - %s / %s" % (item.item_id, _points(item.score),
                                               _points(item.max_score)), ""]
-            lines += ["```", item.output.rstrip() or "(no message)", "```", ""]
+            lines += [markdown_block(item.output.rstrip() or "(no message)"), ""]
     if result.notes:
-        lines += ["## Notes", ""] + ["- %s" % n for n in result.notes] + [""]
+        lines += ["## Notes", ""] + ["- %s" % md(n) for n in result.notes] + [""]
     return "\n".join(lines)
 
 
@@ -64,6 +74,7 @@ pre {{ background: #f4f4f4; padding: .6em; white-space: pre-wrap; }}
 
 
 def html_page(result):
+    result = bounded(result)
     e = html.escape
     problems = ""
     if result.problems or result.grader_error:
@@ -78,7 +89,7 @@ def html_page(result):
         status = _status(item)
         rows.append('<tr><td><code>%s</code>%s</td><td>%s / %s</td><td class="%s">%s</td></tr>'
                     % (e(item.item_id), hidden, _points(item.score), _points(item.max_score),
-                       status, status))
+                       e(status), e(status)))
     details = []
     for item in result.items:
         if not item.passed or item.output.strip():
@@ -95,10 +106,11 @@ def html_page(result):
 
 def summary(result, width=100):
     """At most ~30 lines: the total, one line per item, and the submission's problems."""
+    result = bounded(result)
     lines = ["%s: %s / %s  (%.1f s)" % (result.submission, _points(result.score),
                                         _points(result.max_score), result.execution_time)]
     for problem in result.problems[:5]:
-        lines.append("  ! " + problem)
+        lines.append(("  ! " + " ".join(problem.split()))[:width])
     if len(result.problems) > 5:
         lines.append("  ! ... and %d more problems" % (len(result.problems) - 5))
     for item in result.items:

@@ -8,6 +8,8 @@ Gradescope does not show to students.
 """
 import json
 
+from autograder.report.text import bounded
+
 TEST_FIELDS = ("name", "score", "max_score", "status", "output", "visibility", "extra_data")
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
@@ -47,7 +49,8 @@ def results_json(result):
 
 
 def dumps(result):
-    return json.dumps(_clean(results_json(result)), indent=2, allow_nan=False,
+    """results.json text: every text from the submission capped and printable (valid UTF-8)."""
+    return json.dumps(_clean(results_json(bounded(result))), indent=2, allow_nan=False,
                       default=_default) + "\n"
 
 
