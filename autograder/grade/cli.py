@@ -14,6 +14,7 @@ the grader itself failed on some submission (the reports say so).
 """
 import os
 import sys
+from pathlib import Path
 
 from autograder.report import feedback
 
@@ -65,6 +66,33 @@ def forget_working_directory():
                        os.path.realpath(p) != here]
 
 
+def data_problem(options, on_this_machine=True):
+    """Why the selected items cannot be graded for want of CIFAR-10 (None when they can),
+    found before anything is graded: the loader's whole message, folders searched and fix.
+    On a Dask cluster the data lives on the workers, so only --cifar-dir is checked there."""
+    from cs231n.data_utils import CIFAR10NotFoundError, find_cifar10_dir, missing_files
+    if options.cifar_dir and on_this_machine:
+        if not os.path.isdir(options.cifar_dir):
+            return "--cifar-dir %s is not a folder" % options.cifar_dir
+        missing = missing_files(Path(options.cifar_dir))
+        if missing:
+            return "--cifar-dir %s lacks CIFAR-10's %s" % (options.cifar_dir, ", ".join(missing))
+    from autograder.grade import adapter
+    from autograder.grade.pipeline import _default_spec_path, select_items
+    spec = adapter.load_spec(str(options.spec_path or _default_spec_path()))
+    needs_data = [item.id for item in select_items(spec, options.items)
+                  if item.kind == "accuracy" and
+                  (not options.visible_only or item.visibility == "visible")]
+    if not needs_data or not on_this_machine:
+        return None
+    try:
+        find_cifar10_dir(options.cifar_dir)
+    except CIFAR10NotFoundError as error:
+        return "%s needs CIFAR-10, which this machine does not have:\n%s" % (
+            ", ".join(needs_data), error)
+    return None
+
+
 def run(args):
     forget_working_directory()
     from autograder.batch import discover
@@ -90,6 +118,10 @@ def run(args):
     options = GradeOptions(seed=args.seed, retrain=args.retrain, items=args.items,
                            visible_only=args.visible_only, spec_path=args.spec,
                            cifar_dir=args.cifar_dir, level=args.sandbox, training_env=training_env)
+    problem = data_problem(options, on_this_machine=not args.dask_scheduler)
+    if problem:
+        print("autograder grade: %s" % problem, file=sys.stderr)
+        return USAGE_ERROR
     if args.dask_scheduler or not discover.single_submission(args.submission):
         return _run_class(args, options)
     result = grade(args.submission[0], args.out, options)

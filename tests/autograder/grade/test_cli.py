@@ -44,3 +44,30 @@ def test_usage_errors(tmp_path):
     proc = run_cli(str(tmp_path / "missing"), "--out", str(tmp_path / "out"))
     assert proc.returncode == 2 and "does not exist" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_cifar_dir_that_is_not_there_is_a_usage_error_before_grading(tmp_path):
+    folder = helpers.reference_submission(tmp_path / "dora")
+    out = tmp_path / "out"
+    proc = run_cli(str(folder), "--out", str(out), "--cifar-dir", str(tmp_path / "nowhere"),
+                   "--items", "cnn.ThreeLayerConvNet.accuracy")
+    assert proc.returncode == 2
+    assert "--cifar-dir %s is not a folder" % (tmp_path / "nowhere") in proc.stderr
+    assert not out.exists()
+    (tmp_path / "empty").mkdir()
+    proc = run_cli(str(folder), "--out", str(out), "--cifar-dir", str(tmp_path / "empty"))
+    assert proc.returncode == 2 and "lacks CIFAR-10's data_batch_1" in proc.stderr
+
+
+def test_missing_cifar10_is_found_first_with_the_loaders_whole_message(tmp_path, monkeypatch):
+    from autograder.grade import cli
+    from autograder.grade.pipeline import GradeOptions
+    from cs231n import data_utils
+    monkeypatch.delenv("CIFAR10_DIR", raising=False)
+    monkeypatch.setattr(data_utils, "DEFAULT_CIFAR10_DIR", tmp_path / "no-data")
+    problem = cli.data_problem(GradeOptions())
+    assert problem.startswith("cnn.ThreeLayerConvNet.accuracy needs CIFAR-10")
+    # every folder tried, and the fix, not only the first line
+    assert str(tmp_path / "no-data") in problem and len(problem.splitlines()) > 2
+    assert cli.data_problem(GradeOptions(items="conv_layers.*")) is None
+    assert cli.data_problem(GradeOptions(), on_this_machine=False) is None
