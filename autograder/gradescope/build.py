@@ -16,10 +16,17 @@ source_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$source_dir"
 if [ -z "${AUTOGRADER_SKIP_APT:-}" ]; then
     apt-get update -qq
-    # bubblewrap: the sandbox's namespaces; the rest builds the Cython extension
-    apt-get install -y -qq bubblewrap util-linux python3 python3-pip python3-dev build-essential
+    # bubblewrap: the sandbox's namespaces; python3-venv: the kit's own virtualenv;
+    # the rest builds the Cython extension
+    apt-get install -y -qq bubblewrap util-linux python3 python3-pip python3-venv python3-dev \\
+        build-essential
 fi
-python="${AUTOGRADER_PYTHON:-python3}"
+# The kit lives in a virtualenv of its own: a stock system Python (Debian 12, Ubuntu 24.04)
+# is externally managed (PEP 668) and refuses pip installs outside one. run_autograder
+# uses this virtualenv's interpreter.
+venv="$source_dir/venv"
+"${AUTOGRADER_PYTHON:-python3}" -m venv --system-site-packages "$venv"
+python="$venv/bin/python"
 "$python" -m pip install --quiet dist/*.tar.gz
 data_dir="$source_dir/data"
 if [ ! -d "$data_dir/cifar-10-batches-py" ]; then
@@ -33,11 +40,14 @@ fi
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission: grade /autograder/submission into
-# /autograder/results/results.json. AUTOGRADER_ROOT moves /autograder (for tests).
+# /autograder/results/results.json and print the one-screen summary (Gradescope's
+# debugging pane shows it). AUTOGRADER_ROOT moves /autograder (for tests).
 set -u
 root="${AUTOGRADER_ROOT:-/autograder}"
+python="$root/source/venv/bin/python"   # made by setup.sh
+[ -x "$python" ] || python="${AUTOGRADER_PYTHON:-python3}"
 cd "$root"   # never the submission folder: nothing of it may shadow a module
-exec "${AUTOGRADER_PYTHON:-python3}" -m autograder.gradescope.run --root "$root"
+exec "$python" -m autograder.gradescope.run --root "$root"
 """
 
 KIT_FILES = ("setup.py", "pyproject.toml")

@@ -24,16 +24,20 @@ def main(argv=None):
     root = os.path.abspath(args.root)
     results = os.path.join(root, "results", RESULTS_FILE)
     try:
-        write(results, grade(root))
+        data, summary = grade(root)
     except Exception:
-        write(results, failure(traceback.format_exc()))
+        data, summary = failure(traceback.format_exc()), "The grader failed:\n" + traceback.format_exc()
+    write(results, data)
+    # Gradescope shows run_autograder's output to the staff (the debugging pane).
+    print(summary)
     return 0
 
 
 def grade(root):
+    """(results.json data, the one-screen summary) of ROOT/submission."""
     from autograder.grade.cli import forget_working_directory
     from autograder.grade.pipeline import GradeOptions, grade as grade_one
-    from autograder.report import gradescope
+    from autograder.report import feedback, gradescope
     forget_working_directory()
     source = os.path.join(root, "source")
     settings = {}
@@ -49,7 +53,7 @@ def grade(root):
     out = tempfile.mkdtemp(prefix="autograder-results-")
     try:
         result = grade_one(submission_path(os.path.join(root, "submission")), out, options)
-        return gradescope.results_json(result)
+        return gradescope.results_json(result), feedback.summary(result)
     finally:
         shutil.rmtree(out, ignore_errors=True)
 

@@ -81,6 +81,8 @@ def test_run_autograder_grades_the_submission(autograder_zip, tmp_path, fixture_
     assert data["score"] == data["max_score"] == 6 + 2 + 20
     assert not data["extra_data"]["grader_error"]
     assert isinstance(data["extra_data"]["seed"], int)
+    # The one-screen summary reaches Gradescope's debugging pane (run_autograder's stdout).
+    assert "%g" % data["score"] in proc.stdout and corpus.CONV in proc.stdout
 
 
 def test_run_autograder_takes_an_uploaded_zip_and_reports_broken_code(autograder_zip, tmp_path,
@@ -106,31 +108,46 @@ def test_a_grader_failure_still_writes_results(autograder_zip, tmp_path, cifar10
     data = json.loads((root / "results" / "results.json").read_text())
     assert data["score"] == 0 and "contact the course staff" in data["output"]
     assert "Traceback" in data["extra_data"]["grader_error"]
+    assert "The grader failed" in proc.stdout and "Traceback" in proc.stdout
+
+
+REFUSING_PYTHON = """#!/bin/sh
+# A stock system python3 (PEP 668): pip refuses to install outside a virtualenv.
+if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then
+    echo "error: externally-managed-environment" >&2
+    exit 1
+fi
+exec "%s" "$@"
+"""
 
 
 @pytest.mark.slow
-def test_setup_sh_installs_the_kit_from_its_sdist_and_grades(autograder_zip, tmp_path,
-                                                            fixture_model, cifar10_dir):
-    """setup.sh in a fresh virtualenv (apt skipped: bubblewrap is already here), then
-    run_autograder with that interpreter: the installed kit alone grades correctly."""
+def test_setup_sh_installs_the_kit_in_its_own_virtualenv_and_grades(autograder_zip, tmp_path,
+                                                                     fixture_model, cifar10_dir):
+    """setup.sh with a python3 that refuses installs outside a virtualenv (apt skipped:
+    bubblewrap is already here) makes the kit's own virtualenv; run_autograder then
+    grades with that interpreter, the installed kit alone."""
     root = gradescope_root(tmp_path, autograder_zip)
     (root / "source" / "data").mkdir()
     (root / "source" / "data" / "cifar-10-batches-py").symlink_to(cifar10_dir)
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
-                   check=True)
-    python = str(venv / "bin" / "python")
-    env = dict(os.environ, AUTOGRADER_SKIP_APT="1", AUTOGRADER_PYTHON=python,
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").write_text(REFUSING_PYTHON % sys.executable)
+    (bin_dir / "python3").chmod(0o755)
+    assert subprocess.run([str(bin_dir / "python3"), "-m", "pip", "--version"],
+                          capture_output=True).returncode == 1
+    env = {k: v for k, v in os.environ.items() if k not in ("AUTOGRADER_PYTHON", "CIFAR10_DIR")}
+    env.update(PATH="%s:%s" % (bin_dir, os.environ["PATH"]), AUTOGRADER_SKIP_APT="1",
                PIP_DISABLE_PIP_VERSION_CHECK="1")
     setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, cwd="/",
                            capture_output=True, text=True, timeout=1200)
     assert setup.returncode == 0, setup.stderr[-3000:]
-    where = subprocess.run([python, "-c", "import autograder.sandbox.worker as w; print(w.__file__)"],
+    python = root / "source" / "venv" / "bin" / "python"
+    where = subprocess.run([str(python), "-c", "import autograder.sandbox.worker as w; print(w.__file__)"],
                            capture_output=True, text=True, cwd="/").stdout
-    assert str(venv) in where, where
+    assert str(root / "source" / "venv") in where, where
     helpers.reference_submission(root / "submission", model=fixture_model)
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=python)
-    env.pop("CIFAR10_DIR", None)
+    env["AUTOGRADER_ROOT"] = str(root)
     proc = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env,
                           capture_output=True, text=True, cwd="/", timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
