@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from dataclasses import dataclass
 
 from autograder.report import RESULTS_FILE
@@ -63,7 +64,12 @@ def export(grades_dir, db_path, assignment, notebook=DEFAULT_NOTEBOOK,
             try:
                 submission = gb.find_submission(assignment, sid)
             except MissingEntry:
-                submission = gb.add_submission(assignment, sid)
+                with warnings.catch_warnings():
+                    # nbgrader's add_submission builds the submission's rows before adding
+                    # them to its session; SQLAlchemy warns about that autoflush, harmlessly
+                    # (the rows are added right after), on every first export.
+                    warnings.filterwarnings("ignore", message=".*not in session, add operation along")
+                    submission = gb.add_submission(assignment, sid)
             try:
                 submitted = gb.find_submission_notebook(notebook, assignment, sid)
             except MissingEntry:  # the notebook was added after this submission
