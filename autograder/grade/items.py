@@ -147,7 +147,9 @@ def run_accuracy(ctx, item, start):
 
 
 def retrain(ctx, item):
-    """Run CNN.ipynb in a fresh sandbox; (host path of the saved model or None, message)."""
+    """Run CNN.ipynb in a fresh sandbox; (grader-side path of the model it saved or None, message).
+    The model comes back as bytes in the worker's reply: nothing in the sandbox's folder is
+    opened here."""
     notebook = os.path.join(ctx.submission.root, "CNN.ipynb")
     problem = ctx.submission.notebooks.get("CNN.ipynb")
     if not os.path.exists(notebook):
@@ -157,22 +159,32 @@ def retrain(ctx, item):
     timeout = float(item.extras.get("retrain_time_limit", DEFAULT_RETRAIN_SECONDS))
     session = ctx.training_session(timeout)
     try:
-        inside = session.write_file("CNN.ipynb", open(notebook, "rb").read())
+        with open(notebook, "rb") as f:   # the staged copy: grader-owned
+            inside = session.write_file("CNN.ipynb", f.read())
         reply, result = session.call("autograder.sandbox.tasks:train_notebook",
                                      {"notebook_path": inside, "workdir": session.worker_work_dir,
-                                      "timeout": timeout}, timeout + 60)
+                                      "timeout": timeout, "max_model_bytes": MAX_MODEL_BYTES},
+                                     timeout + 60)
         if reply.status != "ok":
             return None, "training failed: %s" % reply.message
-        host = session.host_path(result["model_path"]) if result["model_path"] else None
-        errors = result.get("errors") or ""
-        if not host or not os.path.isfile(host) or os.path.islink(host) or \
-                os.path.getsize(host) > MAX_MODEL_BYTES:
-            return None, "the notebook ran for %.0f s but saved no cnn_model.npz%s" % (
-                result["seconds"], (" (%s)" % errors.splitlines()[0]) if errors else "")
+        result = result if isinstance(result, dict) else {}
+        model = result.get("model")
+        errors = str(result.get("errors") or "")
+        try:
+            seconds = float(result.get("seconds", 0.0))
+        except (TypeError, ValueError):
+            seconds = 0.0
+        if not isinstance(model, np.ndarray) or model.dtype != np.uint8 or model.ndim != 1 \
+                or model.size == 0 or model.size > MAX_MODEL_BYTES:
+            problem = str(result.get("model_problem") or "")
+            what = ("but its cnn_model.npz cannot be used: %s" % problem[:300]) if problem \
+                else "but saved no cnn_model.npz"
+            return None, "the notebook ran for %.0f s %s%s" % (
+                seconds, what, (" (%s)" % errors.splitlines()[0]) if errors else "")
         kept = os.path.join(ctx.tmp, "trained_model.npz")
-        with open(host, "rb") as src, open(kept, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        ctx.extra["retrained_seconds"] = round(float(result["seconds"]), 1)
-        return kept, "trained in %.0f s" % result["seconds"]
+        with open(kept, "xb") as f:
+            f.write(model.tobytes())
+        ctx.extra["retrained_seconds"] = round(seconds, 1)
+        return kept, "trained in %.0f s" % seconds
     finally:
         session.close()

@@ -1,5 +1,6 @@
 """Grade one submission: stage it, start the workers, run every item, write the reports."""
 import fnmatch
+import functools
 import os
 import secrets
 import shutil
@@ -108,7 +109,9 @@ class Grader:
         self.limits = Limits(cpu_seconds=int(sum(i.time_limit for i in self.items) + 120),
                              memory_mb=int(settings.memory_limit_mb),
                              max_processes=int(settings.max_processes),
-                             output_bytes=int(settings.output_limit_kb) * 1024)
+                             output_bytes=int(settings.output_limit_kb) * 1024,
+                             tmp_bytes=int(settings.tmp_limit_mb) << 20,
+                             work_bytes=int(settings.work_limit_mb) << 20)
         self.root = tempfile.mkdtemp(prefix="autograder-")
         os.chmod(self.root, 0o711)  # sandbox uids may pass through to their own folders only
         self._reference = None
@@ -131,17 +134,14 @@ class Grader:
         return self._cache
 
     def hidden_dirs(self, tmp):
-        """Host folders a student sandbox must not read (for the levels without a fresh mount tree)."""
+        """Host folders (and files) a student sandbox must not read: the reference, the grader's
+        data, and every CIFAR-10 copy it could reach (held-out labels live in each)."""
         hidden = [SOLUTIONS_DIR, os.path.join(self.root, "reference"),
                   os.path.join(tmp, "training-data")]
         if self.options.reference_dir:
             hidden.append(self.options.reference_dir)
-        try:
-            from cs231n.data_utils import find_cifar10_dir
-            hidden.append(str(find_cifar10_dir(self.options.cifar_dir)))
-        except Exception:  # no data set: nothing to hide
-            pass
-        return hidden
+        return hidden + [path for path in cifar10_copies(self.options.cifar_dir)
+                         if path not in hidden]
 
     def grade(self, source, out_dir, seed=None, name=None, extra=None):
         """Grade `source` (folder or .zip) into out_dir; returns the GradeResult (reports written)."""
@@ -221,6 +221,49 @@ def grade(source, out_dir, options=None):
     """Grade one submission (folder or .zip) into out_dir; returns the GradeResult."""
     with Grader(options) as grader:
         return grader.grade(source, out_dir)
+
+
+def cifar10_copies(cifar_dir=None):
+    """
+    Every CIFAR-10 copy a sandbox might reach: --cifar-dir, $CIFAR10_DIR, the kit's default
+    folder, the one the loader picks, any folder holding a test_batch or a CIFAR-10 archive
+    under the kit or its trusted packages, and the shared archive beside the clone.
+    """
+    from cs231n import data_utils
+    from autograder.sandbox.session import KIT_DIRS, KIT_ROOT
+    found = [str(p) for p in (cifar_dir, os.environ.get(data_utils.CIFAR10_DIR_ENV),
+                              data_utils.DEFAULT_CIFAR10_DIR) if p]
+    try:
+        found.append(str(data_utils.find_cifar10_dir(cifar_dir)))
+    except Exception:  # no data set: nothing more to hide
+        pass
+    found += _cifar10_under(tuple([KIT_ROOT] + sorted(KIT_DIRS.values())))
+    found.append(os.path.join(os.path.dirname(KIT_ROOT), "shared", "datasets",
+                              "cifar-10-python.tar.gz"))
+    unique = []
+    for path in found:
+        path = os.path.abspath(path)
+        if path not in unique and os.path.exists(path):
+            unique.append(path)
+    return unique
+
+
+@functools.lru_cache(maxsize=4)
+def _cifar10_under(tops, max_folders=20000):
+    """Folders holding a test_batch and CIFAR-10 archives under `tops` (walked once per process)."""
+    from cs231n.data_utils import TEST_BATCH
+    found, folders = [], 0
+    for top in tops:
+        for root, dirs, files in os.walk(top):
+            folders += 1
+            if folders > max_folders:
+                return tuple(found)
+            dirs[:] = [d for d in dirs if not d.startswith(".") and d != "__pycache__"]
+            if TEST_BATCH in files:
+                found.append(root)
+            found += [os.path.join(root, f) for f in files if f.startswith("cifar-10")
+                      and f.endswith((".tar.gz", ".tgz", ".tar"))]
+    return tuple(found)
 
 
 def _default_spec_path():

@@ -4,13 +4,24 @@ pack(value) -> (arrays, structure): arrays maps keys to numpy arrays (for np.sav
 structure is JSON-ready and refers to them by key. unpack reverses it. Supported
 values: dict (str keys), list, tuple, str, bool, int, float (incl. NaN/inf), None,
 numpy arrays of non-object dtype and numpy scalars (kept with their dtype).
+
+encode / decode turn a JSON message plus such a value into one length-prefixed frame
+(the worker's requests and replies travel as frames over pipes, never as files):
+    HEADER (two big-endian uint64: JSON length, npz length) + JSON + npz
+The JSON is {"message": {...}, "value": structure}; the npz holds the arrays
+(absent when there are none, so small requests stay cheap). decode never unpickles
+and refuses frames past its caps before reading them.
 """
+import io
 import json
 import math
-import os
+import struct
 import zipfile
 
 import numpy as np
+
+HEADER = struct.Struct(">QQ")
+MAX_JSON_BYTES = 64 * 1024 * 1024
 
 ARRAY = "__array__"
 SCALAR = "__scalar__"
@@ -78,39 +89,73 @@ def unpack(arrays, structure):
     return structure
 
 
-def save(path_stem, value):
-    """Write value to path_stem + '.npz' and path_stem + '.json' (each via a temp file + rename)."""
+class FrameError(ValueError):
+    """A frame that is malformed or larger than allowed."""
+
+
+def encode(message, value=None):
+    """One frame (bytes) holding the JSON-ready dict `message` and a packable `value`."""
     arrays, structure = pack(value)
-    _atomic_write(path_stem + ".json", json.dumps(structure).encode("utf-8"))
-    partial = path_stem + ".npz.part"
-    with open(partial, "wb") as f:
-        np.savez(f, **arrays)
-    os.replace(partial, path_stem + ".npz")
+    head = json.dumps({"message": message, "value": structure}).encode("utf-8")
+    npz = b""
+    if arrays:
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        npz = buffer.getvalue()
+    return HEADER.pack(len(head), len(npz)) + head + npz
 
 
-def load(path_stem, max_bytes=256 << 20):
-    """
-    Read what save() wrote, without unpickling and within max_bytes of array data.
-
-    Raises ValueError for a malformed or oversized pair of files.
-    """
-    json_path, npz_path = path_stem + ".json", path_stem + ".npz"
-    if os.path.getsize(json_path) > 64 * 1024 * 1024:
-        raise ValueError("%s is too large" % os.path.basename(json_path))
-    with open(json_path, "rb") as f:
-        structure = json.loads(f.read().decode("utf-8"))
-    with zipfile.ZipFile(npz_path) as archive:
-        declared = sum(info.file_size for info in archive.infolist())
-        if declared > max_bytes:
-            raise ValueError("%s holds %d bytes of arrays (limit %d)"
-                             % (os.path.basename(npz_path), declared, max_bytes))
-    with np.load(npz_path, allow_pickle=False) as saved:
-        arrays = {key: saved[key] for key in saved.files}
-    return unpack(arrays, structure)
+def check_header(header, max_bytes):
+    """(JSON length, npz length) of a frame header; FrameError if the frame is over max_bytes."""
+    head_size, npz_size = HEADER.unpack(header)
+    if head_size > MAX_JSON_BYTES or head_size + npz_size > max_bytes:
+        raise FrameError("a frame of %d bytes (limit %d)" % (head_size + npz_size, max_bytes))
+    return head_size, npz_size
 
 
-def _atomic_write(path, data):
-    partial = path + ".part"
-    with open(partial, "wb") as f:
-        f.write(data)
-    os.replace(partial, path)
+def decode(head, npz, max_bytes):
+    """(message dict, value) of a frame's two parts; FrameError for anything malformed."""
+    try:
+        data = json.loads(bytes(head).decode("utf-8"))
+        if not isinstance(data, dict) or not isinstance(data.get("message"), dict):
+            raise FrameError("a frame without a message")
+        arrays = {}
+        if npz:
+            with zipfile.ZipFile(io.BytesIO(npz)) as archive:
+                declared = sum(info.file_size for info in archive.infolist())
+                if declared > max_bytes:
+                    raise FrameError("a frame holding %d bytes of arrays (limit %d)"
+                                     % (declared, max_bytes))
+            with np.load(io.BytesIO(npz), allow_pickle=False) as saved:
+                arrays = {key: saved[key] for key in saved.files}
+        return data["message"], unpack(arrays, data.get("value"))
+    except FrameError:
+        raise
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError, zipfile.BadZipFile,
+            OSError, EOFError) as error:
+        # Whatever a worker sent, it is only data: a bad frame is an error, never a crash.
+        raise FrameError("a malformed frame (%s: %s)" % (type(error).__name__, str(error)[:200]))
+
+
+def read_frame(stream, max_bytes):
+    """The next (message, value) from a blocking binary stream; None at end of stream."""
+    header = _read_exactly(stream, HEADER.size)
+    if header is None:
+        return None
+    head_size, npz_size = check_header(header, max_bytes)
+    head = _read_exactly(stream, head_size)
+    npz = _read_exactly(stream, npz_size) if npz_size else b""
+    if head is None or npz is None:
+        raise FrameError("a frame cut short")
+    return decode(head, npz, max_bytes)
+
+
+def _read_exactly(stream, size):
+    chunks, left = [], size
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)

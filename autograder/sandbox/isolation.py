@@ -3,14 +3,16 @@
 Three levels, the strongest available is used:
 - "bwrap": bubblewrap with new net, pid, ipc and uts namespaces and a fresh mount
   tree holding only the Python install (read-only), the kit's cs231n and
-  autograder (read-only), the submission's nndl copy (read-only) and a scratch
-  folder (read-write); solutions/, the grader's temp folders and the data set are
-  simply absent. As root the worker then drops to an unprivileged uid (setpriv) so
-  RLIMIT_NPROC applies.
-- "unshare": util-linux unshare with the same namespaces, tmpfs mounted over the
-  hidden folders, then the same uid drop.
+  autograder (read-only), the submission's nndl copy and the session's shared
+  folder (read-only), and two sized tmpfs (/tmp and the work folder, the only
+  writable places); solutions/, the grader's temp folders and the data set are
+  simply absent (copies inside a visible tree are covered). As root the worker then
+  drops to an unprivileged uid (setpriv) so RLIMIT_NPROC applies.
+- "unshare": util-linux unshare with the same namespaces, everything read-only but
+  a sized tmpfs over the work folder, empty mounts over the hidden paths, then the
+  same uid drop.
 - "rlimits": only resource limits and (as root) the uid drop; hidden folders rely on
-  file permissions.
+  file permissions, the work folder's size is checked by the grader between requests.
 The trusted reference worker uses "none": same protocol, no isolation.
 """
 import os
@@ -25,6 +27,7 @@ from autograder.sandbox.limits import apply_rlimits
 SANDBOX_CODE = "/sandbox/code"
 SANDBOX_WORK = "/sandbox/work"
 SANDBOX_DATA = "/sandbox/data"
+SANDBOX_SHARED = "/sandbox/shared"
 SANDBOX_KIT = "/kit"
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
@@ -35,18 +38,20 @@ class Layout:
     """
     Host paths a worker uses.
     - code_dir: folder holding nndl/ (read-only for the worker); None for no nndl
-    - work_dir: scratch folder (read-write), where requests and replies are exchanged
+    - work_dir: scratch folder (read-write; with bwrap a tmpfs takes its place, with
+      unshare a tmpfs covers it, so the host folder stays empty)
+    - shared_dir: grader-written folder the worker reads only (spec, model, data copies)
     - kit_dirs: {package name: host folder} of trusted packages (cs231n, autograder)
-    - hidden: host folders the worker must not read (used by the weaker levels)
-    - data_files: {file name: host path} shown read-only in the worker's data folder
-    - extra_pythonpath: more host folders first on sys.path (the reference's solutions/)
+    - hidden: host folders or files the worker must not read
+    - data_files: {file name: host path} bound read-only into the worker's data folder
+      (bwrap; the other levels find copies in shared_dir/data)
     """
     code_dir: str
     work_dir: str
+    shared_dir: str
     kit_dirs: dict
     hidden: list = field(default_factory=list)
     data_files: dict = field(default_factory=dict)
-    extra_pythonpath: list = field(default_factory=list)
 
 
 @dataclass
@@ -59,6 +64,8 @@ class Launch:
     code_dir: str   # paths as the worker sees them
     work_dir: str
     data_dir: str
+    shared_dir: str
+    work_limit: str  # how the work folder's size is bounded: 'tmpfs', 'checked between requests' or ''
 
 
 def available_level():
@@ -177,45 +184,49 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
     # Without a fresh mount tree the new uid must reach the Python install on the host.
     drop = uid is not None and root and level != "none" and (
         level == "bwrap" or python_reachable_by_others())
+    cwd = os.path.dirname(layout.work_dir.rstrip(os.sep))
     if level == "bwrap":
-        code, work, data = SANDBOX_CODE, SANDBOX_WORK, SANDBOX_DATA
+        code, work, data, shared = SANDBOX_CODE, SANDBOX_WORK, SANDBOX_DATA, SANDBOX_SHARED
         kit_binds = []
         for name, host in sorted(layout.kit_dirs.items()):
             kit_binds += ["--ro-bind", host, SANDBOX_KIT + "/" + name]
         pythonpath = [code, SANDBOX_KIT]
         # The private /tmp comes before the system binds: a Python installed under /tmp (a
-        # virtualenv there) is bound on top of it instead of being hidden by it.
+        # virtualenv there) is bound on top of it instead of being hidden by it. Both tmpfs
+        # are sized: their pages are RAM that RLIMIT_AS does not count.
         argv = [shutil.which("bwrap"), "--die-with-parent", "--new-session",
                 "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-                "--unshare-cgroup-try", "--perms", "1777", "--tmpfs", "/tmp"] + _system_binds() + [
+                "--unshare-cgroup-try", "--perms", "1777", "--size", str(limits.tmp_bytes),
+                "--tmpfs", "/tmp"] + _system_binds() + [
                 "--dev", "/dev", "--proc", "/proc",
                 "--perms", "0755", "--dir", SANDBOX_KIT,
                 "--perms", "0755", "--dir", "/sandbox"] + kit_binds
-        # A hidden folder inside a kit package (the data set unpacked into cs231n/datasets/)
-        # is covered by an empty tmpfs.
-        for hidden_dir in layout.hidden:
-            for name, host in sorted(layout.kit_dirs.items()):
-                real_host, real_hidden = os.path.realpath(host), os.path.realpath(hidden_dir)
-                if real_hidden.startswith(real_host + os.sep) and os.path.isdir(real_hidden):
-                    inside = SANDBOX_KIT + "/" + name + real_hidden[len(real_host):]
-                    argv += ["--perms", "0000", "--tmpfs", inside]
         if layout.code_dir:
             argv += ["--ro-bind", layout.code_dir, code]
-        argv += ["--bind", layout.work_dir, work]
+        argv += ["--ro-bind", layout.shared_dir, shared]
+        argv += ["--perms", "1777", "--size", str(limits.work_bytes), "--tmpfs", work]
         if layout.data_files:
             argv += ["--perms", "0755", "--dir", data]
         for name, host in sorted(layout.data_files.items()):
             argv += ["--ro-bind", host, data + "/" + name]
+        # Hidden paths inside a visible tree (the data set unpacked into cs231n/datasets/,
+        # a copy under the Python install) are covered: folders by an empty tmpfs, files by
+        # /dev/null.
+        for inside, is_dir in _hidden_inside(layout):
+            argv += ["--perms", "0000", "--tmpfs", inside] if is_dir else \
+                ["--ro-bind", "/dev/null", inside]
         argv += ["--chdir", work]
         if drop:
             argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] + _setpriv(uid)
         argv += python + worker_args
         network = hidden = True
+        work_limit = "tmpfs"
     else:
-        code, work = layout.code_dir, layout.work_dir
-        data = os.path.join(layout.work_dir, "data") if layout.data_files else ""
+        code, work, shared = layout.code_dir, layout.work_dir, layout.shared_dir
+        data = os.path.join(layout.shared_dir, "data") if layout.data_files or os.path.isdir(
+            os.path.join(layout.shared_dir, "data")) else ""
         kit = _host_kit_dir(layout)
-        pythonpath = list(layout.extra_pythonpath) + ([code] if code else []) + [kit]
+        pythonpath = ([code] if code else []) + [kit]
         if drop:
             argv = _setpriv(uid) + python + worker_args
         elif root and level != "none":
@@ -224,19 +235,29 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
         else:
             argv = python + worker_args
         network = hidden = False
+        work_limit = "checked between requests" if level == "rlimits" else ""
         if level == "unshare":
-            hide = ["mount -t tmpfs -o size=4k,mode=000 none %s" % shlex.quote(h)
-                    for h in layout.hidden if os.path.isdir(h)]
-            # Everything read-only except the work folder (the namespace's own view only).
+            hide = []
+            for path in layout.hidden:
+                if os.path.isdir(path):
+                    hide.append("mount -t tmpfs -o size=4k,mode=000 none %s" % shlex.quote(path))
+                elif os.path.isfile(path):
+                    hide.append("mount --bind /dev/null %s" % shlex.quote(path))
+            # The work folder becomes a sized tmpfs of the worker's uid; everything else
+            # read-only (the namespace's own view only).
             work_q = shlex.quote(layout.work_dir)
-            read_only = ("mount --bind %s %s && for m in $(awk '{print $2}' /proc/self/mounts); "
+            owner = uid if drop else os.geteuid()
+            work_mount = "mount -t tmpfs -o size=%d,mode=0700,uid=%d,gid=%d none %s" % (
+                limits.work_bytes, owner, owner, work_q)
+            read_only = ("for m in $(awk '{print $2}' /proc/self/mounts); "
                          "do case \"$m\" in /proc*|/sys*|/dev*|%s) ;; *) mount -o remount,bind,ro "
-                         "\"$m\" 2>/dev/null ;; esac; done" % (work_q, work_q, work_q))
-            mounts = " && ".join(hide + [read_only])
+                         "\"$m\" 2>/dev/null ;; esac; done" % work_q)
+            mounts = " && ".join(hide + [work_mount, read_only, "cd %s" % work_q])
             argv = ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--ipc",
                     "--uts", "--mount-proc", "--", "/bin/sh", "-c", mounts + ' && exec "$@"',
                     "sh"] + argv
             network = hidden = True
+            work_limit = "tmpfs"
     env = worker_env(pythonpath, work, extra_env)
     isolated = level != "none"
 
@@ -259,9 +280,38 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
             "max_processes": limits.max_processes if (drop or not root) else None,
             "file_bytes": limits.file_bytes},
         "output_cap_bytes": limits.output_bytes,
+        # Requests and results travel over pipes; the grader opens nothing the sandbox wrote.
+        "results_over_pipes": True,
+        # The spec, model and data the worker reads: read-only for it (bind or ownership).
+        "grader_files_read_only": level in ("bwrap", "unshare") or drop,
+        "tmp_limit_mb": (limits.tmp_bytes >> 20) if level == "bwrap" else None,
+        "work_limit_mb": (limits.work_bytes >> 20) if isolated else None,
+        "work_limit": work_limit or None,
     }
-    return Launch(argv=argv, env=env, cwd=layout.work_dir, preexec=preexec,
-                  protections=protections, code_dir=code, work_dir=work, data_dir=data)
+    return Launch(argv=argv, env=env, cwd=cwd, preexec=preexec, protections=protections,
+                  code_dir=code, work_dir=work, data_dir=data, shared_dir=shared,
+                  work_limit=work_limit)
+
+
+def _hidden_inside(layout):
+    """(path inside the bwrap sandbox, is a folder) of each hidden path it could otherwise see."""
+    visible = [(os.path.realpath(host), SANDBOX_KIT + "/" + name)
+               for name, host in sorted(layout.kit_dirs.items())]
+    visible += [(root, root) for root in python_roots()]
+    visible += [(name, name) for name in ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
+                                           "/libx32") if os.path.isdir(name)
+                and not os.path.islink(name)]
+    found = []
+    for path in layout.hidden:
+        real = os.path.realpath(path)
+        if not (os.path.isdir(real) or os.path.isfile(real)):
+            continue
+        for host, inside in visible:
+            if real == host or real.startswith(host + os.sep):
+                entry = (inside + real[len(host):], os.path.isdir(real))
+                if entry not in found:
+                    found.append(entry)
+    return found
 
 
 def python_reachable_by_others():

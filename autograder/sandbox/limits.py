@@ -1,5 +1,4 @@
 """Resource limits of one sandboxed worker process, and applying them before exec."""
-import os
 import resource
 from dataclasses import dataclass
 
@@ -13,6 +12,9 @@ class Limits:
     - output_bytes: stdout + stderr kept; a worker printing more is stopped
     - file_bytes: RLIMIT_FSIZE, largest file the worker may write
     - open_files: RLIMIT_NOFILE
+    - tmp_bytes: size of the sandbox's private /tmp (a tmpfs: RAM outside RLIMIT_AS; bwrap only)
+    - work_bytes: size of the work folder (a tmpfs with bwrap and unshare, else checked by the
+      grader between requests)
     """
     cpu_seconds: int = 900
     memory_mb: int = 4096
@@ -20,6 +22,8 @@ class Limits:
     output_bytes: int = 256 * 1024
     file_bytes: int = 512 * 1024 * 1024
     open_files: int = 256
+    tmp_bytes: int = 512 * 1024 * 1024
+    work_bytes: int = 1024 * 1024 * 1024
 
 
 def apply_rlimits(limits, nproc=True):
@@ -39,6 +43,3 @@ def _set(kind, value):
         value = min(value, hard)
     resource.setrlimit(kind, (value, value))
 
-
-def current_uid_is_root():
-    return os.geteuid() == 0

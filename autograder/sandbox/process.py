@@ -1,11 +1,13 @@
 """The grader's side of one worker process: start it, send requests, enforce the limits.
 
-Requests go to the worker's stdin as JSON lines; replies come back as JSON lines
-on a private pipe (the worker's fd given by --reply-fd), so nothing the student
-prints can be mistaken for a reply. stdout and stderr share one pipe, drained by a
-thread that keeps the first `output_bytes` and stops the worker past that.
+Requests go to the worker's stdin and replies come back on a private pipe (the
+worker's fd given by --reply-fd), each one frame of JSON + npz (sandbox.arrays), so
+nothing the student prints can be mistaken for a reply and no file is involved.
+Both directions run against the request's deadline (a worker that stops reading or
+goes silent mid-reply times out), and a reply declaring more than MAX_REPLY_BYTES is
+refused before it is read. stdout and stderr share one pipe, drained by a thread
+that keeps the first `output_bytes` and stops the worker past that.
 """
-import json
 import os
 import select
 import signal
@@ -14,9 +16,13 @@ import threading
 import time
 from dataclasses import dataclass
 
+from autograder.sandbox import arrays
 from autograder.sandbox.lifetime import die_with_parent
+from autograder.submission.layout import MAX_MODEL_BYTES
 
-MAX_REPLY_BYTES = 1024 * 1024
+# A reply may carry a retrained model's bytes; anything bigger is refused unread.
+MAX_REPLY_BYTES = MAX_MODEL_BYTES + 64 * 1024 * 1024
+WRITE_CHUNK = 1 << 20
 
 
 @dataclass
@@ -27,12 +33,14 @@ class Reply:
     message: one line for the student when status is not 'ok'
     output: what the worker printed while serving the request (capped)
     seconds: wall time of the request
+    value: the value the reply frame carried (status 'ok': the result)
     """
     status: str
     data: dict
     message: str
     output: str
     seconds: float
+    value: object = None
 
 
 class WorkerProcess:
@@ -46,7 +54,7 @@ class WorkerProcess:
         self._lock = threading.Lock()
         self._over_limit = threading.Event()
         self._drain = None
-        self._buffer = b""
+        self._buffer = bytearray()
 
     # -- lifetime -------------------------------------------------------------------------
     def start(self):
@@ -62,6 +70,7 @@ class WorkerProcess:
             os.close(reply_w)
             os.close(out_w)
         self._reply_r = reply_r
+        os.set_blocking(self._proc.stdin.fileno(), False)
         self._drain = threading.Thread(target=self._drain_output, args=(out_r,), daemon=True)
         self._drain.start()
         return self
@@ -99,8 +108,7 @@ class WorkerProcess:
             return
         if self._proc.poll() is None:
             try:
-                self._proc.stdin.write(b'{"op": "exit"}\n')
-                self._proc.stdin.flush()
+                os.write(self._proc.stdin.fileno(), arrays.encode({"op": "exit"}))
                 self._proc.wait(timeout=grace)
             except (OSError, subprocess.TimeoutExpired, ValueError):
                 pass
@@ -117,64 +125,100 @@ class WorkerProcess:
             self._drain.join(timeout=5)
 
     # -- requests -------------------------------------------------------------------------
-    def request(self, message, timeout):
-        """Send one request and wait up to `timeout` seconds of wall clock for its reply."""
+    def request(self, message, timeout, value=None):
+        """Send one request (a JSON-ready dict and a value for its frame) and wait up to
+        `timeout` seconds of wall clock for the reply."""
         start = time.monotonic()
+        deadline = start + timeout
         mark = self._output_mark()
         if not self.alive:
             return self._finish("died", {}, self._death_message(), mark, start)
-        try:
-            self._proc.stdin.write(json.dumps(message).encode("utf-8") + b"\n")
-            self._proc.stdin.flush()
-        except (BrokenPipeError, OSError, ValueError):
+        self._buffer = bytearray()  # nothing is owed before a request: stray bytes are junk
+        sent = self._send(arrays.encode(message, value), deadline)
+        if sent == "died":
             return self._finish("died", {}, self._death_message(), mark, start)
-        deadline = start + timeout
+        if sent == "timeout":
+            return self._timed_out(timeout, mark, start)
         while True:
-            line = self._take_line()
-            if line is not None and not self._over_limit.is_set():
-                return self._parse(line, mark, start)
+            try:
+                frame = self._take_frame()
+            except arrays.FrameError as error:
+                self.kill()
+                return self._finish("died", {}, "sent an unreadable reply (%s)" % error, mark,
+                                    start)
+            if frame is not None and not self._over_limit.is_set():
+                return self._reply(frame, mark, start)
             if self._over_limit.is_set():
                 self.kill()
                 return self._finish("output_limit", {}, "printed more than %d KB of output; "
                                     "remove debug prints" % (self.output_bytes // 1024), mark, start)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                self.kill()
-                return self._finish("timeout", {}, "did not finish within %g s (infinite loop "
-                                    "or far too slow?)" % timeout, mark, start)
+                return self._timed_out(timeout, mark, start)
             ready, _, _ = select.select([self._reply_r], [], [], min(remaining, 0.25))
             if ready:
-                chunk = os.read(self._reply_r, 65536)
+                chunk = os.read(self._reply_r, WRITE_CHUNK)
                 if not chunk:
                     self._proc_wait_briefly()
                     return self._finish("died", {}, self._death_message(), mark, start)
                 self._buffer += chunk
-                if len(self._buffer) > MAX_REPLY_BYTES:
-                    self.kill()
-                    return self._finish("died", {}, "sent an oversized reply", mark, start)
 
-    def _take_line(self):
-        if b"\n" not in self._buffer:
+    def _send(self, frame, deadline):
+        """Write the whole frame to the worker's stdin before the deadline: 'ok', 'timeout' or
+        'died'."""
+        fd = self._proc.stdin.fileno()
+        view = memoryview(frame)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "timeout"
+            _, writable, _ = select.select([], [fd], [], min(remaining, 0.25))
+            if not writable:
+                if not self.alive:
+                    return "died"
+                continue
+            try:
+                view = view[os.write(fd, view[:WRITE_CHUNK]):]
+            except BlockingIOError:
+                continue
+            except OSError:
+                return "died"
+        return "ok"
+
+    def _timed_out(self, timeout, mark, start):
+        self.kill()
+        return self._finish("timeout", {}, "did not finish within %g s (infinite loop "
+                            "or far too slow?)" % timeout, mark, start)
+
+    def _take_frame(self):
+        """(message, value) once the buffer holds a whole frame, else None; FrameError for a
+        frame over MAX_REPLY_BYTES (refused from its header) or a malformed one."""
+        if len(self._buffer) < arrays.HEADER.size:
             return None
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        return line
-
-    def _parse(self, line, mark, start):
+        head_size, npz_size = arrays.check_header(bytes(self._buffer[:arrays.HEADER.size]),
+                                                  MAX_REPLY_BYTES)
+        end = arrays.HEADER.size + head_size + npz_size
+        if len(self._buffer) < end:
+            return None
+        body = memoryview(self._buffer)
         try:
-            data = json.loads(line.decode("utf-8"))
-            if not isinstance(data, dict):
-                raise ValueError
-        except ValueError:
-            self.kill()
-            return self._finish("died", {}, "sent a malformed reply", mark, start)
+            frame = arrays.decode(body[arrays.HEADER.size:arrays.HEADER.size + head_size],
+                                  body[arrays.HEADER.size + head_size:end], MAX_REPLY_BYTES)
+        finally:
+            body.release()
+        del self._buffer[:end]
+        return frame
+
+    def _reply(self, frame, mark, start):
+        data, value = frame
         if data.get("ok"):
-            return self._finish("ok", data, "", mark, start)
+            return self._finish("ok", data, "", mark, start, value)
         return self._finish("error", data, str(data.get("error", "failed"))[:2000], mark, start)
 
-    def _finish(self, status, data, message, mark, start):
+    def _finish(self, status, data, message, mark, start, value=None):
         time.sleep(0) if status == "ok" else self._settle_output()
         return Reply(status=status, data=data, message=message, output=self._output_since(mark),
-                     seconds=time.monotonic() - start)
+                     seconds=time.monotonic() - start, value=value)
 
     def _proc_wait_briefly(self):
         try:

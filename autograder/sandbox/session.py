@@ -1,13 +1,20 @@
 """One worker for one nndl package (a student's, sandboxed, or the trusted reference).
 
-A session owns a private working folder and restarts its worker after a crash or a
-timeout, so a failing request costs that request only.
+A session owns a private folder and restarts its worker after a crash or a timeout,
+so a failing request costs that request only. The grader never opens by name
+anything the sandbox could have written: requests and replies travel as frames over
+the worker's pipes (autograder.sandbox.arrays), and the files the worker must read
+(the spec, a model, a notebook, data) go into the session's shared/ folder, which the
+grader creates before any worker runs, writes with O_CREAT|O_EXCL|O_NOFOLLOW, and the
+sandbox sees read-only (a read-only bind with bwrap and unshare; root-owned 0755 with
+an unprivileged uid otherwise).
 """
 import itertools
 import os
+import posixpath
+import secrets
 import shutil
 
-from autograder.sandbox import arrays
 from autograder.sandbox.isolation import Layout, plan, python_reachable_by_others
 from autograder.sandbox.process import Reply, WorkerProcess
 from autograder.sandbox.uids import claim_uid
@@ -17,6 +24,11 @@ KIT_ROOT = os.path.dirname(AUTOGRADER_DIR)
 # The reference solutions: the kit's solutions/ unless AUTOGRADER_SOLUTIONS points elsewhere
 # (e.g. an installed kit on Gradescope).
 SOLUTIONS_DIR = os.environ.get("AUTOGRADER_SOLUTIONS") or os.path.join(KIT_ROOT, "solutions")
+# How many entries of a host work folder (levels without a sized tmpfs) are counted
+# before it is simply declared over its cap.
+MAX_WORK_ENTRIES = 100_000
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
 def _trusted_cs231n():
@@ -36,52 +48,68 @@ KIT_DIRS = {"cs231n": _trusted_cs231n(), "autograder": AUTOGRADER_DIR}
 
 class WorkerSession:
     """
-    - folder: private folder of this session (created; holds code/ and work/)
+    - folder: private folder of this session (created; holds code/, shared/ and work/)
     - nndl_dir: the nndl package folder to test, copied into folder/code/nndl; None for none
     - level: isolation level (isolation.available_level(), or 'none' for the trusted reference)
     - limits: sandbox.limits.Limits
-    - hidden: host folders the worker must not read
+    - hidden: host folders (or files) the worker must not read
     - data_files: {name: host path} read-only in the worker's data folder
-    - pythonpath: extra host folders first on sys.path (trusted sessions only)
+    - extra_env: more environment variables of the worker
     """
 
     def __init__(self, folder, nndl_dir, level, limits, hidden=(), data_files=None,
-                 pythonpath=(), extra_env=None):
+                 extra_env=None):
         self.folder = os.path.abspath(folder)
         self.level = level
         self.limits = limits
         self._counter = itertools.count()
         self._worker = None
         self._uid = None
+        self._specs = {}
         self.restarts = -1
         # Requests replayed on every (re)started worker, e.g. the imports that set up nndl.
         self.preamble = []
         os.makedirs(self.folder, exist_ok=True)
+        os.chmod(self.folder, 0o755)
         code_dir = None
         if nndl_dir is not None:
             code_dir = os.path.join(self.folder, "code")
             shutil.copytree(nndl_dir, os.path.join(code_dir, "nndl"),
                             ignore=shutil.ignore_patterns("__pycache__"))
             _read_only_tree(code_dir)
+        # Written by the grader only, before any worker of this session exists.
+        self.host_shared = os.path.join(self.folder, "shared")
+        os.mkdir(self.host_shared, 0o755)
+        os.chmod(self.host_shared, 0o755)
+        self._shared_fd = os.open(self.host_shared, _DIRECTORY)
         self.host_work = os.path.join(self.folder, "work")
         os.makedirs(self.host_work, exist_ok=True)
         if level != "none" and os.geteuid() == 0 and (level == "bwrap" or python_reachable_by_others()):
             self._uid = claim_uid()
             os.chown(self.host_work, self._uid.uid, self._uid.uid)
         os.chmod(self.host_work, 0o700)
-        self.layout = Layout(code_dir=code_dir, work_dir=self.host_work, kit_dirs=dict(KIT_DIRS),
-                             hidden=list(hidden), data_files=dict(data_files or {}),
-                             extra_pythonpath=list(pythonpath))
-        if level != "bwrap" and data_files:
-            # Without a mount namespace the data folder is a private copy in the work folder.
-            data_dir = os.path.join(self.host_work, "data")
-            os.makedirs(data_dir, exist_ok=True)
-            for name, host in data_files.items():
-                shutil.copyfile(host, os.path.join(data_dir, name))
-                os.chmod(os.path.join(data_dir, name), 0o644)
+        bound_data = {}
+        if data_files:
+            if level == "bwrap":
+                bound_data = dict(data_files)
+            else:
+                # Without a mount namespace the data folder is a copy in the shared folder.
+                os.mkdir("data", 0o755, dir_fd=self._shared_fd)
+                data_fd = os.open("data", _DIRECTORY, dir_fd=self._shared_fd)
+                try:
+                    for name, host in data_files.items():
+                        with open(host, "rb") as f:
+                            _write_new(data_fd, name, f)
+                finally:
+                    os.close(data_fd)
+        self.layout = Layout(code_dir=code_dir, work_dir=self.host_work,
+                             shared_dir=self.host_shared, kit_dirs=dict(KIT_DIRS),
+                             hidden=list(hidden), data_files=bound_data)
+        uid = self._uid.uid if self._uid else None
         self.launch = plan(level, self.layout, limits,
-                           ["--code", (os.path.join(plan_code(level, code_dir)) if code_dir else "")],
-                           uid=self._uid.uid if self._uid else None, extra_env=extra_env)
+                           ["--code", plan_code(level, code_dir) if code_dir else "",
+                            "--disk-note", disk_note(level, limits)],
+                           uid=uid, extra_env=extra_env)
 
     @property
     def protections(self):
@@ -101,8 +129,9 @@ class WorkerSession:
                 self._worker.request(message, timeout)
         return self._worker
 
-    def request(self, message, timeout):
-        return self._ensure_worker().request(message, timeout)
+    def request(self, message, timeout, value=None):
+        reply = self._ensure_worker().request(message, timeout, value)
+        return self._check_work_folder(reply)
 
     def import_module(self, name, timeout, failed=None, error_type="ImportError"):
         """Import nndl.<name> in the worker; with `failed`, record it as broken instead."""
@@ -120,39 +149,32 @@ class WorkerSession:
 
     def call(self, function, kwargs, timeout):
         """Run a trusted function in the worker: returns (Reply, result or None)."""
-        args = self._write_input(kwargs)
-        out = self._stem("out")
-        reply = self.request({"op": "call", "function": function, "args": args[1],
-                              "out": out[1]}, timeout)
-        return self._read_result(reply, out[0])
+        reply = self.request({"op": "call", "function": function}, timeout, kwargs)
+        return reply, (reply.value if reply.status == "ok" else None)
 
     def observe(self, kind, spec_path, item_id, case, timeout, probes=True):
         """observe(item, case, nndl_modules) of check `kind` in the worker: (Reply, observation)."""
-        case_stem = self._write_input(case)
-        spec_host = os.path.join(self.host_work, "spec.toml")
-        if not os.path.exists(spec_host):
-            shutil.copyfile(spec_path, spec_host)
-            os.chmod(spec_host, 0o644)
-        out = self._stem("out")
         reply = self.request({"op": "observe", "kind": kind, "item": item_id,
-                              "spec": os.path.join(self.launch.work_dir, "spec.toml"),
-                              "case": case_stem[1], "out": out[1], "probes": probes}, timeout)
-        return self._read_result(reply, out[0])
+                              "spec": self._spec_inside(spec_path), "probes": probes},
+                             timeout, case)
+        if reply.status == "ok" and not isinstance(reply.value, dict):
+            return Reply("error", {}, "the worker sent back no observation", reply.output,
+                         reply.seconds), None
+        return reply, (reply.value if reply.status == "ok" else None)
 
     def write_file(self, name, data):
-        """Put bytes into the working folder; returns the path the worker sees."""
-        path = os.path.join(self.host_work, name)
-        with open(path, "wb") as f:
-            f.write(data)
-        os.chmod(path, 0o644)
-        return os.path.join(self.launch.work_dir, name)
-
-    def host_path(self, worker_path):
-        """Host path of a file the worker names inside its working folder (None if outside)."""
-        relative = os.path.relpath(worker_path, self.launch.work_dir)
-        if relative.startswith(".."):
-            return None
-        return os.path.join(self.host_work, relative)
+        """Put bytes into a fresh folder the worker reads only; returns the path the worker sees."""
+        if os.sep in name or name in ("", ".", ".."):
+            raise ValueError("write_file takes a plain file name, not %r" % name)
+        # A fresh, unguessable folder: nothing can be waiting at the file's name.
+        folder = "f%d-%s" % (next(self._counter), secrets.token_hex(6))
+        os.mkdir(folder, 0o755, dir_fd=self._shared_fd)
+        folder_fd = os.open(folder, _DIRECTORY, dir_fd=self._shared_fd)
+        try:
+            _write_new(folder_fd, name, data)
+        finally:
+            os.close(folder_fd)
+        return posixpath.join(self.launch.shared_dir, folder, name)
 
     def close(self):
         if self._worker is not None:
@@ -162,27 +184,90 @@ class WorkerSession:
             _kill_leftovers(self._uid.uid)
             self._uid.release()
             self._uid = None
+        if self._shared_fd is not None:
+            os.close(self._shared_fd)
+            self._shared_fd = None
 
-    # -- files ------------------------------------------------------------------------------
-    def _stem(self, prefix):
-        name = "%s-%d" % (prefix, next(self._counter))
-        return os.path.join(self.host_work, name), os.path.join(self.launch.work_dir, name)
+    # -- the work folder on levels without a sized tmpfs -----------------------------------
+    def _spec_inside(self, spec_path):
+        if spec_path not in self._specs:
+            with open(spec_path, "rb") as f:
+                self._specs[spec_path] = self.write_file("spec.toml", f.read())
+        return self._specs[spec_path]
 
-    def _write_input(self, value):
-        host, inside = self._stem("in")
-        arrays.save(host, value)
-        for suffix in (".npz", ".json"):
-            os.chmod(host + suffix, 0o644)
-        return host, inside
+    def _check_work_folder(self, reply):
+        """Past the work folder's cap (checked between requests where no tmpfs bounds it):
+        the request fails with a message naming the cap, and the folder starts empty again."""
+        if self.launch.work_limit != "checked between requests":
+            return reply
+        used = work_folder_bytes(self.host_work)
+        if used <= self.limits.work_bytes:
+            return reply
+        if self._worker is not None:
+            self._worker.kill()
+        _empty_folder(self.host_work, self._uid.uid if self._uid else None)
+        return Reply("error", {}, "the sandbox's work folder grew past its limit of %d MB (%s); "
+                     "its files were deleted" % (self.limits.work_bytes >> 20, _size_text(used)),
+                     reply.output, reply.seconds)
 
-    def _read_result(self, reply, host_stem):
-        if reply.status != "ok":
-            return reply, None
+
+def disk_note(level, limits):
+    """What the worker tells a student whose code ran out of disk space."""
+    parts = []
+    if level == "bwrap":
+        parts.append("/tmp holds at most %d MB" % (limits.tmp_bytes >> 20))
+    if level != "none":
+        parts.append("the work folder %d MB" % (limits.work_bytes >> 20))
+        parts.append("one file %d MB" % (limits.file_bytes >> 20))
+    return "the sandbox's disk space is capped: " + ", ".join(parts) if parts else ""
+
+
+def work_folder_bytes(folder):
+    """Disk space used under `folder`, counted without following links (capped count)."""
+    total, entries = 0, 0
+    stack = [folder]
+    while stack:
         try:
-            return reply, arrays.load(host_stem)
-        except Exception as error:  # whatever the worker left there, it is only data
-            return Reply("error", {}, "the result could not be read back (%s: %s)"
-                         % (type(error).__name__, error), reply.output, reply.seconds), None
+            with os.scandir(stack.pop()) as listing:
+                for entry in listing:
+                    entries += 1
+                    if entries > MAX_WORK_ENTRIES:
+                        return float("inf")
+                    try:
+                        info = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    total += max(info.st_blocks * 512, 0)
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+        except OSError:
+            continue
+    return total
+
+
+def _size_text(size):
+    return "more than %d entries" % MAX_WORK_ENTRIES if size == float("inf") else \
+        "%d MB" % (size >> 20)
+
+
+def _empty_folder(folder, uid):
+    # shutil.rmtree removes through directory descriptors and never follows a link.
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+    if uid is not None:
+        os.chown(folder, uid, uid)
+    os.chmod(folder, 0o700)
+
+
+def _write_new(dir_fd, name, data):
+    """Create `name` under dir_fd (never through a link, never over an existing file), 0644."""
+    fd = os.open(name, _NEW_FILE, 0o644, dir_fd=dir_fd)
+    with os.fdopen(fd, "wb") as out:
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            out.write(data)
+        else:
+            shutil.copyfileobj(data, out, 1 << 20)
+        os.fchmod(out.fileno(), 0o644)
 
 
 def plan_code(level, code_dir):

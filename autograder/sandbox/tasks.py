@@ -5,50 +5,20 @@ returns plain arrays / JSON values. Student code runs inside them; the grader on
 ever sees the returned data.
 """
 import os
+import stat
 import time
 
 import numpy as np
 
 
-def _model_class(nndl):
-    module = nndl["cnn"]
-    if not hasattr(module, "ThreeLayerConvNet"):
-        raise AttributeError("nndl/cnn.py has no ThreeLayerConvNet")
-    return module.ThreeLayerConvNet
-
-
-def predict(nndl, model_path, images_path, batch_size=200):
+def train_notebook(nndl, notebook_path, workdir, timeout, max_model_bytes,
+                   model_name="cnn_model.npz", kernel_name="python3"):
     """
-    Class predictions of the saved model, rebuilt with the student's own class.
+    Execute the student's training notebook (nbclient) in `workdir`, then return the
+    model file it saved there as bytes (the grader never opens the sandbox's files).
 
-    Inputs:
-    - model_path: cnn_model.npz (read with cs231n.model_io.load_model, no pickles)
-    - images_path: .npy of images (N, 3, 32, 32), already mean-subtracted
-    Returns {'predictions': int64 (N,), 'seconds': float}
-    """
-    from cs231n.model_io import load_model
-    model = load_model(model_path, _model_class(nndl))
-    images = np.load(images_path, allow_pickle=False)
-    start = time.perf_counter()
-    predictions = np.empty(images.shape[0], dtype=np.int64)
-    for first in range(0, images.shape[0], batch_size):
-        scores = model.loss(images[first:first + batch_size])
-        scores = np.asarray(scores)
-        if scores.shape != (min(batch_size, images.shape[0] - first), scores.shape[-1]) \
-                or scores.ndim != 2:
-            raise ValueError("model.loss(X) returned scores of shape %s for %d images"
-                             % (scores.shape, min(batch_size, images.shape[0] - first)))
-        predictions[first:first + batch_size] = np.argmax(scores, axis=1)
-    return {"predictions": predictions, "seconds": time.perf_counter() - start}
-
-
-def train_notebook(nndl, notebook_path, workdir, timeout, model_name="cnn_model.npz",
-                   kernel_name="python3"):
-    """
-    Execute the student's training notebook (nbclient) in `workdir`, then report the
-    model file it saved there.
-
-    Returns {'model_path': str or '', 'errors': str, 'seconds': float}
+    Returns {'model': uint8 (B,) or None, 'model_problem': str (why there is no model),
+             'errors': str, 'seconds': float}
     """
     import nbclient
     import nbformat
@@ -67,45 +37,39 @@ def train_notebook(nndl, notebook_path, workdir, timeout, model_name="cnn_model.
             if output.get("output_type") == "error":
                 errors.append("a cell raised %s: %s" % (output.get("ename"),
                                                         str(output.get("evalue"))[:200]))
-    model_path = os.path.join(workdir, model_name)
-    return {"model_path": model_path if os.path.isfile(model_path) else "",
-            "errors": "\n".join(errors[:5]), "seconds": time.perf_counter() - start}
+    model, problem = read_saved_file(workdir, model_name, max_model_bytes)
+    return {"model": model, "model_problem": problem, "errors": "\n".join(errors[:5]),
+            "seconds": time.perf_counter() - start}
 
 
-def time_loss(nndl, case, repeats=1):
-    """Seconds of each of `repeats` calls to ThreeLayerConvNet.loss(X, y) built from a cnn case."""
-    model = build_model(nndl, case)
-    X, y = case["X"], case["y"]
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.loss(X, y)
-        times.append(time.perf_counter() - start)
-    return {"seconds": np.array(times)}
-
-
-def build_model(nndl, case):
-    """A ThreeLayerConvNet from a cnn case's 'init.*' arguments and 'param.*' values."""
-    kwargs = {}
-    for key, value in case.items():
-        if key.startswith("init."):
-            value = np.asarray(value)
-            name = key[len("init."):]
-            if name == "input_dim":
-                kwargs[name] = tuple(int(v) for v in value)
-            elif name == "dtype":
-                kwargs[name] = np.dtype(str(value[()])).type
-            else:
-                kwargs[name] = value[()].item() if hasattr(value[()], "item") else value[()]
-    state = np.random.get_state()
+def read_saved_file(folder, name, max_bytes):
+    """
+    (uint8 array of the bytes, '') of the regular file `name` in `folder`, or (None, why not).
+    Student code wrote that folder: a link, a pipe or a file over max_bytes is refused, and
+    the open never blocks.
+    """
     try:
-        model = _model_class(nndl)(**kwargs)
+        folder_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as error:
+        return None, "its folder cannot be opened (%s)" % error.strerror
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder_fd)
+    except FileNotFoundError:
+        return None, ""
+    except OSError as error:
+        return None, "%s cannot be opened (%s; a symbolic link?)" % (name, error.strerror)
     finally:
-        np.random.set_state(state)
-    for key, value in case.items():
-        if key.startswith("param."):
-            model.params[key[len("param."):]] = np.array(value, copy=True)
-    return model
+        os.close(folder_fd)
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            return None, "%s is not a regular file" % name
+        if info.st_size > max_bytes:
+            return None, "%s is larger than %d MB" % (name, max_bytes >> 20)
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        return None, "%s is larger than %d MB" % (name, max_bytes >> 20)
+    return np.frombuffer(data, dtype=np.uint8), ""
 
 
 def run_function(nndl, function, args=()):

@@ -2,20 +2,20 @@
 
 Started by autograder.sandbox.process (never imported by the grader itself). sys.path
 holds the folder with the nndl to test (the student's copy, or solutions/ for the
-reference) and the kit's trusted cs231n and autograder. Requests arrive on stdin as
-JSON lines; each reply is one JSON line on --reply-fd. Inputs and outputs travel as
-.npz + .json files in the working folder (autograder.sandbox.arrays), never pickles.
+reference) and the kit's trusted cs231n and autograder. Requests arrive on stdin
+and replies leave on --reply-fd, one frame each (autograder.sandbox.arrays: JSON +
+npz, never pickles); a request's frame carries its input value, a reply's the result.
 
 Requests:
 - {"op": "import", "module": NAME}: import nndl.NAME; reply ok or the error
-- {"op": "call", "function": "autograder.x.y:fn", "args": STEM, "out": STEM}:
-  fn(**args, nndl=<modules>) (args from STEM.npz/.json); its return value is saved
-  to the out STEM
-- {"op": "observe", "kind": KIND, "spec": PATH, "item": ID, "case": STEM, "out": STEM}:
-  autograder.checks.KIND.observe(item, case, nndl_modules)
+- {"op": "call", "function": "autograder.x.y:fn"} with value kwargs:
+  fn(**kwargs, nndl=<modules>); the reply carries its return value
+- {"op": "observe", "kind": KIND, "spec": PATH, "item": ID} with value case:
+  autograder.checks.KIND.observe(item, case, nndl_modules); the reply carries it
 - {"op": "exit"}
 """
 import argparse
+import errno
 import importlib
 import json
 import os
@@ -23,6 +23,10 @@ import sys
 import traceback
 
 TRUSTED_PREFIX = "autograder."
+# Requests come from the grader (trusted); the cap only stops a runaway frame.
+MAX_REQUEST_BYTES = 4 << 30
+# Appended to out-of-space errors: the sandbox's caps (from --disk-note).
+DISK_NOTE = ""
 
 
 class NndlModules(dict):
@@ -38,7 +42,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--reply-fd", type=int, required=True)
     parser.add_argument("--code", default="")
+    parser.add_argument("--disk-note", default="")
     args = parser.parse_args(argv)
+    global DISK_NOTE
+    DISK_NOTE = args.disk_note
+    from autograder.sandbox import arrays
 
     # Keep the request stream and the reply pipe out of student code's way.
     requests = os.fdopen(os.dup(0), "rb")
@@ -50,39 +58,64 @@ def main(argv=None):
 
     modules = NndlModules()
     code_root = os.path.realpath(args.code) if args.code else ""
-    for line in requests:
-        request = json.loads(line)
+    while True:
+        frame = arrays.read_frame(requests, MAX_REQUEST_BYTES)
+        if frame is None:
+            break
+        request, value = frame
         if request.get("op") == "exit":
             break
-        reply = serve(request, modules, code_root)
+        reply, result = serve(request, value, modules, code_root)
         _flush_std()
-        replies.write(json.dumps(reply).encode("utf-8") + b"\n")
+        try:
+            data = arrays.encode(reply, result)
+        except BaseException as error:  # an unpackable result (object arrays...)
+            data = arrays.encode({"ok": False, "error": describe(error), "traceback": ""})
+        replies.write(data)
         replies.flush()
 
 
-def serve(request, modules, code_root):
-    from autograder.sandbox import arrays
+def serve(request, value, modules, code_root):
+    """(reply message, result value) of one request."""
     op = request.get("op")
     try:
         if op == "import":
-            return _import(request, modules, code_root)
+            return _import(request, modules, code_root), None
         if op == "call":
             function = _trusted(request["function"])
-            kwargs = arrays.load(request["args"]) if request.get("args") else {}
-            result = function(nndl=modules, **kwargs)
+            result = function(nndl=modules, **(value or {}))
         elif op == "observe":
             from autograder.grade import adapter
             item = adapter.load_item(request["spec"], request["item"])
             check = importlib.import_module("autograder.checks." + request["kind"])
-            case = arrays.load(request["case"])
-            result = check.observe(item, case, modules, probes=bool(request.get("probes", True)))
+            result = check.observe(item, value, modules, probes=bool(request.get("probes", True)))
+            result = _name_disk_caps(result)
         else:
-            return {"ok": False, "error": "unknown request %r" % op}
-        if request.get("out"):
-            arrays.save(request["out"], result)
-        return {"ok": True}
+            return {"ok": False, "error": "unknown request %r" % op}, None
+        return {"ok": True}, result
     except BaseException as error:  # student code may raise anything, SystemExit included
-        return {"ok": False, "error": describe(error), "traceback": student_traceback(error, code_root)}
+        return {"ok": False, "error": describe(error),
+                "traceback": student_traceback(error, code_root)}, None
+
+
+def _name_disk_caps(observation):
+    """An observation whose error is 'no space left' (ENOSPC) also names the sandbox's caps."""
+    if not DISK_NOTE or not isinstance(observation, dict) or "error" not in observation:
+        return observation
+    try:
+        import numpy as np
+        info = json.loads(str(np.asarray(observation["error"]).reshape(())[()]))
+        if _out_of_space(str(info.get("message", ""))):
+            info["message"] = "%s (%s)" % (info["message"], DISK_NOTE)
+            observation = dict(observation, error=np.array(json.dumps(info)))
+    except (ValueError, TypeError, AttributeError):
+        pass
+    return observation
+
+
+def _out_of_space(text):
+    return "[Errno %d]" % errno.ENOSPC in text or "[Errno %d]" % errno.EDQUOT in text or \
+        "[Errno %d]" % errno.EFBIG in text
 
 
 def _import(request, modules, code_root):
@@ -135,6 +168,8 @@ def describe(error):
     if isinstance(error, RecursionError):
         return "RecursionError: %s" % error
     text = str(error)
+    if isinstance(error, OSError) and DISK_NOTE and _out_of_space(text):
+        text = "%s (%s)" % (text, DISK_NOTE)
     return "%s: %s" % (type(error).__name__, text[:1000]) if text else type(error).__name__
 
 

@@ -24,7 +24,8 @@ _ITEM_FIELDS = ("id", "kind", "function", "points", "tolerance", "time_limit", "
 _REQUIRED = ("id", "kind", "function", "points", "time_limit", "visibility")
 _SETTINGS_FIELDS = ("total_points", "memory_limit_mb", "output_limit_kb", "max_processes",
                     "visible_seed", "float32_tolerance", "error_floor_float64",
-                    "error_floor_float32", "numeric_tolerance", "visible_only")
+                    "error_floor_float32", "numeric_tolerance", "visible_only",
+                    "tmp_limit_mb", "work_limit_mb")
 
 
 class SpecError(ValueError):
@@ -44,6 +45,8 @@ class Settings:
     error_floor_float32: float = 1e-2
     numeric_tolerance: float = 1e-5    # backward vs numerical gradient of the student's forward
     visible_only: bool = False         # true in a student copy's spec
+    tmp_limit_mb: int = 512            # the sandbox's /tmp (a tmpfs, RAM beside memory_limit_mb)
+    work_limit_mb: int = 1024          # the sandbox's work folder (disk or tmpfs)
     extras: dict = field(default_factory=dict)
 
 

@@ -195,24 +195,40 @@ def test_protections_are_recorded(hostile):
         assert protections["unprivileged_uid"] is not None
 
 
-def test_arrays_round_trip_nested_values(tmp_path):
+def _frame_parts(frame):
+    head_size, npz_size = arrays.check_header(frame[:arrays.HEADER.size], 1 << 40)
+    head = frame[arrays.HEADER.size:arrays.HEADER.size + head_size]
+    return head, frame[arrays.HEADER.size + head_size:]
+
+
+def test_frames_round_trip_nested_values():
     value = {"a": np.arange(3, dtype=np.float32), "t": (1, 2.5, "s", None, True),
              "n": float("nan"), "s": np.float32(1.5), "l": [np.zeros((2, 2))]}
-    arrays.save(str(tmp_path / "v"), value)
-    back = arrays.load(str(tmp_path / "v"))
+    message, back = arrays.decode(*_frame_parts(arrays.encode({"op": "x"}, value)), 1 << 20)
+    assert message == {"op": "x"}
     assert back["a"].dtype == np.float32 and back["t"] == (1, 2.5, "s", None, True)
     assert np.isnan(back["n"]) and back["s"].dtype == np.float32 and back["s"] == 1.5
     np.testing.assert_array_equal(back["l"][0], np.zeros((2, 2)))
 
 
-def test_arrays_refuse_oversized_and_pickled_content(tmp_path):
-    np.savez(tmp_path / "p.npz", a=np.array([object()], dtype=object))
-    (tmp_path / "p.json").write_text('{"__array__": "a"}')
-    with pytest.raises(ValueError):
-        arrays.load(str(tmp_path / "p"))
-    arrays.save(str(tmp_path / "big"), np.zeros(1000))
-    with pytest.raises(ValueError, match="limit"):
-        arrays.load(str(tmp_path / "big"), max_bytes=100)
+def test_frames_refuse_oversized_pickled_and_malformed_content():
+    import io
+    import json
+    buffer = io.BytesIO()
+    np.savez(buffer, a0=np.array([object()], dtype=object))
+    head = json.dumps({"message": {"ok": True}, "value": {"__array__": "a0"}}).encode()
+    with pytest.raises(arrays.FrameError):
+        arrays.decode(head, buffer.getvalue(), 1 << 20)
+    frame = arrays.encode({"ok": True}, np.zeros(1000))
+    with pytest.raises(arrays.FrameError, match="limit"):
+        arrays.check_header(frame[:arrays.HEADER.size], 100)
+    with pytest.raises(arrays.FrameError, match="limit"):
+        arrays.decode(*_frame_parts(frame), 100)
+    for head, npz in ((b"not json", b""), (b"[1, 2]", b""), (b'{"message": {}}', b"PK junk"),
+                      (b"[" * 100000 + b"]" * 100000, b""),
+                      (b'{"message": {}, "value": {"__array__": "missing"}}', b"")):
+        with pytest.raises(arrays.FrameError):
+            arrays.decode(head, npz, 1 << 20)
 
 
 def _fallback_levels():
