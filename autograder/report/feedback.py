@@ -129,7 +129,8 @@ def _headline(output):
     """The most telling line of an item's feedback (skipping 'Failed.' / 'k of n cases passed.')."""
     lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
     for line in lines:
-        if line in ("Failed.",) or line.endswith("cases passed.") or line.startswith("Case"):
+        if line in ("Failed.",) or line.endswith("cases passed.") or " cases passed: " in line \
+                or line.startswith("Case"):
             continue
         return line
     return lines[0] if lines else ""

@@ -26,13 +26,29 @@ def test_compare_output_names_the_problem():
     e = np.zeros((2, 3), dtype=np.float32)
     assert compare_output("out", None, e, 1e-4, 1e-2).kind == "missing"
     assert compare_output("out", np.zeros((3, 2), np.float32), e, 1e-4, 1e-2).kind == "shape"
-    assert compare_output("out", np.zeros((2, 3)), e, 1e-4, 1e-2).kind == "dtype"
+    # a dtype difference is not a mismatch: the values decide (dtype_note says it)
+    assert compare_output("out", np.zeros((2, 3)), e, 1e-4, 1e-2) is None
     assert compare_output("out", np.full((2, 3), np.nan, np.float32), e, 1e-4, 1e-2).kind == "nan"
     assert compare_output("out", np.ones((2, 3), np.float32), e, 1e-4, 1e-2).kind == "value"
     assert compare_output("out", np.array(["a"]), e, 1e-4, 1e-2).kind == "type"
     assert compare_output("out", e.copy(), e, 1e-4, 1e-2) is None
     # a scalar loss may be a Python float for float32 inputs
     assert compare_output("loss", np.array(2.5), np.float32(2.5), 1e-4, 1e-2) is None
+
+
+def test_tolerance_follows_the_looser_of_the_two_dtypes():
+    from autograder.checks.compare import dtype_note, tolerances
+    item = load_spec().item("conv_layers.conv_forward_naive.forward_secret")
+    f32, f64 = np.ones(3, np.float32), np.ones(3)
+    loose = tolerances(item, f32)
+    assert tolerances(item, f64) == (item.tolerance, 1e-6)
+    assert tolerances(item, f32, f64) == loose and tolerances(item, f64, f32) == loose
+    # exact float64 values of a float32 case pass; values off by 1e-3 do not
+    assert compare_output("out", f64 * (1 + 1e-6), f32, *loose) is None
+    assert compare_output("out", f64 * (1 + 1e-3), f32, *loose).kind == "value"
+    assert "float64" in dtype_note("out", f64, f32)
+    assert dtype_note("out", f32, f32) is None
+    assert dtype_note("loss", 2.5, np.float32(2.5)) is None  # a Python float loss is fine
 
 
 def test_timing_credit_scale():

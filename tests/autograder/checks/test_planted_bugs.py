@@ -22,7 +22,7 @@ PLANTED = {
         {LAYERS: [("out = gamma * ((x - running_mean) / np.sqrt(running_var + eps)) + beta",
                    "out = gamma * ((x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)) + beta")]},
         {"conv_layers.spatial_batchnorm_forward.test_mode": "equals the train-mode output",
-         "cnn.ThreeLayerConvNet.loss.forward": "right loss in train mode but wrong scores in test mode"},
+         "cnn.ThreeLayerConvNet.loss.forward": "right in train mode (the scores it passes to softmax_loss) but gives wrong scores in test mode"},
     ),
     "batchnorm_running_statistics_never_updated": (
         {LAYERS: [("        running_mean = momentum * running_mean + (1 - momentum) * sample_mean\n"
@@ -37,7 +37,7 @@ PLANTED = {
     ),
     "cnn_mode_never_switched": (
         {CNN: [("mode = 'test' if y is None else 'train'", "mode = 'train'")]},
-        {"cnn.ThreeLayerConvNet.loss.forward": "right loss in train mode but wrong scores in test mode"},
+        {"cnn.ThreeLayerConvNet.loss.forward": "right in train mode (the scores it passes to softmax_loss) but gives wrong scores in test mode"},
     ),
     "relu_backward_writes_into_dout": (
         {LAYERS: [("dx = dout * (x > 0)  # a new array in dout's dtype; 4x faster than np.where",
@@ -52,11 +52,6 @@ PLANTED = {
     "softmax_without_shift_gives_nan": (
         {LAYERS: [("shifted = x - x.max(axis=1, keepdims=True)", "shifted = x")]},
         {"layers.softmax_loss.loss": "NaN appeared in your output"},
-    ),
-    "conv_forward_float64_output": (
-        {CONV: [("out = np.zeros((N, F, out_h, out_w), dtype=np.result_type(x, w, b))",
-                 "out = np.zeros((N, F, out_h, out_w))")]},
-        {"conv_layers.conv_forward_naive.forward_secret": "Float32 inputs must give float32 outputs"},
     ),
     "pool_forward_wrong_output_shape": (
         {CONV: [("    out_h = 1 + (H - ph) // stride\n    out_w = 1 + (W - pw) // stride\n"
@@ -96,6 +91,27 @@ def test_planted_bug_loses_exactly_its_items_with_the_right_hint(name, tmp_path)
     for item_id, hint in broken.items():
         assert results[item_id].status in ("failed", "error"), results[item_id].output
         assert hint in results[item_id].output, results[item_id].output
+
+
+def test_float64_output_for_float32_inputs_costs_nothing_but_is_noted(tmp_path):
+    # the classic template's np.zeros(shape): exact values in float64 for the float32 case
+    edits = {CONV: [("out = np.zeros((N, F, out_h, out_w), dtype=np.result_type(x, w, b))",
+                     "out = np.zeros((N, F, out_h, out_w))")]}
+    results = support.grade(support.variant(tmp_path, edits))
+    assert support.lost_points(results) == {}
+    output = results["conv_layers.conv_forward_naive.forward_secret"].output
+    assert "Note: out has dtype float64 where the reference returns float32" in output
+
+
+def test_float16_output_for_float32_inputs_fails_on_its_values(tmp_path):
+    # a dtype that loses precision is judged by the values it gives, at the float32 tolerance
+    edits = {CONV: [("out = np.zeros((N, F, out_h, out_w), dtype=np.result_type(x, w, b))",
+                     "out = np.zeros((N, F, out_h, out_w), dtype=np.float16)")]}
+    results = support.grade(support.variant(tmp_path, edits))
+    item = "conv_layers.conv_forward_naive.forward_secret"
+    assert item in support.lost_points(results)
+    assert "out differs from the expected values" in results[item].output
+    assert "this item needs all cases" in results[item].output
 
 
 def test_debug_printing_costs_nothing_but_is_noted(tmp_path):
