@@ -177,6 +177,8 @@ def notebook_problem_here(path, cap_bytes):
         nbformat.validate(notebook)
     except RecursionError:
         return "is nested too deeply to be validated"
+    except MemoryError:
+        raise
     except Exception as error:  # nbformat raises several types for malformed notebooks
         message = str(error).strip()
         first_line = message.splitlines()[0] if message else type(error).__name__
