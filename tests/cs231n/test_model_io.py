@@ -222,3 +222,73 @@ def test_reference_three_layer_convnet_round_trip(tmp_path):
         np.testing.assert_array_equal(loaded.params[name], value)
     for saved_bn, loaded_bn in zip(model.bn_params, loaded.bn_params):
         np.testing.assert_array_equal(loaded_bn["running_mean"], saved_bn["running_mean"])
+
+
+class DictBatchnormNet(StoresInputDim):
+    """The original course template's layout: bn_params a dict of dicts without statistics."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if self.use_batchnorm:
+            self.bn_params = {"bn_param1": {"mode": "train"}, "bn_param2": {"mode": "train"}}
+
+
+class AttributeBatchnormNet(StoresInputDim):
+    """bn_param dicts kept as attributes, beside a dropout dict that is not batchnorm state."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        del self.bn_params
+        self.bn_param1, self.bn_param2 = {"mode": "train"}, {"mode": "train"}
+        self.dropout_param = {"mode": "train", "p": 0.5}
+
+
+@pytest.mark.parametrize("cls, layers", [
+    (DictBatchnormNet, lambda m: list(m.bn_params.values())),
+    (AttributeBatchnormNet, lambda m: [m.bn_param1, m.bn_param2]),
+])
+def test_running_statistics_round_trip_wherever_the_model_keeps_them(tmp_path, cls, layers):
+    original = cls(input_dim=(3, 6, 6), num_filters=4, hidden_dim=5, use_batchnorm=True)
+    rng = np.random.default_rng(1)
+    for bn_param, width in zip(layers(original), (4, 5)):
+        bn_param["running_mean"] = rng.standard_normal(width)
+        bn_param["running_var"] = rng.uniform(0.5, 2.0, width)
+    path = tmp_path / "model.npz"
+    save_model(original, path)
+    with np.load(path) as saved:
+        assert sorted(k for k in saved.files if k.startswith("bn:")) == [
+            "bn:0:running_mean", "bn:0:running_var", "bn:1:running_mean", "bn:1:running_var"]
+    loaded = load_model(path, cls)
+    for saved_bn, loaded_bn in zip(layers(original), layers(loaded)):
+        for stat in ("running_mean", "running_var"):
+            np.testing.assert_array_equal(loaded_bn[stat], saved_bn[stat])
+    assert "running_mean" not in getattr(loaded, "dropout_param", {})
+
+
+def test_template_style_reference_layers_score_the_same_after_a_round_trip(tmp_path):
+    # a model whose bn_params is a dict, trained a little: test-mode scores survive save/load
+    from autograder.checks.loading import load_nndl
+    from tests.autograder.test_alternatives import template_nndl
+    cls = load_nndl(template_nndl(tmp_path / "nndl"))["cnn"].ThreeLayerConvNet
+    # the default input_dim: the template keeps no attribute that tells the image size
+    model = cls(num_filters=3, filter_size=3, hidden_dim=6, num_classes=4,
+                dtype=np.float64, use_batchnorm=True, weight_scale=0.1)
+    rng = np.random.default_rng(2)
+    X, y = rng.standard_normal((5, 3, 32, 32)), rng.integers(0, 4, 5)
+    for _ in range(3):
+        model.loss(X + rng.standard_normal(X.shape), y)
+    for bn_param in model.bn_params.values():
+        bn_param["mode"] = "test"   # the template's loss never sets it (one of its bugs)
+    before = model.loss(X)
+    path = tmp_path / "model.npz"
+    save_model(model, path)
+    loaded = load_model(path, cls)
+    for bn_param in loaded.bn_params.values():
+        bn_param["mode"] = "test"
+    np.testing.assert_allclose(loaded.loss(X), before, rtol=1e-12)
+    fresh = cls(num_filters=3, filter_size=3, hidden_dim=6, num_classes=4, dtype=np.float64,
+                use_batchnorm=True)
+    fresh.params = loaded.params
+    for bn_param in fresh.bn_params.values():
+        bn_param["mode"] = "test"
+    assert not np.allclose(fresh.loss(X), before)  # the statistics are what made the difference
