@@ -68,7 +68,8 @@ def conclude(item, case, student, reference, keys, mismatches, explanations=(), 
         hints = writes + hints
     if too_much_output:
         lines.append("your code printed more than the grader's output cap")
-    data = dict(diagnosis.precision_evidence(mismatches), **(data or {}))
+    # rounding-sized errors hint at precision only when no specific hint explains them
+    data = dict({} if hints else diagnosis.precision_evidence(mismatches), **(data or {}))
     if not lines:
         return CheckOutcome(1.0, "passed", "", notes=notes, data=data)
     return CheckOutcome(0.0, "failed", "\n".join(lines), hints=hints, notes=notes, data=data)
