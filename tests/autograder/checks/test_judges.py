@@ -65,12 +65,14 @@ def _timing_judge(student_seconds, student_loss=2.3):
     return timing.judge(item, {}, student, reference)
 
 
-def test_timing_judge_scores_the_ratio_only_for_a_correct_loss():
+def test_timing_judge_scores_the_ratio_of_any_finite_loss():
     assert _timing_judge(2.0).fraction == 1.0
     slow = _timing_judge(7.5)
     assert slow.fraction == 0.5 and "naive" in slow.hints[0]
-    wrong = _timing_judge(0.1, student_loss=0.0)
-    assert wrong.fraction == 0.0 and "correct loss" in wrong.message
+    wrong = _timing_judge(0.1, student_loss=0.0)   # a wrong loss costs the forward item, not this
+    assert wrong.fraction == 1.0 and "scored anyway" in " ".join(wrong.notes)
+    broken = _timing_judge(0.1, student_loss=np.nan)
+    assert broken.fraction == 0.0 and "finite loss" in broken.message
 
 
 def test_accuracy_credit_and_judge():
