@@ -31,6 +31,8 @@ setup(
     python_requires=">=3.11",  # tomllib
     install_requires=["numpy>=1.22", "nbformat>=5", "nbclient>=0.7", "ipykernel>=6",
                       "nbgrader>=0.9", "matplotlib>=3.5",
+                      # the class similarity report's engine (winnowing, boilerplate removal)
+                      "copydetect>=0.5,<0.6",
                       # the kit builds Cython code at run time too: the student release's
                       # extension, and the sdist inside the Gradescope zip
                       "Cython>=3.0", "setuptools>=64"],

@@ -1,0 +1,98 @@
+"""The similarity run of a class: stage, extract, compare, write the reports.
+
+The class run records where each submission came from (GRADES_DIR/submissions.json), so
+`python -m autograder similarity GRADES_DIR` finds them again; the files compared are
+always a fresh staged copy (the same safe unpacking as grading), never the sources.
+"""
+import concurrent.futures as cf
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+
+from autograder.report import atomic
+from autograder.similarity import compare, report
+from autograder.similarity.extract import Extract, extract_all
+from autograder.submission import SubmissionError, stage
+
+SOURCES_FILE = "submissions.json"
+CHUNK = 20                    # submissions staged and read by one child at a time
+
+
+@dataclass
+class SimilarityRun:
+    ids: list
+    pairs: list
+    model_pairs: list
+    problems: dict            # {id: [problem, ...]}
+    section: str              # the summary.md section
+
+    @property
+    def flagged(self):
+        return [(self.ids[p.a], self.ids[p.b]) for p in self.pairs if p.flagged]
+
+
+def record_sources(grades_dir, entries):
+    """Write GRADES_DIR/submissions.json: {id: absolute source path} of a class run."""
+    sources = {entry.id: os.path.abspath(entry.path) for entry in entries}
+    atomic.write_text(os.path.join(grades_dir, SOURCES_FILE),
+                      json.dumps(sources, indent=1, sort_keys=True) + "\n")
+
+
+def recorded_sources(grades_dir):
+    with open(os.path.join(grades_dir, SOURCES_FILE)) as f:
+        sources = json.load(f)
+    if not isinstance(sources, dict):
+        raise ValueError("%s is not a mapping of ids to paths" % SOURCES_FILE)
+    return {str(k): str(v) for k, v in sources.items()}
+
+
+def _extract_chunk(chunk, policy):
+    """Extracts of [(id, source)]: each staged into a private folder, read, removed."""
+    with tempfile.TemporaryDirectory(prefix="similarity-") as work:
+        roots, failed = [], {}
+        for n, (sid, source) in enumerate(chunk):
+            root = os.path.join(work, "%d" % n)
+            try:
+                stage(source, root)
+                roots.append(root)
+            except (SubmissionError, OSError) as error:
+                failed[n] = Extract(problems=["could not be staged (%s)" % error])
+                shutil.rmtree(root, ignore_errors=True)
+        extracts = iter(extract_all(roots, policy))
+        return [failed[n] if n in failed else next(extracts) for n in range(len(chunk))]
+
+
+def extract_class(sources, policy, jobs=1):
+    """[Extract] in the order of `sources` ([(id, path)]), `jobs` chunks at a time."""
+    chunks = [sources[i:i + CHUNK] for i in range(0, len(sources), CHUNK)]
+    with cf.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        parts = list(pool.map(lambda chunk: _extract_chunk(chunk, policy), chunks))
+    return [extract for part in parts for extract in part]
+
+
+def run_similarity(grades_dir, sources, policy, jobs=1):
+    """Compare every two of `sources` ({id: path}); write similarity.csv/.html, return the run."""
+    ids = sorted(sources)
+    extracts = extract_class([(sid, sources[sid]) for sid in ids], policy, jobs)
+    pairs = compare.code_pairs(extracts, policy)
+    model_pairs = compare.model_pairs(extracts, policy)
+    problems = {sid: e.problems for sid, e in zip(ids, extracts) if e.problems}
+    atomic.write_text(os.path.join(grades_dir, report.CSV_FILE),
+                      report.similarity_csv(ids, extracts, pairs, policy))
+    atomic.write_text(os.path.join(grades_dir, report.HTML_FILE),
+                      report.similarity_html(ids, extracts, pairs, model_pairs, problems, policy))
+    section = report.summary_section(ids, pairs, model_pairs, problems, policy)
+    return SimilarityRun(ids, pairs, model_pairs, problems, section)
+
+
+def add_to_summary(grades_dir, section, summary_file="summary.md"):
+    """Put the similarity section into GRADES_DIR/summary.md (replacing an older one)."""
+    path = os.path.join(grades_dir, summary_file)
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError:
+        text = "# Class summary\n"
+    atomic.write_text(path, report.replace_section(text, section))
