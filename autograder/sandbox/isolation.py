@@ -184,7 +184,8 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
     # Without a fresh mount tree the new uid must reach the Python install on the host.
     drop = uid is not None and root and level != "none" and (
         level == "bwrap" or python_reachable_by_others())
-    cwd = os.path.dirname(layout.work_dir.rstrip(os.sep))
+    # bwrap's own folder on the host: the session's, not the work folder it replaces.
+    cwd = os.path.dirname(layout.work_dir.rstrip(os.sep)) if level == "bwrap" else layout.work_dir
     if level == "bwrap":
         code, work, data, shared = SANDBOX_CODE, SANDBOX_WORK, SANDBOX_DATA, SANDBOX_SHARED
         kit_binds = []
