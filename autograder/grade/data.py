@@ -2,14 +2,20 @@
 
 - validation: the num_validation training images after the first 49000,
   mean-subtracted exactly as cs231n.data_utils.get_CIFAR10_data does;
-- held-out: images of test_batch (never used for training), same preprocessing,
-  a subset drawn from the run's seed;
+- held-out: images of test_batch (never used for training), a subset drawn from
+  the run's seed, each moved by a secret per-run transformation (HeldoutTransform:
+  a random horizontal flip, a shift of 1 to max_shift pixels with edge padding,
+  slight pixel noise) before the same preprocessing, and shuffled. The test batch
+  and its labels are public, so untransformed images could be looked up by their
+  bytes; a CNN trained with flips barely notices the change, a table of public
+  images matches none of them;
 - a stand-in test_batch for retraining in the sandbox: the validation images,
   so the notebook's own test-set cell runs without the real test images.
 """
 import functools
 import os
 import pickle
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,22 +25,81 @@ from cs231n.data_utils import (TEST_BATCH, TRAIN_BATCHES, find_cifar10_dir, get_
 NUM_TRAINING = 49000
 
 
+@dataclass(frozen=True)
+class HeldoutTransform:
+    """The held-out images' transformation (spec keys heldout_flip, heldout_shift, heldout_noise)."""
+    flip_probability: float = 0.5   # chance of a horizontal flip
+    max_shift: int = 2              # pixels; every image moves by 1..max_shift along some axis
+    noise_std: float = 2.0          # Gaussian noise, in pixel levels (0-255)
+
+    @classmethod
+    def from_spec(cls, extras):
+        return cls(flip_probability=float(extras.get("heldout_flip", cls.flip_probability)),
+                   max_shift=int(extras.get("heldout_shift", cls.max_shift)),
+                   noise_std=float(extras.get("heldout_noise", cls.noise_std)))
+
+
+IDENTITY = HeldoutTransform(0.0, 0, 0.0)
+
+
 @functools.lru_cache(maxsize=2)
 def _prepared(cifar_dir, num_validation, num_test):
+    """(validation images mean-subtracted, labels, raw test images (pixel levels), labels, mean image)."""
     data = get_CIFAR10_data(num_training=NUM_TRAINING, num_validation=num_validation,
-                            num_test=num_test, cifar10_dir=cifar_dir)
-    return (np.ascontiguousarray(data["X_val"]), data["y_val"].copy(),
-            np.ascontiguousarray(data["X_test"]), data["y_test"].copy())
+                            num_test=num_test, cifar10_dir=cifar_dir, subtract_mean=False)
+    # the mean image exactly as get_CIFAR10_data computes and subtracts it
+    mean_image = data["X_train"].mean(axis=0, dtype=np.float64).astype(np.float32)
+    X_val = np.ascontiguousarray(data["X_val"]) - mean_image
+    return (X_val, data["y_val"].copy(), np.ascontiguousarray(data["X_test"]),
+            data["y_test"].copy(), mean_image)
 
 
-def accuracy_splits(cifar_dir=None, num_validation=1000, num_heldout=1000, seed=0):
-    """{'val': (X, y), 'heldout': (X, y)}: float32 images (N, 3, 32, 32), int64 labels."""
+def transform_images(images, rng, transform):
+    """
+    Images moved by `transform`, drawn from rng.
+
+    Inputs:
+    - images: pixel levels (N, C, H, W), float32, values in 0..255
+    - rng: numpy Generator (the run's secret stream)
+    - transform: HeldoutTransform
+    Returns a new float32 array (N, C, H, W) of whole pixel levels in 0..255.
+    """
+    images = np.asarray(images, dtype=np.float32)
+    N, _, H, W = images.shape
+    s = int(transform.max_shift)
+    flips = rng.random(N) < transform.flip_probability
+    shifts = rng.integers(-s, s + 1, size=(N, 2))
+    if s > 0:
+        # no image stays in place, so none is a public image plus noise alone
+        still = np.flatnonzero((shifts == 0).all(axis=1))
+        shifts[still, rng.integers(0, 2, still.size)] = rng.choice([-1, 1], still.size)
+    padded = np.pad(images, ((0, 0), (0, 0), (s, s), (s, s)), mode="edge")
+    out = np.empty_like(images)
+    for i, (dy, dx) in enumerate(shifts):
+        window = padded[i, :, s + dy:s + dy + H, s + dx:s + dx + W]
+        out[i] = window[:, :, ::-1] if flips[i] else window
+    if transform.noise_std > 0:
+        out += rng.normal(0.0, transform.noise_std, out.shape).astype(np.float32)
+    return np.clip(np.rint(out), 0, 255).astype(np.float32)
+
+
+def accuracy_splits(cifar_dir=None, num_validation=1000, num_heldout=1000, seed=0,
+                    transform=HeldoutTransform()):
+    """{'val': (X, y), 'heldout': (X, y)}: float32 images (N, 3, 32, 32), int64 labels.
+    The held-out images are transformed (IDENTITY: as published) and in a secret order."""
     root = str(find_cifar10_dir(cifar_dir))
     test_size = load_CIFAR_batch(os.path.join(root, TEST_BATCH))[1].size
-    X_val, y_val, X_test, y_test = _prepared(root, num_validation, test_size)
+    X_val, y_val, X_test, y_test, mean_image = _prepared(root, num_validation, test_size)
     rng = np.random.default_rng([int(seed) & (2 ** 63 - 1), 7])
     chosen = np.sort(rng.choice(test_size, size=min(num_heldout, test_size), replace=False))
-    return {"val": (X_val, y_val), "heldout": (X_test[chosen], y_test[chosen])}
+    # the transformation and the order come from a stream of their own, so the subset
+    # drawn for a seed stays what it was
+    secret = np.random.default_rng([int(seed) & (2 ** 63 - 1), 8])
+    chosen = chosen[secret.permutation(chosen.size)]
+    images = X_test[chosen]
+    if transform != IDENTITY:
+        images = transform_images(images, secret, transform)
+    return {"val": (X_val, y_val), "heldout": (images - mean_image, y_test[chosen])}
 
 
 def training_files(folder, cifar_dir=None, num_validation=1000):

@@ -165,7 +165,8 @@ def run_accuracy(ctx, item, start):
     try:
         splits = data.accuracy_splits(ctx.options.cifar_dir, seed=ctx.seed,
                                       num_validation=int(item.extras.get("validation_images", 1000)),
-                                      num_heldout=int(item.extras.get("heldout_images", 1000)))
+                                      num_heldout=int(item.extras.get("heldout_images", 1000)),
+                                      transform=data.HeldoutTransform.from_spec(item.extras))
     except (OSError, ValueError) as error:
         raise GraderError("CIFAR-10 is not available to the grader: %s" % str(error).splitlines()[0])
     with open(model_host, "rb") as f:
