@@ -10,6 +10,7 @@ import os
 import statistics
 from dataclasses import dataclass, field
 
+from autograder.grade import late
 from autograder.report import RESULTS_FILE, atomic
 
 GRADEBOOK_FILE = "gradebook.csv"
@@ -27,6 +28,8 @@ class Row:
     items: dict = field(default_factory=dict)
     item_max: dict = field(default_factory=dict)
     grader_error: bool = False
+    late: dict = None        # extra_data.late: total is then the raw total minus the penalty
+    raw_total: float = None
 
 
 def read_rows(grades_dir, ids):
@@ -40,9 +43,12 @@ def read_rows(grades_dir, ids):
             continue
         items = {t["extra_data"]["item"]: float(t["score"]) for t in data.get("tests", [])}
         item_max = {t["extra_data"]["item"]: float(t["max_score"]) for t in data.get("tests", [])}
-        rows.append(Row(sid, float(data.get("score", 0)), float(data.get("max_score", 0) or 0),
-                        items, item_max,
-                        bool((data.get("extra_data") or {}).get("grader_error"))))
+        late_record = (data.get("extra_data") or {}).get("late")
+        raw = float(data.get("score", 0))
+        rows.append(Row(sid, late.score_after(raw, late_record),
+                        float(data.get("max_score", 0) or 0), items, item_max,
+                        bool((data.get("extra_data") or {}).get("grader_error")),
+                        late_record, raw))
     return rows
 
 
@@ -59,9 +65,17 @@ def gradebook_csv(rows):
     columns = item_columns(rows)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["submission", "total", "max_score"] + columns)
+    # under a late policy, total is after the penalty, with the raw total beside it
+    late_columns = any(row.late for row in rows)
+    writer.writerow(["submission", "total", "max_score"]
+                    + (["raw_total", "late_penalty", "late_days_or_hours"] if late_columns else [])
+                    + columns)
     for row in rows:
-        writer.writerow([row.id, _number(row.total), _number(row.max_score)]
+        extra = []
+        if late_columns:
+            extra = [_number(row.raw_total), _number(late.penalty_points(row.raw_total, row.late)),
+                     (row.late or {}).get("units", "")]
+        writer.writerow([row.id, _number(row.total), _number(row.max_score)] + extra
                         + [_number(row.items[c]) if c in row.items else "" for c in columns])
     return out.getvalue()
 

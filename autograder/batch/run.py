@@ -4,6 +4,8 @@ import sys
 from dataclasses import replace
 
 from autograder.batch import discover, gradebook, state
+from autograder.grade import late
+from autograder.report import changes
 from autograder.batch.progress import Progress
 from autograder.batch.tasks import GradeTask
 
@@ -30,12 +32,20 @@ def plan(paths, grades_dir, options, force=False):
     spec_path = str(options.spec_path or _default_spec_path())
     record = state.settle_batch(grades_dir, spec_path, selection_of(options),
                                 seed=options.seed, force=force)
+    try:
+        late_of = late.class_policy(spec_path)
+    except late.LateError as error:
+        raise state.StateError("late policy: %s" % error)
     tasks = []
     for entry in entries:
         out_dir = os.path.join(grades_dir, entry.id)
         fingerprint = state.fingerprint(entry.path)
-        if force or not state.finished(out_dir, fingerprint, record["seed"]):
-            tasks.append(GradeTask(entry.id, entry.path, out_dir, record["seed"], fingerprint))
+        late_record = late_of(entry.id, entry.path)
+        if force or not state.finished(out_dir, fingerprint, record["seed"]) \
+                or late.recorded(out_dir) != late_record:
+            tasks.append(GradeTask(entry.id, entry.path, out_dir, record["seed"], fingerprint,
+                                   late_record))
+    changes.keep_previous(grades_dir, [task.id for task in tasks])
     return entries, tasks, record
 
 
@@ -59,6 +69,8 @@ def run_class(paths, grades_dir, options, jobs=None, force=False, scheduler=None
     err = err or sys.stderr
     entries, tasks, record = plan(paths, grades_dir, options, force=force)
     options = replace(options, seed=record["seed"])
+    from autograder.similarity.run import record_sources
+    record_sources(grades_dir, entries)
     items = graded_items(options)
     jobs = jobs or default_jobs()
     finished = len(entries) - len(tasks)
@@ -83,10 +95,38 @@ def run_class(paths, grades_dir, options, jobs=None, force=False, scheduler=None
             from autograder.batch.local import grade_locally
             grade_locally(tasks, options, items, jobs, on_done)
     progress.finish()
-    text = gradebook.write_class_reports(grades_dir, [entry.id for entry in entries])
+    ids = [entry.id for entry in entries]
+    text = gradebook.write_class_reports(grades_dir, ids)
+    changed = changes.write_changes(grades_dir)
+    text = _instructor_reports(grades_dir, ids, options, jobs, text, err)
     print(text, file=out)
     print("gradebook: %s" % os.path.join(grades_dir, gradebook.GRADEBOOK_FILE), file=out)
+    if changed is not None:
+        print("regrade: %d submission(s) changed, see %s" % (changed, os.path.join(
+            grades_dir, changes.CHANGES_FILE)), file=out)
     return text, graded
+
+
+def _instructor_reports(grades_dir, ids, options, jobs, text, err):
+    """The class report (report.html) and the similarity report; summary.md gets its section.
+    Neither may stop a class run: a failure is printed and the grades stand."""
+    from autograder.grade import adapter
+    from autograder.grade.pipeline import _default_spec_path
+    from autograder.report import class_report
+    from autograder.similarity.run import add_to_summary, recorded_sources, run_similarity
+    try:
+        class_report.write_class_report(grades_dir, ids)
+    except Exception as error:  # noqa: BLE001 - reported, the grades stand
+        print("class report failed: %s: %s" % (type(error).__name__, error), file=err)
+    try:
+        policy = adapter.load_spec(str(options.spec_path or _default_spec_path())).similarity
+        sources = {sid: path for sid, path in recorded_sources(grades_dir).items() if sid in ids}
+        result = run_similarity(grades_dir, sources, policy, jobs=jobs)
+        add_to_summary(grades_dir, result.section, gradebook.SUMMARY_FILE)
+        text = text.rstrip("\n") + "\n\n" + result.section
+    except Exception as error:  # noqa: BLE001 - reported, the grades stand
+        print("similarity report failed: %s: %s" % (type(error).__name__, error), file=err)
+    return text
 
 
 def _points(value):

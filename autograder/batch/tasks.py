@@ -21,13 +21,17 @@ class GradeTask:
     out_dir: str
     seed: int
     fingerprint: str
+    late: dict = None        # autograder.grade.late.late_record (None: no late policy)
 
     @property
     def name(self):
         return os.path.basename(os.path.normpath(self.source))
 
     def batch_record(self):
-        return {"batch": {"id": self.id, "fingerprint": self.fingerprint}}
+        record = {"batch": {"id": self.id, "fingerprint": self.fingerprint}}
+        if self.late is not None:
+            record["late"] = self.late
+        return record
 
 
 @dataclass(frozen=True)
@@ -56,5 +60,7 @@ def write_crash_reports(task, items, reason):
                                 "submission stopped (%s); the course staff has the details"
                                 % reason) for item in items]
     result.extra["batch"] = {"id": task.id, "fingerprint": None}
+    if task.late is not None:
+        result.extra["late"] = task.late
     write_reports(result, task.out_dir)
     return done_from(task, result)

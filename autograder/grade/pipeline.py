@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from autograder.grade import adapter
 from autograder.grade.aggregate import failed_item
 from autograder.grade.items import GraderError, run_item
+from autograder.grade.leaderboard import leaderboard_extra
 from autograder.report import write_reports
 from autograder.report.model import GradeResult
 from autograder.sandbox.isolation import available_level
@@ -182,6 +183,8 @@ class Grader:
             for item in self.items:
                 result.items.append(self._run(ctx, item, result))
             result.extra.update(ctx.extra)
+            result.extra.update(leaderboard_extra(self.spec.leaderboard, self.spec.ids(),
+                                                  ctx.extra))
             result.extra["worker_restarts"] = max(student.restarts, 0)
         except Exception:
             result.grader_error = traceback.format_exc()

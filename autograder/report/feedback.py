@@ -7,6 +7,7 @@ html.escape in feedback.html.
 """
 import html
 
+from autograder.grade import late
 from autograder.report.text import bounded, markdown_block, markdown_inline
 
 HIDDEN_NOTE = "hidden until grades are published"
@@ -28,6 +29,9 @@ def markdown(result):
     md = markdown_inline
     lines = ["# Grading report: %s" % md(result.submission), "",
              "**Score: %s / %s**" % (_points(result.score), _points(result.max_score)), ""]
+    late_line = late.describe(result.score, result.max_score, result.extra.get("late"))
+    if late_line:
+        lines += ["**%s**" % md(late_line), ""]
     if result.problems:
         lines += ["## Problems with the submission", ""]
         lines += ["- %s" % md(p) for p in result.problems] + [""]
@@ -62,7 +66,7 @@ pre {{ background: #f4f4f4; padding: .6em; white-space: pre-wrap; }}
 </style></head><body>
 <h1>Grading report: {submission}</h1>
 <p><strong>Score: {score} / {max_score}</strong></p>
-{problems}
+{late}{problems}
 <h2>Items</h2>
 <table><tr><th>Item</th><th>Points</th><th>Status</th></tr>
 {rows}
@@ -98,8 +102,11 @@ def html_page(result):
     notes = ""
     if result.notes:
         notes = "<h2>Notes</h2><ul>%s</ul>" % "".join("<li>%s</li>" % e(n) for n in result.notes)
+    late_line = late.describe(result.score, result.max_score, result.extra.get("late"))
     return PAGE.format(submission=e(result.submission), score=_points(result.score),
                        max_score=_points(result.max_score), problems=problems,
+                       late='<p class="late"><strong>%s</strong></p>\n' % e(late_line)
+                       if late_line else "",
                        rows="\n".join(rows), details=("<h2>Details</h2>" + "".join(details))
                        if details else "", notes=notes)
 
@@ -109,6 +116,9 @@ def summary(result, width=100):
     result = bounded(result)
     lines = ["%s: %s / %s  (%.1f s)" % (result.submission, _points(result.score),
                                         _points(result.max_score), result.execution_time)]
+    late_line = late.describe(result.score, result.max_score, result.extra.get("late"))
+    if late_line:
+        lines.append(("  " + late_line)[:width])
     for problem in result.problems[:5]:
         lines.append(("  ! " + " ".join(problem.split()))[:width])
     if len(result.problems) > 5:

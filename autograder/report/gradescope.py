@@ -8,6 +8,7 @@ Gradescope does not show to students.
 """
 import json
 
+from autograder.grade import late
 from autograder.report.text import bounded
 
 TEST_FIELDS = ("name", "score", "max_score", "status", "output", "visibility", "extra_data")
@@ -29,12 +30,17 @@ def results_json(result):
                            "seconds": round(item.seconds, 3)},
         })
     lines = ["Score: %s / %s" % (_number(result.score), _number(result.max_score))]
+    late_line = late.describe(result.score, result.max_score, result.extra.get("late"))
+    if late_line:
+        lines.append(late_line)
     lines += ["Problem: " + p for p in result.problems]
     lines += ["Note: " + n for n in result.notes]
     if result.grader_error:
         lines.append("The grader hit an internal error; please contact the course staff: "
                      + result.grader_error.splitlines()[0])
-    return {
+    extra = dict(result.extra)
+    leaderboard = extra.pop("leaderboard", None)  # Gradescope reads it at the top level
+    data = {
         "score": _number(result.score),
         "max_score": _number(result.max_score),
         "execution_time": round(result.execution_time, 2),
@@ -44,8 +50,11 @@ def results_json(result):
         "tests": tests,
         "extra_data": {"submission": result.submission, "seed": result.seed,
                        "sandbox": result.sandbox, "grader_error": result.grader_error,
-                       **result.extra},
+                       **extra},
     }
+    if leaderboard:
+        data["leaderboard"] = leaderboard
+    return data
 
 
 def dumps(result):

@@ -1,0 +1,203 @@
+"""The late policy of the spec's [late] table: when a submission was made, its deadline
+(with an extension), and the share of its raw score it loses.
+
+    policy = load_spec().late                       # off while policy.deadline is ""
+    times = SubmissionTimes.load(policy, spec_dir)  # the CSVs the policy names
+    record = late_record(policy, times, entry_id, source)  # None, or what results.json keeps
+    final = score_after(raw_score, record)
+
+Submission times come from a CSV (policy.submission_times: submission, submitted_at) or
+from Gradescope's submission_metadata.json at the submission's root (`created_at`, and
+the students in `users`, whom extensions may name). That file is the student's upload:
+it is read without following links, only if regular and at most METADATA_BYTES.
+"""
+import csv
+import json
+import math
+import os
+import stat
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+METADATA_FILE = "submission_metadata.json"
+METADATA_BYTES = 1024 * 1024
+CSV_BYTES = 16 * 1024 * 1024
+UNIT_SECONDS = {"day": 86400, "hour": 3600}
+
+
+class LateError(ValueError):
+    """A times or extensions file the instructor gave cannot be used."""
+
+
+def parse_time(text, where=""):
+    """An aware datetime from ISO 8601 ('Z' accepted); a naive one is refused."""
+    text = str(text).strip()
+    try:
+        when = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        raise LateError("%s%r is not an ISO 8601 date and time" % (where, text))
+    if when.tzinfo is None:
+        raise LateError("%s%r has no UTC offset" % (where, text))
+    return when
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        text = f.read(CSV_BYTES + 1)
+    if len(text) > CSV_BYTES:
+        raise LateError("%s is larger than %d MB" % (path, CSV_BYTES // 2 ** 20))
+    reader = csv.DictReader(text.splitlines())
+    return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+            for row in reader]
+
+
+@dataclass
+class Extension:
+    deadline: datetime = None      # a new deadline, or
+    extra: timedelta = None        # time added to the spec's
+
+    def applied_to(self, deadline):
+        return self.deadline if self.deadline is not None else deadline + self.extra
+
+
+@dataclass
+class SubmissionTimes:
+    """Times by submission id (from the CSV) and extensions by student or submission id."""
+    times: dict = field(default_factory=dict)
+    extensions: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, policy, spec_dir="."):
+        loaded = cls()
+        if policy.submission_times:
+            path = os.path.join(spec_dir, policy.submission_times)
+            for n, row in enumerate(_rows(path)):
+                sid, when = row.get("submission", ""), row.get("submitted_at", "")
+                if not sid or not when:
+                    raise LateError("%s row %d: needs 'submission' and 'submitted_at'"
+                                    % (path, n + 2))
+                loaded.times[sid] = parse_time(when, "%s row %d: " % (path, n + 2))
+        if policy.extensions:
+            path = os.path.join(spec_dir, policy.extensions)
+            for n, row in enumerate(_rows(path)):
+                who = row.get("student") or row.get("submission")
+                where = "%s row %d: " % (path, n + 2)
+                if not who:
+                    raise LateError(where + "needs a 'student' or 'submission'")
+                if row.get("deadline"):
+                    loaded.extensions[who] = Extension(deadline=parse_time(row["deadline"], where))
+                elif row.get("extra_days") or row.get("extra_hours"):
+                    try:
+                        extra = timedelta(days=float(row.get("extra_days") or 0),
+                                          hours=float(row.get("extra_hours") or 0))
+                    except ValueError:
+                        raise LateError(where + "extra_days / extra_hours must be numbers")
+                    loaded.extensions[who] = Extension(extra=extra)
+                else:
+                    raise LateError(where + "needs 'deadline', 'extra_days' or 'extra_hours'")
+        return loaded
+
+
+def read_metadata(source):
+    """Gradescope's submission_metadata.json beside a submission folder's files, or None."""
+    if not os.path.isdir(source):
+        return None
+    try:
+        fd = os.open(os.path.join(source, METADATA_FILE), os.O_RDONLY | os.O_NOFOLLOW |
+                     os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+            return None
+        data = f.read(METADATA_BYTES + 1)
+    if len(data) > METADATA_BYTES:
+        return None
+    try:
+        metadata = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    return metadata if isinstance(metadata, dict) else None
+
+
+def students_in(metadata):
+    """The ids an extension may name: each user's sid, email and name."""
+    names = []
+    for user in (metadata or {}).get("users") or []:
+        if isinstance(user, dict):
+            names += [str(user[k]) for k in ("sid", "email", "name") if user.get(k)]
+    return names
+
+
+def late_record(policy, times, entry_id, source):
+    """
+    None when the policy is off; else what results.json keeps under extra_data.late:
+    submitted_at, deadline (with an extension), extension, late_hours, units, fraction
+    (of the raw score taken), and why when the time is unknown (then nothing is taken).
+    """
+    if not policy.deadline:
+        return None
+    deadline = parse_time(policy.deadline)
+    metadata = read_metadata(source)
+    extension = None
+    for who in [entry_id] + students_in(metadata):
+        if who in times.extensions:
+            extension = who
+            deadline = times.extensions[who].applied_to(deadline)
+            break
+    submitted = times.times.get(entry_id)
+    if submitted is None and metadata and metadata.get("created_at"):
+        try:
+            submitted = parse_time(metadata["created_at"])
+        except LateError:
+            submitted = None
+    record = {"deadline": deadline.isoformat(), "extension": extension, "submitted_at": None,
+              "late_hours": 0.0, "units": 0, "unit": policy.unit, "fraction": 0.0}
+    if submitted is None:
+        record["unknown"] = "no submission time (neither in %s nor in %s)" % (
+            policy.submission_times or "a times CSV", METADATA_FILE)
+        return record
+    late = (submitted - deadline).total_seconds()
+    record["submitted_at"] = submitted.astimezone(timezone.utc).isoformat()
+    if late > policy.grace_minutes * 60:
+        units = math.ceil(late / UNIT_SECONDS[policy.unit])
+        record.update(late_hours=round(late / 3600, 2), units=units,
+                      fraction=round(min(policy.max_penalty, units * policy.penalty_per_unit), 6))
+    return record
+
+
+def penalty_points(raw_score, record):
+    return round(raw_score * record["fraction"], 4) if record else 0.0
+
+
+def score_after(raw_score, record):
+    return round(raw_score - penalty_points(raw_score, record), 4)
+
+
+def describe(raw_score, max_score, record):
+    """One line for feedback: '' when on time or the policy is off."""
+    if not record or not record.get("fraction"):
+        return ""
+    unit = record["unit"] + ("s" if record["units"] != 1 else "")
+    return ("Late: submitted %s, %g h after the deadline (%s): %d %s late, penalty %g%% of "
+            "the raw score %g: -%g, score %g / %g" % (
+                record["submitted_at"], record["late_hours"], record["deadline"],
+                record["units"], unit, round(100 * record["fraction"], 2), raw_score,
+                penalty_points(raw_score, record), score_after(raw_score, record), max_score))
+
+
+def class_policy(spec_path):
+    """late_record bound to the spec's policy and files: f(entry_id, source) -> record."""
+    from autograder.spec import load_spec
+    policy = load_spec(spec_path).late
+    times = SubmissionTimes.load(policy, os.path.dirname(os.path.abspath(spec_path)))
+    return lambda entry_id, source: late_record(policy, times, entry_id, source)
+
+
+def recorded(out_dir):
+    """The late record in out_dir/results.json (None if none or unreadable)."""
+    try:
+        with open(os.path.join(out_dir, "results.json")) as f:
+            return (json.load(f).get("extra_data") or {}).get("late")
+    except (OSError, ValueError, AttributeError):
+        return None
