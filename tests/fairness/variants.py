@@ -183,6 +183,9 @@ def _bug(name, what, module, source, loses, may_lose=(), feedback=()):
     return Variant(name, what, ((module, source),), tuple(loses), tuple(may_lose), tuple(feedback))
 
 
+# Where no hint can name the bug itself, the feedback must at least say which output is wrong.
+OUT_DIFFERS = r"\bout\b differs"
+DX_DIFFERS = r"\bdx\b differs"
 CRASH_NAMES_STUDENT_LINE = r"conv_layers\.py.{0,80}line \d+|line \d+.{0,80}conv_layers\.py"
 
 BUGS = [
@@ -193,10 +196,10 @@ BUGS = [
     _bug("conv_stride_ignored", "the forward's windows start at i, j (stride ignored)",
          "conv_layers", edit(s.CONV_FORWARD_CLASSIC, ("h0 = i * stride", "h0 = i"),
                              ("w0 = j * stride", "w0 = j")),
-         loses=(CONV_F, CONV_FS), may_lose=(CONV_B,), feedback=(r"conv_forward_naive",)),
+         loses=(CONV_F, CONV_FS), may_lose=(CONV_B,), feedback=(OUT_DIFFERS,)),
     _bug("conv_kernel_flipped", "a true convolution (the filter flipped) instead of correlation",
          "conv_layers", edit(s.CONV_FORWARD_CLASSIC, ("* w[f, :, :, :]", "* w[f, :, ::-1, ::-1]")),
-         loses=(CONV_F, CONV_FS), may_lose=(CONV_B,), feedback=(r"conv_forward_naive",)),
+         loses=(CONV_F, CONV_FS), may_lose=(CONV_B,), feedback=(OUT_DIFFERS,)),
     _bug("conv_backward_dx_not_cropped", "dx returned with the padding (dx_pad, not cropped)",
          "conv_layers", edit(s.CONV_BACKWARD_CLASSIC,
                              ("dx = dx_pad[:, :, pad:pad + H, pad:pad + W]", "dx = dx_pad")),
@@ -238,7 +241,7 @@ BUGS = [
     _bug("pool_backward_offset_without_stride", "the argmax placed at i + r, not i * stride + r",
          "conv_layers", edit(s.POOL_UNRAVEL, ("dx[n, c, i * S + r, j * S + q]",
                                               "dx[n, c, i + r, j + q]")),
-         loses=(POOL_B,), feedback=(r"max_pool_backward_naive",)),
+         loses=(POOL_B,), feedback=(DX_DIFFERS,)),
     # -- spatial batch normalisation
     _bug("sbn_unbiased_variance", "the batch variance with ddof=1",
          "conv_layers", edit(s.SBN_DIRECT_AXES, ("var = x.var(axis=(0, 2, 3))",
@@ -270,7 +273,7 @@ BUGS = [
          loses=(BN_TEST,), may_lose=(CNN_F,), feedback=(r"test mode|running",)),
     _bug("sbn_backward_mean_term_dropped", "the staged backward forgets the path through the mean",
          "conv_layers", edit(s.SBN_STAGED, ("dx = dx1 + dx2", "dx = dx1")),
-         loses=(BN_B,), may_lose=(CNN_G,), feedback=(r"spatial_batchnorm_backward",)),
+         loses=(BN_B,), may_lose=(CNN_G,), feedback=(r"backward disagrees|bug is in the backward",)),
     _bug("sbn_reshape_without_transpose", "x.reshape(N * H * W, C) without moving the channel axis",
          "conv_layers", edit(s.SBN_MOVEAXIS_VANILLA,
                              ("x_flat = np.moveaxis(x, 1, -1).reshape(N * H * W, C)",
@@ -278,11 +281,11 @@ BUGS = [
                              ("out = np.moveaxis(out_flat.reshape(N, H, W, C), -1, 1)",
                               "out = out_flat.reshape(N, C, H, W)")),
          loses=(BN_TRAIN, BN_TEST), may_lose=(BN_B,) + CNN_BN,
-         feedback=(r"spatial_batchnorm_forward",)),
+         feedback=(OUT_DIFFERS,)),
     # -- carried-over layers
     _bug("relu_backward_masks_by_dout", "relu_backward masks with dout > 0 instead of x > 0",
          "layers", edit(s.RELU_BACKWARD_WHERE, ("np.where(x > 0,", "np.where(dout > 0,")),
-         loses=(RELU_B,), may_lose=(CNN_G,), feedback=(r"relu_backward",)),
+         loses=(RELU_B,), may_lose=(CNN_G,), feedback=(DX_DIFFERS,)),
     _bug("softmax_log_epsilon", "loss = -log(p + 1e-7)",
          "layers", edit(s.SOFTMAX_PROBS, ("np.log(probs[np.arange(N), y])",
                                           "np.log(probs[np.arange(N), y] + 1e-7)")),
