@@ -161,3 +161,22 @@ def test_a_lookup_table_of_public_images_scores_zero(lookup_submission, tmp_path
     assert scores["heldout"] < 0.2, item.output  # and none of the moved held-out ones
     assert item.score == 0, item.output
     assert "much lower than on the validation split" in item.output
+
+
+def _coarse_layout(X):
+    """4x4-pixel means, averaged with their mirror image: barely moved by the transformation."""
+    means = X.reshape(len(X), 3, 8, 4, 8, 4).mean(axis=(3, 5))
+    return (means + means[:, :, :, ::-1]).reshape(len(X), -1)
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: the held-out images are public CIFAR-10 test "
+                   "images, and a transformation mild enough for a CNN leaves them findable by a "
+                   "near-duplicate search (97% on the real data set). Closing it needs images "
+                   "outside the public data set, or the weights evaluated by trusted code")
+def test_a_near_duplicate_search_of_public_images_finds_no_labels(cifar10_dir):
+    published = _published(cifar10_dir)
+    X, y = data.accuracy_splits(str(cifar10_dir), seed=SEED, transform=_spec_transform())["heldout"]
+    public, found = _coarse_layout(published["X_test"]), _coarse_layout(X)
+    distances = (found ** 2).sum(1)[:, None] - 2 * found @ public.T + (public ** 2).sum(1)[None]
+    matched = published["y_test"][np.argmin(distances, axis=1)]
+    assert np.mean(matched == y) < 0.2
