@@ -118,6 +118,9 @@ CORRECT = [
     Variant("reference_unchanged", "the reference itself (the control)", ()),
     Variant("conv_classic_template", "conv forward and backward in the classic template: "
             "float64 np.zeros allocations, loops over n, f, i, j", CLASSIC_CONV),
+    Variant("conv_backward_returns_list", "the classic template with the gradients returned as "
+            "a list [dx, dw, db]", _conv(s.CONV_FORWARD_CLASSIC, edit(
+                s.CONV_BACKWARD_CLASSIC, ("return dx, dw, db", "return [dx, dw, db]")))),
     Variant("conv_im2col", "conv by im2col (fancy indexing) and a matrix product, col2im with "
             "np.add.at, the columns kept in the cache", _conv(s.CONV_IM2COL)),
     Variant("conv_strided_einsum", "conv on as_strided windows with einsum; the backward loops "
