@@ -343,6 +343,12 @@ BUGS = [
                                           "{'mode': mode}, pool_param)"),
                      ("self.bn_params['bn_param2'])", "{'mode': mode})")),
          loses=(CNN_F,), feedback=(r"running|bn_param",)),
+    _bug("cnn_backward_wrong_cache", "conv_relu_pool_backward given the hidden layer's cache "
+         "(the backward raises; the forward is right)",
+         "cnn", edit(s.CNN_CLASSIC_DICT, ("conv_relu_pool_backward(dout1, cache1)",
+                                          "conv_relu_pool_backward(dout1, cache2)")),
+         loses=(CNN_G,), may_lose=(CNN_T,),
+         feedback=(r"cnn\.py.{0,80}line \d+|line \d+.{0,80}cnn\.py",)),
     _bug("cnn_test_scores_softmaxed", "loss(X) returns probabilities instead of scores",
          "cnn", edit(s.CNN_CLASSIC_DICT, (
              "        if y is None:\n            return scores\n",
