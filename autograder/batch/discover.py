@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from autograder.submission import layout
 
 ID_CHARACTERS = re.compile(r"[^A-Za-z0-9._@+-]+")
-# The class run's own files in GRADES_DIR (lower case: compared ignoring case).
+# The class run's own files in GRADES_DIR (lower case: compared ignoring case), and the
+# kinds of file it writes there, so that a file added later cannot clash with an id either.
 RESERVED_IDS = ("gradebook.csv", "summary.md", "batch.json")
+RESERVED_SUFFIXES = (".csv", ".md", ".json", ".html", ".htm", ".db", ".png", ".svg", ".part",
+                     ".zip")
 ID_CHARS = 64
 DIGEST_CHARS = 10
 
@@ -67,7 +70,8 @@ def assign_ids(names):
     """
     Ids for submission names (any characters, any bytes), in the same order: the readable
     id when it is free; a digest of the whole name appended when it is reserved (the run's
-    own files) or when several names share it, ignoring case (case-insensitive disks).
+    own files and file kinds) or when several names share it, ignoring case
+    (case-insensitive disks).
     An id depends only on the names of the class, not on their order, so a rerun finds it.
     """
     readable = [readable_id(name) for name in names]
@@ -77,7 +81,8 @@ def assign_ids(names):
     ids = [None] * len(names)
     for index in sorted(range(len(names)), key=lambda i: os.fsencode(names[i])):
         rid, length = readable[index], DIGEST_CHARS
-        clash = groups[rid.lower()] > 1 or rid.lower() in RESERVED_IDS
+        clash = groups[rid.lower()] > 1 or rid.lower() in RESERVED_IDS or \
+            rid.lower().endswith(RESERVED_SUFFIXES)
         candidate = "%s-%s" % (rid, name_digest(names[index])) if clash else rid
         taken = {i.lower() for i in ids if i is not None}
         while candidate.lower() in taken:  # a name made to look like another's id

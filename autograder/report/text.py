@@ -96,7 +96,7 @@ def _bounded_value(value):
     if isinstance(value, dict):
         return {message(str(k), NAME_CHARS): _bounded_value(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_bounded_value(v) for v in list(value)[:MAX_LISTED]]
+        return type(value)(_bounded_value(v) for v in value)
     return value
 
 

@@ -94,10 +94,15 @@ def test_the_reference_submission_keeps_full_marks(exposure_run):
 
 
 def test_every_report_stays_small(exposure_run):
+    """Each submission's reports, whatever its code raised or printed (40 MB of it)."""
     sizes = {path.relative_to(exposure_run["grades"]): path.stat().st_size
-             for path in exposure_run["grades"].rglob("*") if path.is_file()}
+             for path in exposure_run["grades"].glob("*/*") if path.is_file()}
     print("largest reports:", sorted(sizes.items(), key=lambda kv: -kv[1])[:4])
+    assert len(sizes) >= 3 * exposure_run["total"]
     assert max(sizes.values()) < REPORT_BYTES
+    for name in (b"raise_40mb", b"print_40mb"):
+        _, data = report_of(exposure_run, name)
+        assert len(json.dumps(data)) < REPORT_BYTES
 
 
 class Elements(HTMLParser):

@@ -8,7 +8,7 @@ from autograder.report import RESULTS_FILE
 
 HOSTILE_NAMES = [b"caf\xe9 \xff\xfe.zip", b"new\nline", b"-rf", b"--force", b"x" * 250,
                  b"x" * 249 + b"y", b"Alice", b"alice", b"ALICE.zip", b"gradebook.csv",
-                 b"Summary.md", b"batch.json", b"...", b"submission", b"<b>bold</b>", b"carol"]
+                 b"Summary.md", b"batch.json", b"report.html", b"similarity.CSV", b"...", b"submission", b"<b>bold</b>", b"carol"]
 SAFE_ID = re.compile(r"^[A-Za-z0-9@+_][A-Za-z0-9._@+-]*$")
 
 
@@ -32,7 +32,7 @@ def test_every_hostile_name_gets_a_safe_unique_id(tmp_path):
     assert len({i.lower() for i in ids}) == len(ids)       # unique on a case-insensitive disk
     for sid in ids:
         assert SAFE_ID.match(sid) and len(sid) <= 80, sid
-        assert sid.lower() not in ("gradebook.csv", "summary.md", "batch.json", ".", "..")
+        assert not sid.lower().endswith((".csv", ".md", ".json", ".html")), sid
     by_name = {os.fsencode(os.path.basename(e.path)): e.id for e in entries}
     assert by_name[b"carol"] == "carol"                    # a plain name stays as it is
     assert by_name[b"-rf"] == "rf" and by_name[b"new\nline"] == "new_line"
