@@ -229,7 +229,9 @@ def fingerprint(parts, k, window, boilerplate_hashes=()):
 
 
 def model_summary(path, cap):
-    """{"digest", "layout", "sample"} of an .npz of float arrays (no pickles), or a problem."""
+    """{"digest", "layout", "sample"} of an .npz (no pickles): the digest covers every array,
+    the layout and the sample the numeric ones (text arrays, such as model_io's constructor
+    arguments, are in the digest only)."""
     import io
     data = _read_capped(path, cap)
     digest = hashlib.sha256()
@@ -240,10 +242,11 @@ def model_summary(path, cap):
             raise ValueError("holds %d arrays (at most %d are compared)" % (len(names), MAX_ARRAYS))
         for name in names:
             value = np.asarray(npz[name])
-            if value.dtype.kind not in "fiub":
-                raise ValueError("array %r is not numeric" % name)
+            digest.update(repr((name, value.shape, value.dtype.str)).encode())
+            if value.dtype.kind not in "fiub":  # model_io's version and constructor arguments
+                digest.update(np.ascontiguousarray(value).tobytes())
+                continue
             flat = np.ascontiguousarray(value, np.float32).ravel()
-            digest.update(repr((name, value.shape)).encode())
             digest.update(flat.tobytes())
             arrays.append([name, list(value.shape)])
             where = np.linspace(0, flat.size - 1, min(SAMPLE_PER_ARRAY, flat.size)).astype(int) \

@@ -120,15 +120,23 @@ def write_student(dest, conv_text, final_cell, model=None):
 
 
 def random_model(seed):
+    """Arrays in cs231n.model_io's layout (a version, the constructor arguments as JSON text,
+    the parameters), random weights of a small ThreeLayerConvNet."""
+    from cs231n import model_io
     rng = np.random.default_rng(seed)
-    return {"W1": rng.normal(0, 5e-2, (16, 3, 3, 3)), "b1": rng.normal(0, 1e-2, 16),
-            "W2": rng.normal(0, 5e-2, (4096, 50)), "b2": np.zeros(50),
-            "W3": rng.normal(0, 5e-2, (50, 10)), "b3": np.zeros(10)}
+    params = {"W1": rng.normal(0, 5e-2, (16, 3, 3, 3)), "b1": rng.normal(0, 1e-2, 16),
+              "W2": rng.normal(0, 5e-2, (4096, 50)), "b2": np.zeros(50),
+              "W3": rng.normal(0, 5e-2, (50, 10)), "b3": np.zeros(10)}
+    arrays = {model_io.PARAM_PREFIX + k: v for k, v in params.items()}
+    arrays[model_io.VERSION_KEY] = np.array(model_io.FORMAT_VERSION)
+    arrays[model_io.ARGS_KEY] = np.array('{"hidden_dim": 50, "num_filters": 16}')
+    return arrays
 
 
 def nudged(model, scale, seed):
     rng = np.random.default_rng(seed)
-    return {k: v + scale * np.abs(v).mean() * rng.normal(size=v.shape) for k, v in model.items()}
+    return {k: v + scale * np.abs(v).mean() * rng.normal(size=v.shape)
+            if v.dtype.kind == "f" else v for k, v in model.items()}
 
 
 def make_class(dest):
