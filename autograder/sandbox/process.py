@@ -44,9 +44,18 @@ class Reply:
 
 
 class WorkerProcess:
-    def __init__(self, launch, output_bytes):
+    """
+    - launch: isolation.Launch
+    - output_bytes: printed output kept; past it the worker is stopped
+    - watch: optional callable, polled about once a second while a request runs; a str it
+      returns stops the worker and fails the request with that message (e.g. a disk cap)
+    """
+    WATCH_SECONDS = 1.0
+
+    def __init__(self, launch, output_bytes, watch=None):
         self.launch = launch
         self.output_bytes = output_bytes
+        self.watch = watch
         self._proc = None
         self._reply_r = None
         self._output = bytearray()
@@ -139,6 +148,7 @@ class WorkerProcess:
             return self._finish("died", {}, self._death_message(), mark, start)
         if sent == "timeout":
             return self._timed_out(timeout, mark, start)
+        watched = time.monotonic()
         while True:
             try:
                 frame = self._take_frame()
@@ -155,6 +165,12 @@ class WorkerProcess:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return self._timed_out(timeout, mark, start)
+            if self.watch is not None and time.monotonic() - watched >= self.WATCH_SECONDS:
+                watched = time.monotonic()
+                problem = self.watch()
+                if problem:
+                    self.kill()
+                    return self._finish("error", {}, problem, mark, start)
             ready, _, _ = select.select([self._reply_r], [], [], min(remaining, 0.25))
             if ready:
                 chunk = os.read(self._reply_r, WRITE_CHUNK)

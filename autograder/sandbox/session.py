@@ -123,7 +123,9 @@ class WorkerSession:
         if self._worker is None or not self._worker.alive:
             if self._worker is not None:
                 self._worker.kill()
-            self._worker = WorkerProcess(self.launch, self.limits.output_bytes).start()
+            watch = self._work_folder_problem if self.launch.work_limit == \
+                "checked between requests" else None
+            self._worker = WorkerProcess(self.launch, self.limits.output_bytes, watch).start()
             self.restarts += 1
             for message, timeout in self.preamble:
                 self._worker.request(message, timeout)
@@ -188,27 +190,34 @@ class WorkerSession:
             os.close(self._shared_fd)
             self._shared_fd = None
 
-    # -- the work folder on levels without a sized tmpfs -----------------------------------
     def _spec_inside(self, spec_path):
+        """The worker's path of the spec (written into the shared folder once per spec)."""
         if spec_path not in self._specs:
             with open(spec_path, "rb") as f:
                 self._specs[spec_path] = self.write_file("spec.toml", f.read())
         return self._specs[spec_path]
 
+    # -- the work folder on levels without a sized tmpfs -----------------------------------
     def _check_work_folder(self, reply):
-        """Past the work folder's cap (checked between requests where no tmpfs bounds it):
-        the request fails with a message naming the cap, and the folder starts empty again."""
+        """Past the work folder's cap (where no tmpfs bounds it: checked after each request and
+        about once a second during one), the request fails with a message naming the cap,
+        and the folder starts empty again."""
         if self.launch.work_limit != "checked between requests":
             return reply
-        used = work_folder_bytes(self.host_work)
-        if used <= self.limits.work_bytes:
+        problem = self._work_folder_problem()
+        if problem is None:
             return reply
         if self._worker is not None:
             self._worker.kill()
         _empty_folder(self.host_work, self._uid.uid if self._uid else None)
-        return Reply("error", {}, "the sandbox's work folder grew past its limit of %d MB (%s); "
-                     "its files were deleted" % (self.limits.work_bytes >> 20, _size_text(used)),
-                     reply.output, reply.seconds)
+        return Reply("error", {}, problem, reply.output, reply.seconds)
+
+    def _work_folder_problem(self):
+        used = work_folder_bytes(self.host_work)
+        if used <= self.limits.work_bytes:
+            return None
+        return "the sandbox's work folder grew past its limit of %d MB (%s); its files were " \
+            "deleted" % (self.limits.work_bytes >> 20, _size_text(used))
 
 
 def disk_note(level, limits):
