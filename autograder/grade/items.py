@@ -40,7 +40,7 @@ def failure_observation(item, reply):
 
 def reference_observe(ctx, item, case, index=None):
     """The reference's observation of a case; reused across submissions graded with one seed
-    (not for timing, whose point is to measure now)."""
+    (not for timing, whose observe also builds the model its worker times next)."""
     key = (item.id, index) if index is not None and item.kind != "timing" else None
     if key is not None and key in ctx.reference_cache:
         return ctx.reference_cache[key]
