@@ -2,6 +2,7 @@
 writes that no planted link redirects, the sandbox's disk caps, the trained-model reader."""
 import os
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -194,6 +195,20 @@ def test_tmp_and_work_folder_caps_are_a_message(tmp_path, folder):
         assert "/tmp holds at most 16 MB" in reply.message and "work folder 16 MB" in reply.message
         assert call(session, "zeros", [2])[0].status == "ok"
         assert os.listdir(session.host_work) == []   # nothing of it reached the host's disk
+    finally:
+        session.close()
+
+
+@pytest.mark.skipif(not (AS_ROOT and shutil.which("unshare") and shutil.which("setpriv")),
+                    reason="the unshare level needs root, unshare and setpriv")
+def test_unshare_level_work_folder_is_a_sized_tmpfs(tmp_path):
+    session = session_for(tmp_path, level="unshare", work_bytes=16 << 20)
+    try:
+        reply, _ = call(session, "fill", [".", 40])
+        assert reply.status == "error" and "No space left on device" in reply.message, reply
+        assert "work folder 16 MB" in reply.message
+        assert "Read-only" in call(session, "fill", ["/tmp", 1])[0].message
+        assert os.listdir(session.host_work) == [] and session.protections["work_limit"] == "tmpfs"
     finally:
         session.close()
 
