@@ -112,6 +112,65 @@ def softmax_fudge_epsilon(case, student, reference, mismatches):
             "with shifted = scores - max(scores), and no epsilon."]
 
 
+def gradient_reaches_zero_entries(function, key, student, reference, mismatches):
+    """The student's gradient is non-zero where the expected one is exactly zero (e.g. a
+    max pool backward that spreads dout over the whole window instead of its maximum)."""
+    if not any(m.key == key and m.kind == "value" for m in mismatches):
+        return []
+    try:
+        s = np.asarray(student.get(key), dtype=np.float64)
+        r = np.asarray(reference[key], dtype=np.float64)
+    except (KeyError, TypeError, ValueError):
+        return []
+    if s.shape != r.shape or not np.any(r == 0):
+        return []
+    stray = np.count_nonzero((r == 0) & (s != 0))
+    if stray < max(1, 0.05 * np.count_nonzero(r == 0)):
+        return []
+    if "max_pool" in function:
+        return ["%s is non-zero at %d entries where the expected gradient is zero: each "
+                "window's dout goes only to the entry that was the window's maximum (the "
+                "argmax, or a mask x == max of the window), not to every entry of the window."
+                % (key, stray)]
+    return ["%s is non-zero at %d entries where the expected gradient is exactly zero: the "
+            "gradient reaches inputs that do not affect the output." % (key, stray)]
+
+
+def batchnorm_normalisation(case, student, mismatches):
+    """Train-mode spatial batchnorm whose output matches a known variant of the
+    normalisation: no eps, eps outside the square root, or the unbiased variance."""
+    if "warmup.x" in case or not any(m.key == "out" and m.kind == "value" for m in mismatches):
+        return []
+    try:
+        x = np.asarray(case["x"], dtype=np.float64)
+        gamma = np.asarray(case["gamma"], dtype=np.float64).reshape(1, -1, 1, 1)
+        beta = np.asarray(case["beta"], dtype=np.float64).reshape(1, -1, 1, 1)
+        eps = float(np.asarray(case.get("bn_param.eps", 1e-5)))
+        out = np.asarray(student.get("out"), dtype=np.float64)
+        single = np.asarray(case["x"]).dtype == np.float32
+    except (KeyError, TypeError, ValueError):
+        return []
+    if x.ndim != 4 or out.shape != x.shape or x.shape[0] * x.shape[2] * x.shape[3] < 2:
+        return []
+    mean = x.mean(axis=(0, 2, 3), keepdims=True)
+    var = x.var(axis=(0, 2, 3), keepdims=True)
+    count = x.shape[0] * x.shape[2] * x.shape[3]
+    variants = (
+        ("without eps: divide by sqrt(var + eps), with bn_param's eps (default 1e-5), so that "
+         "a channel of equal values never divides by zero", np.sqrt(var)),
+        ("with eps outside the square root: the denominator is sqrt(var + eps), not "
+         "sqrt(var) + eps", np.sqrt(var) + eps),
+        ("with the unbiased variance (divided by N*H*W - 1): batchnorm uses the biased "
+         "variance, the mean of (x - mean)**2 over axes (0, 2, 3)", np.sqrt(var * count / (count - 1) + eps)),
+    )
+    for what, denominator in variants:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            candidate = gamma * (x - mean) / denominator + beta
+        if np.all(np.isfinite(candidate)) and _close(out, candidate, 1e-4 if single else 1e-9):
+            return ["Your output is the batch normalisation " + what + "."]
+    return []
+
+
 def batchnorm_test_mode(student, reference, mismatches):
     """Spatial batchnorm in test mode after training passes: which part is wrong."""
     if not any(m.key == "out" for m in mismatches):
@@ -243,7 +302,8 @@ def gradient_source(grad_key, student, reference, forward_keys, probe_prefix, to
         return ("Both are wrong: your forward differs from the expected output, and your backward "
                 "disagrees with the numerical gradient of your forward (relative error %.1e)." % error)
     return ("Your backward disagrees with the numerical gradient of your forward (relative error "
-            "%.1e), and your forward is right: the bug is in the backward pass." % error)
+            "%.1e), while your forward's output matches the expected one: look for the bug in "
+            "the backward pass first." % error)
 
 
 # ---- cross-case rules -----------------------------------------------------------------------

@@ -152,3 +152,36 @@ def test_outputs_hard_coded_from_the_notebook_earn_nothing(tmp_path):
     assert support.lost_points(results) == {item: results[item].max_score}
     assert "Right on the notebook's inputs only" in results[item].output
     assert "Case 1 of 2" not in results[item].output  # the fixed case itself passes
+
+
+def test_pool_backward_spreading_dout_over_the_window_is_named(tmp_path):
+    # every entry of a window gets its dout, not only the maximum
+    edits = {CONV: [("            np.add.at(dx, (n_idx, c_idx, rows, cols), dout[:, :, i, j])",
+                     "            dx[:, :, i * stride:i * stride + ph, j * stride:j * stride + pw] += "
+                     "dout[:, :, i, j][:, :, None, None]")]}
+    results = support.grade(support.variant(tmp_path, edits))
+    item = "conv_layers.max_pool_backward_naive.gradient"
+    assert set(support.lost_points(results)) == {item}
+    assert "goes only to the entry that was the window's maximum" in results[item].output
+
+
+def test_batchnorm_without_eps_is_named(tmp_path):
+    edits = {LAYERS: [("        inv_std = 1.0 / np.sqrt(sample_var + eps)",
+                       "        inv_std = 1.0 / np.sqrt(sample_var)")]}
+    results = support.grade(support.variant(tmp_path, edits))
+    lost = set(support.lost_points(results))
+    item = "conv_layers.spatial_batchnorm_forward.train"
+    # what uses train-mode batchnorm may lose; nothing else
+    assert item in lost and lost <= {item, "conv_layers.spatial_batchnorm_backward.gradient",
+                                     "cnn.ThreeLayerConvNet.loss.forward",
+                                     "cnn.ThreeLayerConvNet.loss.gradient"}, lost
+    assert "batch normalisation without eps" in results[item].output, results[item].output
+
+
+def test_batchnorm_with_the_unbiased_variance_is_named(tmp_path):
+    edits = {LAYERS: [("        sample_var = squares.mean(axis=0)",
+                       "        sample_var = squares.sum(axis=0) / (x.shape[0] - 1)")]}
+    results = support.grade(support.variant(tmp_path, edits))
+    item = "conv_layers.spatial_batchnorm_forward.train"
+    assert item in support.lost_points(results)
+    assert "unbiased variance" in results[item].output, results[item].output
