@@ -5,7 +5,9 @@ textual differences, half of them zipped, sharing one small trained model file) 
 the hostile corpus of tests/hostile (when the repository's tests are present), in one
 class run on this machine. Prints submissions per minute, median and p95 seconds per
 submission, peak memory, the speedup from reusing the reference's observations under
-the class's seed, and the projected wall time for 700 submissions on N workers.
+the class's seed, and the projected wall time for 700 submissions on N workers. Then
+the similarity report alone for a class of `--similarity-size` (700) near-copies with
+full-size model files: wall time and peak memory (`--similarity-only` runs just that).
 
 The model is the tests' fixture (the reference trained one epoch on 2500 images,
 about 25% validation accuracy), so the spec's accuracy thresholds are scaled to it
@@ -93,6 +95,77 @@ def correct_variant(dest, index, model):
                     path = os.path.join(root, name)
                     z.write(path, os.path.relpath(path, dest))
         shutil.rmtree(folder)
+
+
+def full_size_model(path, seed=0):
+    """Random weights in the layout and size of the reference CNN's cnn_model.npz (8.3M
+    float32 weights, 33 MB), with model_io's text arrays."""
+    import numpy as np
+    from cs231n import model_io
+    rng = np.random.default_rng(seed)
+    shapes = {"W1": (64, 3, 3, 3), "b1": (64,), "gamma1": (64,), "beta1": (64,),
+              "W2": (64 * 16 * 16, 500), "b2": (500,), "gamma2": (500,), "beta2": (500,),
+              "W3": (500, 10), "b3": (10,)}
+    arrays = {model_io.PARAM_PREFIX + k: rng.normal(0, 5e-2, v).astype(np.float32)
+              for k, v in shapes.items()}
+    arrays[model_io.VERSION_KEY] = np.array(model_io.FORMAT_VERSION)
+    arrays[model_io.ARGS_KEY] = np.array('{"hidden_dim": 500, "num_filters": 64}')
+    np.savez(path, **arrays)
+
+
+def similarity_class(dest, size, model):
+    """`size` submissions for the similarity benchmark: the reference nndl with harmless
+    textual differences (so every pair is a near-copy: the most pairs to report), the
+    release notebooks, one full-size model file hard-linked into each folder; one in ten
+    zipped (the model stored, so building the class stays quick)."""
+    import zipfile
+    release = os.path.join(KIT_ROOT, "release")
+    for index in range(size):
+        folder = os.path.join(dest, "student_%03d" % index)
+        shutil.copytree(os.path.join(SOLUTIONS_DIR, "nndl"), os.path.join(folder, "nndl"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for name in sorted(os.listdir(os.path.join(folder, "nndl"))):
+            with open(os.path.join(folder, "nndl", name), "a") as f:
+                f.write("\n\ndef _helper_%d():\n    return %d\n" % (index, index))
+        for name in ("CNN-Layers.ipynb", "CNN-BatchNorm.ipynb", "CNN.ipynb"):
+            shutil.copyfile(os.path.join(release, name), os.path.join(folder, name))
+        os.link(model, os.path.join(folder, "cnn_model.npz"))
+        if index % 10 == 9:
+            with zipfile.ZipFile(folder + ".zip", "w", zipfile.ZIP_STORED) as z:
+                for root, _, files in os.walk(folder):
+                    for name in files:
+                        path = os.path.join(root, name)
+                        z.write(path, os.path.relpath(path, dest))
+            shutil.rmtree(folder)
+
+
+def similarity_benchmark(work, size, jobs):
+    """Time the similarity run of a `size`-submission class; prints its figures."""
+    from autograder.similarity.run import run_similarity
+    from autograder.spec import load_spec
+    classroom, grades = os.path.join(work, "similarity-class"), os.path.join(work, "sim-grades")
+    os.makedirs(classroom)
+    os.makedirs(grades)
+    model = os.path.join(work, "full_size_model.npz")
+    full_size_model(model)
+    similarity_class(classroom, size, model)
+    sources = {os.path.splitext(name)[0]: os.path.join(classroom, name)
+               for name in os.listdir(classroom)}
+    policy = load_spec().similarity
+    with MemorySampler() as memory:
+        start = time.monotonic()
+        result = run_similarity(grades, sources, policy, jobs=jobs)
+        wall = time.monotonic() - start
+    print("similarity: %d submissions (each a near-copy of the others, 33 MB models) in "
+          "%.1f s wall on %d jobs; %d pairs over %d%%, %d flagged, %d identical models; "
+          "peak memory %.2f GB (all processes), %.2f GB largest process"
+          % (size, wall, jobs, len(result.pairs), round(100 * policy.list_from),
+             len(result.flagged), len(result.model_pairs), memory.peak_total / 2 ** 30,
+             memory.peak_single / 2 ** 30))
+    if size != PROJECTED_CLASS:  # pairs grow as the square of the class
+        print("  projected for %d submissions: %.0f s (pairs scale as n^2, reading as n)"
+              % (PROJECTED_CLASS, wall * (PROJECTED_CLASS / size) ** 2))
+    return wall
 
 
 def hostile_corpus(dest, model, grades, cifar_dir):
@@ -185,6 +258,10 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=None, help="pool size (default: the cores)")
     parser.add_argument("--no-hostile", action="store_true", help="leave out the hostile corpus")
     parser.add_argument("--keep", default=None, help="keep the class and grades in this folder")
+    parser.add_argument("--similarity-size", type=int, default=PROJECTED_CLASS,
+                        help="submissions in the similarity benchmark (%(default)s; 0: none)")
+    parser.add_argument("--similarity-only", action="store_true",
+                        help="run only the similarity benchmark (no grading)")
     args = parser.parse_args(argv)
     from autograder.batch.run import default_jobs, run_class
     from autograder.grade.pipeline import GradeOptions
@@ -195,6 +272,9 @@ def main(argv=None):
     classroom, grades = os.path.join(work, "class"), os.path.join(work, "grades")
     os.makedirs(classroom, exist_ok=True)
     try:
+        if args.similarity_only:
+            similarity_benchmark(work, args.similarity_size, jobs)
+            return 0
         model = os.path.join(work, "cnn_model.npz")
         start = time.monotonic()
         train_model(model, cifar_dir)
@@ -216,6 +296,8 @@ def main(argv=None):
             run_class([classroom], grades, options, jobs=jobs, out=quiet)
             wall = time.monotonic() - start
         report(grades, wall, total, hostile, jobs, memory, cases)
+        if args.similarity_size:  # beside the grading figures (the class run above included
+            similarity_benchmark(work, args.similarity_size, jobs)  # its own, smaller one)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

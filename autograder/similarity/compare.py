@@ -1,12 +1,11 @@
 """Pairwise similarity of a class: code (copydetect's measure) and cnn_model.npz weights.
 
 Code: for an ordered pair (a, b), copydetect's similarity of a is the share of a's
-fingerprinted tokens covered by fingerprints that b has too (copydetect.compare_files;
-the slices come from copydetect.utils.get_copied_slices). Comparing all pairs one by
-one with compare_files costs about 0.5 ms a pair (250,000 pairs for 700 students), so
-the hashes are numbered once for the whole class and each student's set is a boolean
-vector: the hashes of b that a shares are one indexing operation, and pairs that share
-no hash are skipped.
+fingerprinted tokens covered by fingerprints that b has too (copydetect.compare_files,
+whose numbers a test checks these against). Comparing pairs one by one with
+compare_files costs about 0.5 ms a pair, and 700 students make 245,000 pairs; so the
+class's hashes are numbered once and concatenated, and one row of the comparison (what
+every student shares with student i) is a few whole-array operations.
 """
 from dataclasses import dataclass
 
@@ -22,6 +21,8 @@ class Pair:
     similarity_b: float
     tokens_a: int            # tokens of a's code in shared fingerprints
     tokens_b: int
+    lines_a: int = 0         # lines of a's code those tokens touch
+    lines_b: int = 0
     flagged: bool = False
 
     @property
@@ -43,69 +44,95 @@ def copied_slices(extract, shared_mask, k):
     return np.asarray(get_copied_slices(extract.positions[shared_mask], k), np.int64)
 
 
-def raw_slices(extract, slices):
+def raw_positions(extract, positions):
     """Filtered positions -> positions in extract.code, as copydetect.compare_files maps them."""
     offsets = extract.offsets
-    if not slices.shape[1] or not len(offsets):
-        return slices
-    return slices + offsets[:, 1][np.clip(np.searchsorted(offsets[:, 0], slices), 0,
-                                          offsets.shape[0] - 1)]
+    positions = np.asarray(positions, np.int64)
+    if not positions.size or not len(offsets):
+        return positions
+    return positions + offsets[:, 1][np.clip(np.searchsorted(offsets[:, 0], positions), 0,
+                                             offsets.shape[0] - 1)]
+
+
+def raw_slices(extract, slices):
+    return raw_positions(extract, slices).reshape(slices.shape) if slices.size else slices
 
 
 class ClassHashes:
-    """Every student's hashes numbered in one vocabulary, for fast shared-hash masks."""
+    """
+    Every student's fingerprints, numbered in one vocabulary and concatenated (sorted by
+    student, then position), with the lines of the student's code each one spans.
+    """
 
-    def __init__(self, extracts):
-        self.extracts = extracts
-        all_hashes = np.concatenate([e.hashes for e in extracts] or [np.zeros(0, np.int64)])
-        _, inverse = np.unique(all_hashes, return_inverse=True)
-        self.size = int(inverse.max()) + 1 if inverse.size else 0
-        bounds = np.cumsum([0] + [len(e.hashes) for e in extracts])
-        self.ids = [inverse[bounds[i]:bounds[i + 1]] for i in range(len(extracts))]
-        self.unique = [np.unique(ids) for ids in self.ids]
-        self.unique_all = np.concatenate(self.unique or [np.zeros(0, np.int64)])
-        self.owner = np.repeat(np.arange(len(extracts)), [len(u) for u in self.unique])
+    def __init__(self, extracts, k):
+        self.n, self.k = len(extracts), k
+        parts = [np.argsort(e.positions, kind="stable") for e in extracts]
+        hashes = [e.hashes[order] for e, order in zip(extracts, parts)]
+        positions = [e.positions[order] for e, order in zip(extracts, parts)]
+        all_hashes = np.concatenate(hashes or [np.zeros(0, np.int64)])
+        _, self.ids = np.unique(all_hashes, return_inverse=True)
+        self.ids = self.ids.ravel()
+        self.size = int(self.ids.max()) + 1 if self.ids.size else 0
+        self.positions = np.concatenate(positions or [np.zeros(0, np.int64)])
+        self.owner = np.repeat(np.arange(self.n), [len(h) for h in hashes])
+        first_lines, last_lines = [], []
+        for extract, where in zip(extracts, positions):
+            newlines = np.flatnonzero(np.frombuffer(extract.code.encode("utf-32-le"),
+                                                    np.uint32) == 10)
+            first_lines.append(np.searchsorted(newlines, raw_positions(extract, where)))
+            last_lines.append(np.searchsorted(newlines, raw_positions(extract, where + k) - 1))
+        self.first_line = np.concatenate(first_lines or [np.zeros(0, np.int64)])
+        self.last_line = np.concatenate(last_lines or [np.zeros(0, np.int64)])
+        self.bounds = np.cumsum([0] + [len(h) for h in hashes])
 
     def present(self, i):
         vector = np.zeros(self.size, bool)
-        vector[self.unique[i]] = True
+        vector[self.ids[self.bounds[i]:self.bounds[i + 1]]] = True
         return vector
 
-    def shared_counts(self, present):
-        """For every student, how many distinct hashes it shares with `present`."""
-        return np.bincount(self.owner[present[self.unique_all]], minlength=len(self.extracts))
+    def shared_with(self, i):
+        """(tokens, lines) of every student's code in fingerprints that i has too.
 
-    def mask(self, present, j):
-        """Which of j's hash positions are in `present`."""
-        return present[self.ids[j]]
+        Tokens as copydetect counts them (get_copied_slices, then the slices' lengths): over
+        a student's shared positions in order, each adds the distance to the next one, at
+        most k (a gap of k or more starts a new slice, the last adds k)."""
+        selected = self.present(i)[self.ids]
+        owner, positions = self.owner[selected], self.positions[selected]
+        first, last = self.first_line[selected], self.last_line[selected]
+        same = np.zeros(len(owner), bool)
+        same[1:] = owner[1:] == owner[:-1]
+        step = np.full(len(owner), self.k, np.int64)
+        if len(owner) > 1:
+            follows = owner[:-1] == owner[1:]
+            step[:-1] = np.where(follows, np.minimum(np.diff(positions), self.k), self.k)
+        tokens = np.bincount(owner, weights=step, minlength=self.n)
+        # lines: each fingerprint's span [first, last]; spans only grow in order, so the
+        # union adds what lies past the previous span of the same student
+        previous = np.where(same, np.concatenate([[-1], last[:-1]]), -1)
+        new_lines = np.maximum(0, last - np.maximum(first - 1, previous))
+        lines = np.bincount(owner, weights=new_lines, minlength=self.n)
+        return tokens.astype(np.int64), lines.astype(np.int64)
 
 
 def code_pairs(extracts, policy):
     """Pair for every two submissions with any shared fingerprint, flagged per the policy."""
-    k = policy.noise_tokens
     n = len(extracts)
-    hashes = ClassHashes(extracts)
-    share = np.zeros((n, n))       # share[i, j]: share of j's code found in i
-    tokens = np.zeros((n, n), np.int64)
+    hashes = ClassHashes(extracts, policy.noise_tokens)
+    coverage = np.array([max(e.coverage, 1) for e in extracts], np.float64)
+    tokens = np.zeros((n, n), np.int64)    # tokens[i, j]: of j's code, found in i
+    lines = np.zeros((n, n), np.int64)
     for i in range(n):
-        present = hashes.present(i)
-        counts = hashes.shared_counts(present)
-        for j in np.flatnonzero(counts):
-            if j == i or not extracts[j].coverage:
-                continue
-            slices = copied_slices(extracts[j], hashes.mask(present, j), k)
-            tokens[i, j] = int(np.sum(slices[1] - slices[0]))
-            share[i, j] = tokens[i, j] / extracts[j].coverage
+        tokens[i], lines[i] = hashes.shared_with(i)
+        tokens[i, i] = lines[i, i] = 0
+    share = tokens / coverage[None, :]
     pairs = []
-    for a in range(n):
-        for b in np.flatnonzero(tokens[a, a + 1:] + tokens[a + 1:, a].T) + a + 1:
-            pair = Pair(int(a), int(b), float(share[b, a]), float(share[a, b]),
-                        int(tokens[b, a]), int(tokens[a, b]))
-            side_tokens = pair.tokens_a if pair.similarity_a >= pair.similarity_b \
-                else pair.tokens_b
-            pair.flagged = pair.similarity >= policy.threshold and \
-                side_tokens >= policy.min_shared_tokens
-            pairs.append(pair)
+    for a, b in zip(*np.nonzero(np.triu(tokens + tokens.T, 1))):
+        pair = Pair(int(a), int(b), float(share[b, a]), float(share[a, b]),
+                    int(tokens[b, a]), int(tokens[a, b]), int(lines[b, a]), int(lines[a, b]))
+        side_tokens = pair.tokens_a if pair.similarity_a >= pair.similarity_b else pair.tokens_b
+        pair.flagged = pair.similarity >= policy.threshold and \
+            side_tokens >= policy.min_shared_tokens
+        pairs.append(pair)
     pairs.sort(key=lambda p: (-p.similarity, p.a, p.b))
     return pairs
 
@@ -113,19 +140,18 @@ def code_pairs(extracts, policy):
 def pair_slices(extracts, pair, k):
     """(slices of a's code, slices of b's code) shared between the two, in raw positions."""
     a, b = extracts[pair.a], extracts[pair.b]
-    hashes = ClassHashes([a, b])
-    return (raw_slices(a, copied_slices(a, hashes.mask(hashes.present(1), 0), k)),
-            raw_slices(b, copied_slices(b, hashes.mask(hashes.present(0), 1), k)))
+    return (raw_slices(a, copied_slices(a, np.isin(a.hashes, b.hashes), k)),
+            raw_slices(b, copied_slices(b, np.isin(b.hashes, a.hashes), k)))
 
 
 def lines_in(code, slices):
-    """How many lines of `code` the slices touch."""
+    """How many lines of `code` the slices (raw positions) touch."""
     if not slices.shape[1]:
         return 0
-    starts = np.flatnonzero(np.frombuffer(code.encode("utf-32-le"), np.uint32) == 10)
-    first = np.searchsorted(starts, slices[0])
-    last = np.searchsorted(starts, np.maximum(slices[1] - 1, slices[0]))
-    touched = np.zeros(len(starts) + 2, np.int64)
+    newlines = np.flatnonzero(np.frombuffer(code.encode("utf-32-le"), np.uint32) == 10)
+    first = np.searchsorted(newlines, slices[0])
+    last = np.searchsorted(newlines, slices[1] - 1)
+    touched = np.zeros(len(newlines) + 2, np.int64)
     np.add.at(touched, first, 1)
     np.add.at(touched, last + 1, -1)
     return int(np.count_nonzero(np.cumsum(touched)[:-1]))

@@ -7,7 +7,7 @@ import csv
 import html
 import io
 
-from autograder.similarity.compare import lines_in, pair_slices
+from autograder.similarity.compare import pair_slices
 
 CSV_FILE = "similarity.csv"
 HTML_FILE = "similarity.html"
@@ -29,11 +29,9 @@ def similarity_csv(ids, extracts, pairs, policy):
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for pair in sorted(listed(pairs, policy), key=lambda p: (not p.flagged, -p.similarity)):
-        slices_a, slices_b = pair_slices(extracts, pair, policy.noise_tokens)
         writer.writerow([ids[pair.a], ids[pair.b], "%.3f" % pair.similarity_a,
                          "%.3f" % pair.similarity_b, pair.tokens_a, pair.tokens_b,
-                         lines_in(extracts[pair.a].code, slices_a),
-                         lines_in(extracts[pair.b].code, slices_b), int(pair.flagged)])
+                         pair.lines_a, pair.lines_b, int(pair.flagged)])
     return out.getvalue()
 
 

@@ -17,7 +17,7 @@ from autograder.similarity.extract import Extract, extract_all
 from autograder.submission import SubmissionError, stage
 
 SOURCES_FILE = "submissions.json"
-CHUNK = 20                    # submissions staged and read by one child at a time
+CHUNK = 40                    # submissions staged and read by one child at a time
 
 
 @dataclass

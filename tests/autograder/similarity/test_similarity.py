@@ -177,12 +177,19 @@ def test_pair_overlap_matches_copydetect_compare_files(planted):
         fp.hash_idx = {}
         for h, p in zip(extract.hashes.tolist(), extract.positions.tolist()):
             fp.hash_idx.setdefault(h, []).append(p)
-        fp.filtered_code, fp.offsets = "x" * max(1, extract.coverage), np.zeros(0)
+        fp.filtered_code, fp.offsets = "x" * max(1, extract.coverage), extract.offsets
         fingerprints.append(fp)
     ours = {(p.a, p.b): p for p in compare.code_pairs(extracts, POLICY)}
+    assert len(ours) == 3
     for (a, b), pair in ours.items():
-        _, (sim_a, sim_b), _ = compare_files(fingerprints[a], fingerprints[b])
+        tokens_a, (sim_a, sim_b), (slices_a, slices_b) = compare_files(fingerprints[a],
+                                                                       fingerprints[b])
         assert pair.similarity_a == pytest.approx(sim_a) and pair.similarity_b == pytest.approx(sim_b)
+        assert pair.tokens_a == tokens_a
+        # shared lines: the lines copydetect's own (raw) slices touch
+        assert pair.lines_a == compare.lines_in(extracts[a].code, slices_a)
+        assert pair.lines_b == compare.lines_in(extracts[b].code, slices_b)
+        assert pair.lines_a > 0
 
 
 def test_cli_reads_the_recorded_sources(planted, tmp_path):
