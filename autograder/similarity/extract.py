@@ -224,9 +224,12 @@ def fingerprint(parts, k, window, boilerplate_hashes=()):
         chunks.append(chunk)
         raw_start += len(chunk)
         filtered_start += len(filtered) + k      # a gap: copied slices never join two parts
+    offsets = np.concatenate(offsets).astype(np.int64) if offsets else np.zeros((0, 2), np.int64)
+    # sorted by position, as searchsorted needs (copydetect records a leading comment's
+    # entry at position -1, after its [0, 0])
+    offsets = offsets[np.argsort(offsets[:, 0], kind="stable")]
     return ("".join(chunks), np.array(hashes, np.int64), np.array(positions, np.int64),
-            np.concatenate(offsets).astype(np.int64) if offsets else np.zeros((0, 2), np.int64),
-            coverage)
+            offsets, coverage)
 
 
 def model_summary(path, cap):
