@@ -216,3 +216,16 @@ def test_cli_without_a_class_run_is_a_usage_error(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "autograder", "similarity", str(tmp_path)],
                           capture_output=True, text=True, cwd=str(synthetic.ROOT), timeout=60)
     assert proc.returncode == 2 and "class run" in proc.stderr
+
+
+@pytest.mark.parametrize("table, message", [
+    ({"threshold": 1.5}, "threshold"),
+    ({"threshold": 0.3, "list_from": 0.4}, "list_from"),
+    ({"noise_tokens": 40, "guarantee_tokens": 30}, "noise_tokens"),
+    ({"threshold": "high"}, "must be a float"),
+    ({"treshold": 0.5}, "no key"),
+])
+def test_spec_validates_the_similarity_table(table, message):
+    from autograder.spec import SpecError, parse_spec
+    with pytest.raises(SpecError, match=message):
+        parse_spec({"settings": {"visible_only": True}, "item": [], "similarity": table})
