@@ -21,7 +21,7 @@ _grader = None
 
 def _start_worker(options):
     global _grader
-    from autograder.grade.cli import forget_working_directory
+    from autograder.kit import forget_working_directory
     from autograder.grade.pipeline import Grader
     from autograder.sandbox.lifetime import die_with_parent
     die_with_parent()

@@ -16,6 +16,7 @@ import os
 import sys
 from pathlib import Path
 
+from autograder.kit import forget_working_directory
 from autograder.report import feedback
 
 USAGE_ERROR = 2
@@ -54,16 +55,6 @@ def add_arguments(parser):
                         "CNN_HOMEWORK_QUICK=1 in CI")
     parser.add_argument("--sandbox", choices=("bwrap", "unshare", "rlimits"), default=None,
                         help="isolation level (default: the strongest available)")
-
-
-def forget_working_directory():
-    """`python -m` puts the current folder first on sys.path: a submission folder there must
-    never provide modules (e.g. its own cs231n) to the grader."""
-    from autograder.sandbox.session import KIT_ROOT
-    here = os.path.realpath(os.getcwd())
-    if here != os.path.realpath(KIT_ROOT):
-        sys.path[:] = [p for p in sys.path if p not in ("", ".") and
-                       os.path.realpath(p) != here]
 
 
 def data_problem(options, on_this_machine=True):

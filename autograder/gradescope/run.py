@@ -35,7 +35,7 @@ def main(argv=None):
 
 def grade(root):
     """(results.json data, the one-screen summary) of ROOT/submission."""
-    from autograder.grade.cli import forget_working_directory
+    from autograder.kit import forget_working_directory
     from autograder.grade.pipeline import GradeOptions, grade as grade_one
     from autograder.report import feedback, gradescope
     forget_working_directory()

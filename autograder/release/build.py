@@ -17,8 +17,9 @@ from pathlib import Path
 
 from autograder.release import notebooks, student_readme
 from autograder.release.stubs import find_regions, generate_stubs
+from autograder.kit import KIT_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = KIT_ROOT
 ASSIGNMENT = REPO_ROOT / "assignment"
 SOLUTIONS = REPO_ROOT / "solutions"
 AUTOGRADER = REPO_ROOT / "autograder"

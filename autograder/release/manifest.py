@@ -10,13 +10,15 @@ import math
 from pathlib import Path
 
 from autograder.spec import SPEC_PATH, load_spec
+from autograder.kit import KIT_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = KIT_ROOT
 
 # Copied verbatim into the release (paths relative to the repository root).
 STUDENT_MODULES = (
     "autograder/__init__.py",
     "autograder/__main__.py",
+    "autograder/kit.py",
     "autograder/notebook.py",
     "autograder/selfcheck.py",
     "autograder/spec/__init__.py",

@@ -8,12 +8,12 @@ nndl/), then PYTHONPATH (solutions/ for the reference run).
 import os
 import shutil
 import tempfile
-from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from autograder.kit import KIT_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = KIT_ROOT
 SOLUTIONS = REPO_ROOT / "solutions"
 ASSIGNMENT = REPO_ROOT / "assignment"
 QUICK_VAR = "CNN_HOMEWORK_QUICK"

@@ -15,14 +15,14 @@ quoted in the notebooks (the expected arrays of the fixed-input checks) are
 computed here from the reference in solutions/, never typed in.
 """
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import nbformat
 import numpy as np
+from autograder.kit import KIT_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = KIT_ROOT
 ASSIGNMENT = REPO_ROOT / "assignment"
 SOLUTIONS = REPO_ROOT / "solutions"
 NOTEBOOK_NAMES = ("CNN-Layers", "CNN-BatchNorm", "CNN")

@@ -19,11 +19,11 @@ from autograder.sandbox.isolation import Layout, plan, python_reachable_by_other
 from autograder.sandbox.process import Reply, WorkerProcess
 from autograder.sandbox.uids import claim_uid
 
-AUTOGRADER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KIT_ROOT = os.path.dirname(AUTOGRADER_DIR)
-# The reference solutions: the kit's solutions/ unless AUTOGRADER_SOLUTIONS points elsewhere
-# (e.g. an installed kit on Gradescope).
-SOLUTIONS_DIR = os.environ.get("AUTOGRADER_SOLUTIONS") or os.path.join(KIT_ROOT, "solutions")
+from autograder import kit
+
+AUTOGRADER_DIR = str(kit.AUTOGRADER_DIR)
+KIT_ROOT = str(kit.KIT_ROOT)
+SOLUTIONS_DIR = str(kit.SOLUTIONS_DIR)
 # How many entries of a host work folder (levels without a sized tmpfs) are counted
 # before it is simply declared over its cap.
 MAX_WORK_ENTRIES = 100_000

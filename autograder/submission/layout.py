@@ -3,7 +3,8 @@
 Everything else in a submission is ignored. A shipped cs231n/ is ignored too:
 the trusted cs231n is always the kit's own.
 """
-from pathlib import Path
+
+from autograder.kit import REFERENCE_NNDL
 
 NOTEBOOKS = ("CNN-Layers.ipynb", "CNN-BatchNorm.ipynb", "CNN.ipynb")
 TRAINING_NOTEBOOK = "CNN.ipynb"
@@ -11,7 +12,7 @@ MODEL_FILE = "cnn_model.npz"
 NNDL_DIR = "nndl"
 
 # The nndl modules a complete submission holds: the reference package's own files.
-_REFERENCE_NNDL = Path(__file__).resolve().parents[2] / "solutions" / NNDL_DIR
+_REFERENCE_NNDL = REFERENCE_NNDL
 EXPECTED_MODULES = tuple(sorted(p.stem for p in _REFERENCE_NNDL.glob("*.py"))) or (
     "__init__", "cnn", "conv_layer_utils", "conv_layers", "fc_net", "layer_utils", "layers",
     "optim")

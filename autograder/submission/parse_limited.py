@@ -19,9 +19,10 @@ import stat
 import subprocess
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 
-KIT_ROOT = str(Path(__file__).resolve().parents[2])
+from autograder import kit
+
+KIT_ROOT = str(kit.KIT_ROOT)
 PROBLEM_CHARS = 200          # a problem is one line for the student
 REPLY_BYTES = 64 * 1024      # what the parent reads back per round (the child is trusted, but brief)
 # Started with -I (no user site, no PYTHON* variables, no current folder on the path), the
