@@ -3,7 +3,8 @@
 - batch.json: the class's seed and the digest of the spec it was graded under (a rerun
   grades the rest under the same seed, so a regrade gives the same scores);
 - GRADES_DIR/<id>/results.json, written last and atomically, marks a finished
-  submission; it records the source's fingerprint, so a resubmitted file is regraded;
+  submission (unless it reports a grader error: those are retried); it records the
+  source's fingerprint, so a resubmitted file is regraded;
 - '.*.part' files are what a killed atomic write left behind: removed on the next run.
 """
 import hashlib
@@ -94,7 +95,8 @@ def fingerprint(path):
 
 
 def finished(out_dir, fingerprint_now, seed):
-    """True if out_dir holds a complete results.json of this source graded under `seed`."""
+    """True if out_dir holds a complete results.json of this source graded under `seed`.
+    A report of a grader error is not finished: a plain rerun regrades exactly those."""
     try:
         with open(os.path.join(out_dir, RESULTS_FILE)) as f:
             data = json.load(f)
@@ -102,6 +104,8 @@ def finished(out_dir, fingerprint_now, seed):
         return False
     extra = data.get("extra_data") or {}
     batch = extra.get("batch") or {}
+    if extra.get("grader_error"):
+        return False
     return batch.get("fingerprint") == fingerprint_now and extra.get("seed") == seed
 
 

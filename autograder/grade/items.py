@@ -12,7 +12,7 @@ import zlib
 import numpy as np
 
 from autograder.checks import accuracy, judge_all, timing
-from autograder.checks.observation import error_observation
+from autograder.checks.observation import describe_error, error_of, error_observation
 from autograder.grade import adapter, data
 from autograder.grade.aggregate import failed_item, from_checks
 from autograder.submission.layout import MAX_MODEL_BYTES
@@ -49,6 +49,10 @@ def reference_observe(ctx, item, case, index=None):
     if reply.status != "ok":
         raise GraderError("the reference failed on %s: %s %s" % (item.id, reply.message,
                                                                  reply.output[-500:]))
+    failure = error_of(obs)
+    if failure is not None:
+        # The reference's own code raised: a grader bug, never a student's zero.
+        raise GraderError("the reference failed on %s: %s" % (item.id, describe_error(failure)))
     if key is not None:
         ctx.reference_cache[key] = obs
     return obs
@@ -156,8 +160,10 @@ def run_accuracy(ctx, item, start):
     preface = ""
     model_host = submission.model_path
     if ctx.options.retrain or model_host is None:
-        why = "--retrain was given" if ctx.options.retrain else "no %s was submitted" % \
-            os.path.basename(item.extras.get("model_file", "cnn_model.npz"))
+        # Said to the student, who never typed a command-line flag.
+        why = ("the course grades the model your CNN.ipynb trains" if ctx.options.retrain
+               else "no %s was submitted" % os.path.basename(item.extras.get("model_file",
+                                                                              "cnn_model.npz")))
         model_host, message = retrain(ctx, item)
         preface = "%s, so the grader ran CNN.ipynb to train a model: %s" % (why, message)
         if model_host is None:
@@ -168,7 +174,7 @@ def run_accuracy(ctx, item, start):
                                       num_heldout=int(item.extras.get("heldout_images", 1000)),
                                       transform=data.HeldoutTransform.from_spec(item.extras))
     except (OSError, ValueError) as error:
-        raise GraderError("CIFAR-10 is not available to the grader: %s" % str(error).splitlines()[0])
+        raise GraderError("CIFAR-10 is not available to the grader: %s" % error)
     with open(model_host, "rb") as f:
         model_inside = ctx.student.write_file("cnn_model.npz", f.read())
     case = accuracy.build_case(model_inside, splits)

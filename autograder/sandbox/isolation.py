@@ -29,6 +29,11 @@ SANDBOX_WORK = "/sandbox/work"
 SANDBOX_DATA = "/sandbox/data"
 SANDBOX_SHARED = "/sandbox/shared"
 SANDBOX_KIT = "/kit"
+# Python that sets the loopback interface up (SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP),
+# without needing iproute2 on the grading machine.
+LOOPBACK_UP = ("import fcntl, socket, struct; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+               "f = struct.unpack('16sh', fcntl.ioctl(s, 0x8913, struct.pack('16sh', b'lo', 0)))[1]; "
+               "fcntl.ioctl(s, 0x8914, struct.pack('16sh', b'lo', f | 1))")
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
@@ -253,7 +258,10 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
             read_only = ("for m in $(awk '{print $2}' /proc/self/mounts); "
                          "do case \"$m\" in /proc*|/sys*|/dev*|%s) ;; *) mount -o remount,bind,ro "
                          "\"$m\" 2>/dev/null ;; esac; done" % work_q)
-            mounts = " && ".join(hide + [work_mount, read_only, "cd %s" % work_q])
+            # A new network namespace starts with its loopback down (bwrap brings it up):
+            # a notebook kernel talks to its client over 127.0.0.1, so --retrain needs it.
+            loopback = "%s -I -c %s" % (shlex.quote(sys.executable), shlex.quote(LOOPBACK_UP))
+            mounts = " && ".join(hide + [loopback, work_mount, read_only, "cd %s" % work_q])
             argv = ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--ipc",
                     "--uts", "--mount-proc", "--", "/bin/sh", "-c", mounts + ' && exec "$@"',
                     "sh"] + argv

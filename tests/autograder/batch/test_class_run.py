@@ -2,6 +2,7 @@
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -157,3 +158,38 @@ def test_dask_cluster_gives_the_local_outputs(tmp_path, fixture_model, cifar10_d
     rows = (tmp_path / "dask" / "gradebook.csv").read_text().splitlines()
     top = points_of(items)
     assert len(rows) == 4 and rows[1].startswith("student_00,%d,%d," % (top, top))
+
+
+def test_a_plain_rerun_retries_exactly_the_grader_errors(tmp_path):
+    classroom, grades = tmp_path / "class", tmp_path / "grades"
+    small_class(classroom, 2)
+    first = support.grade_command(classroom, "--out", grades, "--items", FAST_ITEMS,
+                                  "--jobs", "2", timeout=600)
+    assert first.returncode == 0, first.stderr[-2000:]
+    finished = snapshot(grades, ["student_00", "student_01", "student_broken"])
+    # A new submission is graded while the grader itself is broken (its reference raises).
+    helpers.reference_submission(classroom / "student_late")
+    broken = tmp_path / "broken-solutions"
+    shutil.copytree(support.REPO_ROOT / "solutions", broken,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    conv = broken / "nndl" / "conv_layers.py"
+    conv.write_text(conv.read_text().replace(
+        "def conv_forward_naive(x, w, b, conv_param):",
+        "def conv_forward_naive(x, w, b, conv_param):\n    raise RuntimeError('grader bug')\n"
+        "\n\ndef _unused(x, w, b, conv_param):", 1))
+    failing = support.grade_command(classroom, "--out", grades, "--items", FAST_ITEMS,
+                                    "--jobs", "2", timeout=600,
+                                    env={"AUTOGRADER_SOLUTIONS": str(broken)})
+    assert failing.returncode == 3, failing.stderr[-2000:]
+    assert "student_late" in failing.stderr
+    report = json.loads((grades / "student_late" / "results.json").read_text())
+    assert report["extra_data"]["grader_error"]
+    # The grader is fixed: the same command, no --force, regrades that one only.
+    rerun = support.grade_command(classroom, "--out", grades, "--items", FAST_ITEMS,
+                                  "--jobs", "2", timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert "grading 1 of 4 submissions (3 already finished)" in rerun.stderr
+    report = json.loads((grades / "student_late" / "results.json").read_text())
+    assert not report["extra_data"]["grader_error"]
+    assert report["score"] == points_of(FAST_ITEMS)
+    assert snapshot(grades, list(finished)) == finished

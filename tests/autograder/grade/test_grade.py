@@ -194,10 +194,24 @@ TRAINING_NOTEBOOK = [
 ]
 
 
-def test_retrain_runs_the_notebook_in_the_sandbox(tmp_path, grade_into):
+def _isolation_levels():
+    """Every level this machine can run, strongest first (retraining must work at each)."""
+    import shutil as _shutil
+    from autograder.sandbox.isolation import available_level
+    levels = [available_level()]
+    if levels[0] == "bwrap" and os.geteuid() == 0 and _shutil.which("unshare") \
+            and _shutil.which("setpriv"):
+        levels.append("unshare")
+    return levels
+
+
+@pytest.mark.parametrize("level", _isolation_levels())
+def test_retrain_runs_the_notebook_in_the_sandbox(tmp_path, grade_into, level):
     folder = helpers.reference_submission(tmp_path / "s", notebooks=False)
     helpers.write_notebook(folder / "CNN.ipynb", TRAINING_NOTEBOOK)
-    result, _ = grade_into(folder, items="cnn.ThreeLayerConvNet.accuracy", retrain=True)
+    result, _ = grade_into(folder, items="cnn.ThreeLayerConvNet.accuracy", retrain=True,
+                           level=level)
+    assert result.sandbox["level"] == level
     assert result.grader_error == ""
     item = result.items[0]
     assert "ran CNN.ipynb to train a model: trained in" in item.output, item.output

@@ -63,6 +63,16 @@ def connect():
     socket.create_connection(("1.1.1.1", 80), timeout=3)
     return 1
 
+def loopback_echo():
+    # what a notebook kernel needs: a server and a client on 127.0.0.1 inside the sandbox
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    client = socket.create_connection(server.getsockname(), timeout=3)
+    peer, _ = server.accept()
+    client.sendall(b"ping")
+    return peer.recv(4) == b"ping"
+
 def object_array():
     return np.array([object()])
 
@@ -185,6 +195,12 @@ def test_no_network(hostile):
     assert reply.status == "error" and ("unreachable" in reply.message or "OSError" in reply.message)
 
 
+@pytest.mark.skipif(LEVEL == "rlimits", reason="needs a network namespace")
+def test_loopback_works_inside_the_sandbox(hostile):
+    reply, result = call(hostile, "loopback_echo")
+    assert reply.status == "ok" and result["result"], reply
+
+
 def test_protections_are_recorded(hostile):
     protections = hostile.protections
     assert protections["level"] == LEVEL
@@ -254,6 +270,8 @@ def test_fallback_levels_still_contain_failures(tmp_path, level):
             reply, _ = call(session, "read_file", [os.path.join(SOLUTIONS_DIR, "nndl", "cnn.py")])
             assert reply.status == "error"
             assert call(session, "connect")[0].status == "error"
+            reply, result = call(session, "loopback_echo")
+            assert reply.status == "ok" and result["result"], reply
             target = tmp_path / "outside.txt"
             assert call(session, "write_outside", [str(target)])[0].status == "error"
             assert not target.exists()
