@@ -118,9 +118,9 @@ def summary(result, width=100):
                                         _points(result.max_score), result.execution_time)]
     late_line = late.describe(result.score, result.max_score, result.extra.get("late"))
     if late_line:
-        lines.append(("  " + late_line)[:width])
+        lines.append(fit("  " + late_line, width))
     for problem in result.problems[:5]:
-        lines.append(("  ! " + " ".join(problem.split()))[:width])
+        lines.append(fit("  ! " + " ".join(problem.split()), width))
     if len(result.problems) > 5:
         lines.append("  ! ... and %d more problems" % (len(result.problems) - 5))
     for item in result.items:
@@ -129,10 +129,21 @@ def summary(result, width=100):
             first = "  " + _headline(item.output)
         line = "  %-8s %5s/%-3s %s%s" % (_status(item), _points(item.score), _points(item.max_score),
                                          item.item_id, first)
-        lines.append(line[:width])
+        lines.append(fit(line, width))
     if result.grader_error:
-        lines.append("  GRADER ERROR: " + result.grader_error.splitlines()[0][:width])
+        lines.append(fit("  GRADER ERROR: " + result.grader_error.splitlines()[0], width))
     return "\n".join(lines)
+
+
+def fit(line, width):
+    """line shortened to at most `width` characters at a word boundary, with "..." where
+    it was cut (a cut never splits a number: "held-out accuracy 24" was 0.24...)."""
+    if len(line) <= width:
+        return line
+    cut = line.rfind(" ", 0, width - 3)
+    if cut <= len(line) - len(line.lstrip()) + 8:  # no space worth cutting at
+        cut = width - 3
+    return line[:cut].rstrip() + "..."
 
 
 def _headline(output):

@@ -78,3 +78,20 @@ def test_reports_are_written_atomically(tmp_path, monkeypatch):
         write_reports(sample(score_a=0.0), tmp_path)
     assert (tmp_path / RESULTS_FILE).read_text() == before
     assert sorted(os.listdir(tmp_path)) == ["feedback.html", "feedback.md", "results.json"]
+
+
+def test_summary_lines_are_cut_at_word_boundaries_never_inside_a_number():
+    from autograder.report.feedback import fit
+    line = "  failed    0/20  cnn.ThreeLayerConvNet.accuracy  validation accuracy 0.241, held-out accuracy 0.2437"
+    short = fit(line, 90)
+    assert len(short) <= 90 and short.endswith("...")
+    assert short[:-3].rstrip().split()[-1] in line.split()   # a whole word before the cut
+    assert fit("short line", 90) == "short line"
+    assert len(fit("x" * 200, 100)) == 100
+    result = sample()
+    result.items[0].output = "held-out accuracy %s of the images" % ("0.24375 " * 30)
+    result.items[0].score = 0.0
+    for out_line in summary(result).splitlines():
+        assert len(out_line) <= 100
+        words = out_line.rstrip(".").split()
+        assert not words or not words[-1].startswith("0.2") or words[-1] == "0.24375", out_line
