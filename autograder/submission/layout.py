@@ -45,5 +45,18 @@ def wanted(relative):
     return None
 
 
+def flat_upload(relatives):
+    """
+    {relative path: staged path} for nndl modules uploaded without their nndl/ folder (as
+    Gradescope's drag and drop of single files produces): 'cnn.py' -> 'nndl/cnn.py'. Empty
+    when the submission has an nndl/ folder (its files win) or no such module at its top.
+    """
+    relatives = [r for r in relatives if r]
+    if any(r.split("/")[0] == NNDL_DIR for r in relatives):
+        return {}
+    return {r: NNDL_DIR + "/" + r for r in relatives
+            if "/" not in r and r.endswith(".py") and r[:-3] in EXPECTED_MODULES}
+
+
 def _is_module_name(name):
     return name.endswith(".py") and name[:-3].isidentifier()

@@ -49,9 +49,12 @@ def stage(source, dest):
     else:
         raise SubmissionError("%s does not exist" % source)
     prefix = _root_prefix([name for name, _ in entries])
-    _note_shipped_kit([_strip(name, prefix) for name, _ in entries], staged)
+    relatives = [_strip(name, prefix) for name, _ in entries]
+    _note_shipped_kit(relatives, staged)
+    renamed = _flat_upload(relatives, staged)
     for name, path in entries:
         relative = _strip(name, prefix)
+        relative = renamed.get(relative, relative)
         if relative is None or layout.wanted(relative) is None:
             continue
         with _open_no_follow(path) as src:
@@ -77,9 +80,12 @@ def _stage_zip(source, staged):
             elif not info.is_dir():
                 safe.append(info)
         prefix = _root_prefix([info.filename for info in safe])
-        _note_shipped_kit([_strip(info.filename, prefix) for info in safe], staged)
+        relatives = [_strip(info.filename, prefix) for info in safe]
+        _note_shipped_kit(relatives, staged)
+        renamed = _flat_upload(relatives, staged)
         for info in safe:
             relative = _strip(info.filename, prefix)
+            relative = renamed.get(relative, relative)
             if relative is None:
                 continue
             cap = layout.wanted(relative)
@@ -97,6 +103,15 @@ def _stage_zip(source, staged):
                     RuntimeError) as error:
                 staged.notes.append("could not extract %s: %s" % (relative, error))
     return staged
+
+
+def _flat_upload(relatives, staged):
+    """layout.flat_upload's renaming, said to the student when it applies."""
+    renamed = layout.flat_upload(relatives)
+    if renamed:
+        staged.notes.append("%s came without their nndl/ folder: graded as if they were in "
+                            "nndl/" % ", ".join(sorted(renamed)))
+    return renamed
 
 
 def _note_shipped_kit(relatives, staged):

@@ -144,3 +144,34 @@ def test_unreadable_inputs(tmp_path):
     assert junk.error.startswith("cannot read the submission")
     with pytest.raises(SubmissionError):
         stage(tmp_path / "nothing-here", tmp_path / "c")
+
+
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_a_flat_upload_without_the_nndl_folder_is_graded_as_nndl(tmp_path, as_zip):
+    # Gradescope's drag and drop: the notebooks, the model and the .py files side by side
+    entries = [(module + ".py", SOURCE.encode()) for module in layout.EXPECTED_MODULES
+               if module != "__init__"]
+    entries += [(name, notebook_text().encode()) for name in layout.NOTEBOOKS]
+    entries += [(layout.MODEL_FILE, b"PK-not-really"), ("helper.py", b"x = 1\n")]
+    if as_zip:
+        source = zip_of(tmp_path / "flat.zip", entries)
+    else:
+        source = tmp_path / "flat"
+        source.mkdir()
+        for name, data in entries:
+            (source / name).write_bytes(data)
+    submission = locate(source, tmp_path / "staged")
+    assert submission.problems() == []
+    assert set(submission.modules) == set(layout.EXPECTED_MODULES) - {"__init__"}
+    assert (tmp_path / "staged" / "nndl" / "__init__.py").exists()
+    assert (tmp_path / "staged" / "nndl" / "cnn.py").read_text() == SOURCE
+    assert not (tmp_path / "staged" / "helper.py").exists()   # not a module of the package
+    assert any("without their nndl/ folder" in note for note in submission.notes)
+
+
+def test_an_nndl_folder_wins_over_stray_top_level_copies(tmp_path):
+    root = full_tree(tmp_path / "s")
+    (root / "cnn.py").write_text("raise SystemExit('the stray copy')\n")
+    submission = locate(root, tmp_path / "staged")
+    assert (tmp_path / "staged" / "nndl" / "cnn.py").read_text() == SOURCE
+    assert not any("without their nndl/ folder" in note for note in submission.notes)
