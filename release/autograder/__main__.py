@@ -13,6 +13,7 @@ VERBS = {
     "grade": ("autograder.grade.cli", "grade submissions (directory or .zip) into an output folder"),
     "check": ("autograder.selfcheck", "run the visible checks on the nndl/ in this folder"),
     "gradescope": ("autograder.gradescope", "build the Gradescope autograder.zip"),
+    "similarity": ("autograder.similarity.cli", "similarity report of a graded class"),
 }
 
 

@@ -6,7 +6,7 @@ File layout (every entry a plain array, so np.load(path, allow_pickle=False) rea
   rebuild the model (tuples and dtypes tagged, see _encode)
 - 'param:<name>': each entry of model.params
 - 'bn:<i>:running_mean', 'bn:<i>:running_var': batchnorm running statistics of
-  model.bn_params[i], when present
+  the model's i-th bn_param dict (see batchnorm_params), when present
 
 Models do not keep their constructor arguments uniformly, so they are recovered
 from the class's __init__ signature: an attribute of the same name if the model
@@ -34,7 +34,8 @@ def save_model(model, path):
     Write model's constructor arguments, parameters and batchnorm statistics to `path`.
 
     Inputs:
-    - model: object with a .params dict of arrays, optionally .bn_params (list of dicts)
+    - model: object with a .params dict of arrays, optionally batchnorm dicts (.bn_params as a
+      list, tuple or dict of dicts, or bn_param dicts as attributes; see batchnorm_params)
     - path: file to write, used exactly as given (no '.npz' is appended)
     """
     arrays = {
@@ -43,7 +44,7 @@ def save_model(model, path):
     }
     for name, value in model.params.items():
         arrays[PARAM_PREFIX + name] = np.asarray(value)
-    for i, bn_param in enumerate(getattr(model, "bn_params", None) or []):
+    for i, bn_param in enumerate(batchnorm_params(model)):
         for stat in RUNNING_STATS:
             if stat in bn_param:
                 arrays["%s%d:%s" % (BN_PREFIX, i, stat)] = np.asarray(bn_param[stat])
@@ -261,8 +262,33 @@ def _check_params_match(expected, saved, path, model_class):
         raise ValueError("%s does not match %s: %s" % (path, model_class.__name__, "; ".join(problems)))
 
 
+def batchnorm_params(model):
+    """
+    The model's batchnorm parameter dicts, in a fixed order (the same for every model of a class):
+    - model.bn_params as a list or tuple of dicts: in order;
+    - model.bn_params as a dict of dicts ({'bn_param1': {...}, ...}): in insertion order;
+    - otherwise attributes holding a bn_param dict (a 'mode' or running statistics, not a
+      dropout 'p'), by attribute name (self.bn_param1, self.bn_param2, ...).
+    """
+    bn_params = getattr(model, "bn_params", None)
+    if isinstance(bn_params, dict):
+        if any(key in bn_params for key in ("mode",) + RUNNING_STATS):
+            return [bn_params]
+        bn_params = list(bn_params.values())
+    if isinstance(bn_params, (list, tuple)):
+        return [bn_param for bn_param in bn_params if isinstance(bn_param, dict)]
+    attributes = vars(model) if hasattr(model, "__dict__") else {}
+    return [attributes[name] for name in sorted(attributes)
+            if name != "params" and _looks_like_bn_param(attributes[name])]
+
+
+def _looks_like_bn_param(value):
+    return isinstance(value, dict) and "p" not in value and \
+        any(key in value for key in ("mode",) + RUNNING_STATS)
+
+
 def _restore_running_stats(model, bn_stats, path):
-    layers = getattr(model, "bn_params", None) or []
+    layers = batchnorm_params(model)
     saved_layers = {int(key.split(":")[0]) for key in bn_stats}
     if saved_layers and max(saved_layers) >= len(layers):
         raise ValueError("%s holds running statistics for %d batchnorm layers; the model has %d"

@@ -105,6 +105,16 @@ def _case_list(numbers):
     return ", ".join(str(n) for n in numbers)
 
 
+def _scoring_rule(item, passed, total):
+    """The first line of a failing item: how many cases passed and what that is worth."""
+    if total <= 1:
+        return "Failed."
+    if item.scoring == "per_case":
+        return ("%d of %d cases passed: this item gives its points per case passed (%d/%d of %g)."
+                % (passed, total, passed, total, item.points))
+    return "%d of %d cases passed: this item needs all cases." % (passed, total)
+
+
 def format_output(item, cases, outcomes, hints):
     """The feedback text of one item (shown to students); equal messages are shown once."""
     total = len(outcomes)
@@ -114,8 +124,7 @@ def format_output(item, cases, outcomes, hints):
     if not failing:
         lines.append("Passed: %s." % ("all %d cases" % total if total > 1 else "the case"))
     else:
-        lines.append("%d of %d cases passed." % (total - len(failing), total) if total > 1
-                     else "Failed.")
+        lines.append(_scoring_rule(item, total - len(failing), total))
         groups = {}
         for i, outcome in failing:
             groups.setdefault(outcome.message or outcome.status, []).append(i)

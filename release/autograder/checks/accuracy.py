@@ -10,10 +10,17 @@ A case (built by the grader with build_case, never by a case builder):
 observe returns "pred.<split>" (int64 predictions: argmax of the test-mode
 scores, in batches). judge computes the accuracies against the labels.
 
+The held-out images come from the public CIFAR-10 test batch, moved by a
+secret per-run transformation (autograder/grade/data.py, spec keys heldout_*),
+so a model earns held-out accuracy only for what its weights do: a table of
+public images and their labels matches none of them.
+
 Partial credit (spec keys full_credit_at, zero_credit_at): credited accuracy
 = min(validation accuracy, held-out accuracy + heldout_margin) (margin
-default 0.10; so tuning on the validation split alone cannot buy points);
-full credit at >= full_credit_at, none at <= zero_credit_at, linear between.
+default 0.10). The validation images are public training images: the min
+keeps both tuning on them and a lookup table of them from buying more than
+the margin. Full credit at >= full_credit_at, none at <= zero_credit_at,
+linear between.
 """
 import numpy as np
 

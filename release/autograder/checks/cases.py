@@ -220,8 +220,11 @@ def softmax_cases(rng):
 # ---- ThreeLayerConvNet ------------------------------------------------------------------------
 
 def cnn_case(rng, input_dim, N, num_filters, filter_size, hidden_dim, num_classes, reg,
-             use_batchnorm, dtype, what, warmups=0, params_from=None):
+             use_batchnorm, dtype, what, warmups=0, params_from=None, weight_scale=1e-2):
     """One ThreeLayerConvNet case: constructor arguments, parameters, data.
+
+    weight_scale only reaches __init__ (its draws are checked by their statistics; the case's
+    parameters replace them), so cases vary it: a hard-coded scale shows.
 
     Keys: "init.<constructor argument>", "param.<name>", "bn.<i>.running_mean|var",
     "X", "y", and with warmups "warmup.X" (T, N, C, H, W) / "warmup.y".
@@ -232,7 +235,7 @@ def cnn_case(rng, input_dim, N, num_filters, filter_size, hidden_dim, num_classe
         "init.input_dim": np.array(input_dim, dtype=np.int64),
         "init.num_filters": num_filters, "init.filter_size": filter_size,
         "init.hidden_dim": hidden_dim, "init.num_classes": num_classes,
-        "init.weight_scale": 1e-2, "init.reg": reg, "init.dtype": np.dtype(dtype).name,
+        "init.weight_scale": float(weight_scale), "init.reg": reg, "init.dtype": np.dtype(dtype).name,
         "init.use_batchnorm": bool(use_batchnorm),
     }
     if params_from is not None:
@@ -272,31 +275,42 @@ def cnn_case(rng, input_dim, N, num_filters, filter_size, hidden_dim, num_classe
 
 
 def cnn_shapes(rng):
+    """Odd and non-square sizes (W2 sized with / or for 32x32 only shows), batchnorm on and off,
+    float64 and float32, reg 0 and > 0, and weight scales other than the usual 1e-2."""
     return [
-        cnn_case(rng, (3, 10, 8), 4, 3, 3, 7, 5, 0.0, False, F64, "non-square 10x8 images"),
-        cnn_case(rng, (3, 9, 7), 3, 2, 5, 6, 4, 0.7, False, F64, "odd 9x7 images, 5x5 filters"),
-        cnn_case(rng, (2, 8, 12), 4, 4, 3, 5, 3, 0.1, True, F64, "batchnorm", warmups=3),
-        cnn_case(rng, (3, 6, 6), 5, 3, 3, 4, 4, 0.0, True, F64, "batchnorm", warmups=2),
-        cnn_case(rng, (3, 32, 32), 2, 4, 7, 10, 10, 0.05, False, F32, "CIFAR-sized, float32"),
+        cnn_case(rng, (3, 10, 8), 4, 3, 3, 7, 5, 0.0, False, F64, "non-square 10x8 images",
+                 weight_scale=3e-3),
+        cnn_case(rng, (3, 9, 7), 3, 2, 5, 6, 4, 0.7, False, F64, "odd 9x7 images, 5x5 filters",
+                 weight_scale=5e-2),
+        cnn_case(rng, (2, 8, 12), 4, 4, 3, 5, 3, 0.1, True, F64, "batchnorm", warmups=3,
+                 weight_scale=2e-2),
+        cnn_case(rng, (3, 7, 7), 5, 3, 3, 4, 4, 0.0, True, F64, "odd 7x7 images, batchnorm",
+                 warmups=2, weight_scale=1e-1),
+        cnn_case(rng, (3, 32, 32), 2, 4, 7, 10, 10, 0.05, False, F32, "CIFAR-sized, float32",
+                 weight_scale=1e-3),
+        cnn_case(rng, (2, 9, 11), 4, 3, 3, 6, 3, 0.2, True, F32, "odd 9x11 images, batchnorm",
+                 warmups=2, weight_scale=5e-3),
     ]
 
 
 def cnn_small(rng):
     """Pairs of cases with the same data at reg 0 and reg > 0 (the regularisation hint)."""
-    plain0 = cnn_case(rng, (3, 8, 8), 3, 3, 3, 6, 4, 0.0, False, F64, "8x8 images")
-    bn0 = cnn_case(rng, (2, 7, 9), 3, 2, 3, 5, 3, 0.0, True, F64, "7x9 images")
+    plain0 = cnn_case(rng, (3, 8, 8), 3, 3, 3, 6, 4, 0.0, False, F64, "8x8 images", weight_scale=2e-2)
+    bn0 = cnn_case(rng, (2, 7, 9), 3, 2, 3, 5, 3, 0.0, True, F64, "7x9 images", weight_scale=5e-3)
     return [
         plain0,
-        cnn_case(rng, (3, 8, 8), 3, 3, 3, 6, 4, 0.5, False, F64, "8x8 images", params_from=plain0),
+        cnn_case(rng, (3, 8, 8), 3, 3, 3, 6, 4, 0.5, False, F64, "8x8 images", params_from=plain0,
+                 weight_scale=2e-2),
         bn0,
-        cnn_case(rng, (2, 7, 9), 3, 2, 3, 5, 3, 0.3, True, F64, "7x9 images", params_from=bn0),
+        cnn_case(rng, (2, 7, 9), 3, 2, 3, 5, 3, 0.3, True, F64, "7x9 images", params_from=bn0,
+                 weight_scale=5e-3),
     ]
 
 
 def cnn_cifar_batch50(rng):
     """A batch of 50 CIFAR-sized images for the timing item, with the default architecture."""
     return [cnn_case(rng, (3, 32, 32), 50, 32, 7, 100, 10, 1e-3, False, F32,
-                     "batch of 50 CIFAR-sized images, default architecture")]
+                     "batch of 50 CIFAR-sized images, default architecture", weight_scale=1e-3)]
 
 
 CASES = {

@@ -44,13 +44,6 @@ def wrong_shape(mismatches):
             "for pooling) and keep the axis order (N, C, H, W)."]
 
 
-def wrong_dtype(mismatches):
-    if "dtype" not in _kinds(mismatches):
-        return []
-    return ["Float32 inputs must give float32 outputs: allocate arrays with the input's dtype "
-            "(np.zeros(shape, dtype=x.dtype), np.zeros_like(x)) instead of numpy's float64 default."]
-
-
 def wrong_return_type(student, keys):
     hints = []
     for key in keys:
@@ -119,6 +112,65 @@ def softmax_fudge_epsilon(case, student, reference, mismatches):
             "with shifted = scores - max(scores), and no epsilon."]
 
 
+def gradient_reaches_zero_entries(function, key, student, reference, mismatches):
+    """The student's gradient is non-zero where the expected one is exactly zero (e.g. a
+    max pool backward that spreads dout over the whole window instead of its maximum)."""
+    if not any(m.key == key and m.kind == "value" for m in mismatches):
+        return []
+    try:
+        s = np.asarray(student.get(key), dtype=np.float64)
+        r = np.asarray(reference[key], dtype=np.float64)
+    except (KeyError, TypeError, ValueError):
+        return []
+    if s.shape != r.shape or not np.any(r == 0):
+        return []
+    stray = np.count_nonzero((r == 0) & (s != 0))
+    if stray < max(1, 0.05 * np.count_nonzero(r == 0)):
+        return []
+    if "max_pool" in function:
+        return ["%s is non-zero at %d entries where the expected gradient is zero: each "
+                "window's dout goes only to the entry that was the window's maximum (the "
+                "argmax, or a mask x == max of the window), not to every entry of the window."
+                % (key, stray)]
+    return ["%s is non-zero at %d entries where the expected gradient is exactly zero: the "
+            "gradient reaches inputs that do not affect the output." % (key, stray)]
+
+
+def batchnorm_normalisation(case, student, mismatches):
+    """Train-mode spatial batchnorm whose output matches a known variant of the
+    normalisation: no eps, eps outside the square root, or the unbiased variance."""
+    if "warmup.x" in case or not any(m.key == "out" and m.kind == "value" for m in mismatches):
+        return []
+    try:
+        x = np.asarray(case["x"], dtype=np.float64)
+        gamma = np.asarray(case["gamma"], dtype=np.float64).reshape(1, -1, 1, 1)
+        beta = np.asarray(case["beta"], dtype=np.float64).reshape(1, -1, 1, 1)
+        eps = float(np.asarray(case.get("bn_param.eps", 1e-5)))
+        out = np.asarray(student.get("out"), dtype=np.float64)
+        single = np.asarray(case["x"]).dtype == np.float32
+    except (KeyError, TypeError, ValueError):
+        return []
+    if x.ndim != 4 or out.shape != x.shape or x.shape[0] * x.shape[2] * x.shape[3] < 2:
+        return []
+    mean = x.mean(axis=(0, 2, 3), keepdims=True)
+    var = x.var(axis=(0, 2, 3), keepdims=True)
+    count = x.shape[0] * x.shape[2] * x.shape[3]
+    variants = (
+        ("without eps: divide by sqrt(var + eps), with bn_param's eps (default 1e-5), so that "
+         "a channel of equal values never divides by zero", np.sqrt(var)),
+        ("with eps outside the square root: the denominator is sqrt(var + eps), not "
+         "sqrt(var) + eps", np.sqrt(var) + eps),
+        ("with the unbiased variance (divided by N*H*W - 1): batchnorm uses the biased "
+         "variance, the mean of (x - mean)**2 over axes (0, 2, 3)", np.sqrt(var * count / (count - 1) + eps)),
+    )
+    for what, denominator in variants:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            candidate = gamma * (x - mean) / denominator + beta
+        if np.all(np.isfinite(candidate)) and _close(out, candidate, 1e-4 if single else 1e-9):
+            return ["Your output is the batch normalisation " + what + "."]
+    return []
+
+
 def batchnorm_test_mode(student, reference, mismatches):
     """Spatial batchnorm in test mode after training passes: which part is wrong."""
     if not any(m.key == "out" for m in mismatches):
@@ -138,23 +190,94 @@ def batchnorm_test_mode(student, reference, mismatches):
 
 
 def cnn_test_mode(case, student, reference, mismatches):
-    """ThreeLayerConvNet right in train mode (loss) but wrong in test mode (scores)."""
+    """ThreeLayerConvNet right in train mode (loss, or the scores reaching softmax_loss) but wrong
+    in test mode (scores)."""
     keys = {m.key for m in mismatches}
-    if "scores" not in keys or "loss" in keys:
+    if "scores" not in keys:
         return []
-    hint = ("ThreeLayerConvNet gives the right loss in train mode but wrong scores in test mode "
-            "(y is None).")
-    if "batchnorm" in tags_of(case):
-        stats = [k for k in reference if k.startswith("diag.bn.")]
-        stats_ok = all(_close(student.get(k), reference.get(k), 1e-4) for k in stats)
-        if stats_ok:
-            hint += (" Its batchnorm running statistics are right, so the test-mode pass does not "
-                     "use them: check that each bn_param's mode is 'test' when y is None.")
-        else:
-            hint += (" Its batchnorm running statistics differ after training passes: pass "
-                     "self.bn_params (the same dicts every call) to the batchnorm layers so their "
-                     "running mean and variance are updated and later used in test mode.")
+    if "diag.train_scores" in student and "diag.train_scores" in reference:
+        train_ok = _close(student["diag.train_scores"], reference["diag.train_scores"], 1e-6)
+    else:  # the model computes its softmax inline: the loss tells
+        train_ok = "loss" in student and "loss" not in keys
+    if not train_ok:
+        return []
+    hint = ("ThreeLayerConvNet is right in train mode (the scores it passes to softmax_loss) but "
+            "gives wrong scores in test mode (y is None).")
+    if "batchnorm" not in tags_of(case):
+        return [hint + " Without batchnorm the two passes should compute the same scores."]
+    before = sorted(k for k in reference if k.startswith("diag.bn."))
+    after = ["diag.bn_test." + k[len("diag.bn."):] for k in before]
+    stats_ok = bool(before) and all(_close(student.get(k), reference.get(k), 1e-4) for k in before)
+    changed = any(k in student and b in student and not _close(student[k], student[b], 1e-12)
+                  for b, k in zip(before, after))
+    if changed:
+        hint += (" Your loss(X) changed the batchnorm running statistics, so its batchnorm layers "
+                 "ran in train mode: set the mode of every bn_param to 'test' when y is None "
+                 "(bn_param['mode'] = 'test') before the forward pass.")
+    elif stats_ok:
+        hint += (" Its batchnorm running statistics are right, so the test-mode pass does not "
+                 "use them: check that each bn_param's mode is 'test' when y is None.")
+    else:
+        hint += (" Its batchnorm running statistics differ after training passes: pass "
+                 "the same bn_param dicts to the batchnorm layers on every call (kept in the "
+                 "model, e.g. self.bn_params) so their running mean and variance are updated and "
+                 "later used in test mode.")
     return [hint]
+
+
+def reg_term(case):
+    """0.5 * reg * sum(W**2) over the case's W1, W2, W3 (float64)."""
+    reg = float(np.asarray(case.get("init.reg", 0.0)))
+    return 0.5 * reg * sum(float(np.sum(np.asarray(case[k], np.float64) ** 2))
+                           for k in ("param.W1", "param.W2", "param.W3") if k in case)
+
+
+def cnn_loss_evidence(case, student, reference, mismatches):
+    """
+    Evidence about a wrong ThreeLayerConvNet loss (outcome.data for the cross-case rules) and
+    its hints: {"regularisation": True} when the data loss that reached softmax_loss is right
+    and only the total is wrong (reg > 0); a hint naming softmax_loss when the scores reaching it
+    are right but its value is not.
+    """
+    if not any(m.key == "loss" for m in mismatches):
+        return {}
+    scores_ok = _close(student.get("diag.train_scores"), reference.get("diag.train_scores"), 1e-6)
+    data_ok = _close(student.get("diag.data_loss"), reference.get("diag.data_loss"), 1e-6)
+    if scores_ok and data_ok and "reg" in tags_of(case):
+        return {"regularisation": True}
+    if scores_ok and "diag.data_loss" in student and not data_ok:
+        return {"hints": ["The scores your model passes to softmax_loss are right, but the loss "
+                          "it returns is not: the bug is in softmax_loss (nndl/layers.py), not in "
+                          "the network."]}
+    return {}
+
+
+def regularisation_evidence(case, student, reference, mismatches):
+    """{"regularisation": True} when the only wrong gradients are of W1..W3, each off by a
+    multiple of its W (a missing, doubled or halved reg * W), in a reg > 0 case."""
+    if "reg" not in tags_of(case) or not mismatches:
+        return {}
+    for m in mismatches:
+        name = m.key[len("grad."):]
+        if m.kind != "value" or name not in ("W1", "W2", "W3") or "param." + name not in case:
+            return {}
+        try:
+            d = np.asarray(student[m.key], np.float64) - np.asarray(reference[m.key], np.float64)
+            w = np.asarray(case["param." + name], np.float64)
+            alpha = float(np.sum(d * w) / max(float(np.sum(w * w)), 1e-300))
+            if np.linalg.norm(d - alpha * w) > 0.1 * np.linalg.norm(d):
+                return {}
+        except (KeyError, TypeError, ValueError):
+            return {}
+    return {"regularisation": True}
+
+
+def precision_evidence(mismatches):
+    """{"precision": True} when every mismatch is a value close to the tolerance (within 100x):
+    rounding (a lower-precision computation), not a wrong formula."""
+    if mismatches and all(m.kind == "value" and m.error <= 100 * m.tolerance for m in mismatches):
+        return {"precision": True}
+    return {}
 
 
 def gradient_source(grad_key, student, reference, forward_keys, probe_prefix, tolerance, scale=0.0):
@@ -179,29 +302,36 @@ def gradient_source(grad_key, student, reference, forward_keys, probe_prefix, to
         return ("Both are wrong: your forward differs from the expected output, and your backward "
                 "disagrees with the numerical gradient of your forward (relative error %.1e)." % error)
     return ("Your backward disagrees with the numerical gradient of your forward (relative error "
-            "%.1e), and your forward is right: the bug is in the backward pass." % error)
+            "%.1e), while your forward's output matches the expected one: look for the bug in "
+            "the backward pass first." % error)
 
 
 # ---- cross-case rules -----------------------------------------------------------------------
 
 def regularisation(cases, outcomes):
-    """Every reg = 0 case passes, some reg > 0 case fails."""
+    """A reg > 0 case failed with evidence that only the regularisation is off (outcome.data)."""
     reg0 = [o for c, o in zip(cases, outcomes) if "reg0" in tags_of(c)]
-    reg = [o for c, o in zip(cases, outcomes) if "reg" in tags_of(c)]
-    if reg0 and reg and all(o.status == "passed" for o in reg0) and \
-            any(o.status == "failed" for o in reg):
-        return ["Right with reg = 0 but wrong with reg > 0: check the regularisation term, "
-                "loss += 0.5 * reg * sum(W**2) over W1, W2 and W3, and grads[W] += reg * W."]
-    return []
+    evidence = [o for c, o in zip(cases, outcomes) if "reg" in tags_of(c)
+                and o.status == "failed" and o.data.get("regularisation")]
+    if not evidence:
+        return []
+    rule = ("check the regularisation term, loss += 0.5 * reg * sum(W**2) over W1, W2 and W3, "
+            "and grads[W] += reg * W.")
+    if reg0 and all(o.status == "passed" for o in reg0):
+        return ["Right with reg = 0 but wrong with reg > 0: " + rule]
+    return ["With reg > 0 only the regularisation is off (the rest agrees with the reference): "
+            + rule]
 
 
 def only_float32(cases, outcomes):
+    """Float64 passes; the float32 failures are rounding-sized (outcome.data "precision")."""
     f32 = [o for c, o in zip(cases, outcomes) if "float32" in tags_of(c)]
     f64 = [o for c, o in zip(cases, outcomes) if "float32" not in tags_of(c)]
-    if f32 and f64 and all(o.status == "passed" for o in f64) and \
-            any(o.status != "passed" for o in f32):
-        return ["Right in float64 but not in float32: keep the input's dtype through the "
-                "computation."]
+    failing = [o for o in f32 if o.status != "passed"]
+    if f32 and f64 and all(o.status == "passed" for o in f64) and failing and \
+            all(o.status == "failed" and o.data.get("precision") for o in failing):
+        return ["Right in float64 but a little off in float32: keep float32 inputs in float32 "
+                "or wider through the computation (no float16, no rounding in between)."]
     return []
 
 

@@ -90,6 +90,8 @@ def judge(item, case, student_obs, reference_obs):
     keys = call_of(item.function).outputs
     forward_keys = ["forward." + k for k in call_of(_forward_function(item)).outputs]
     mismatches = judging.compare_keys(item, student_obs, reference_obs, keys)
+    hints = [h for key in keys for h in diagnosis.gradient_reaches_zero_entries(
+        item.function, key, student_obs, reference_obs, mismatches)]
     explanations = []
     for mismatch in mismatches:
         if mismatch.kind == "value":
@@ -98,4 +100,4 @@ def judge(item, case, student_obs, reference_obs):
                 knob(item, "numeric_tolerance")))
             break  # one explanation is enough; they share the forward
     return judging.conclude(item, case, student_obs, reference_obs, keys, mismatches,
-                            explanations=explanations)
+                            explanations=explanations, hints=hints)

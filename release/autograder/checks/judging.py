@@ -2,7 +2,7 @@
 import numpy as np
 
 from autograder.checks import diagnosis
-from autograder.checks.compare import compare_output, knob, tolerances
+from autograder.checks.compare import compare_output, dtype_note, knob, tolerances
 from autograder.checks.observation import describe_error, error_of, read_json
 from autograder.checks.outcome import CheckOutcome
 
@@ -28,25 +28,38 @@ def compare_keys(item, student, reference, keys, scale=0.0):
         if key not in reference:
             continue
         expected = np.asarray(reference[key])
-        tolerance, floor = tolerances(item, expected)
-        mismatch = compare_output(key, student.get(key), expected, tolerance, floor, scale=scale)
+        actual = student.get(key)
+        tolerance, floor = tolerances(item, expected, actual)
+        mismatch = compare_output(key, actual, expected, tolerance, floor, scale=scale)
         if mismatch is not None:
             mismatches.append(mismatch)
     return mismatches
 
 
-def conclude(item, case, student, reference, keys, mismatches, explanations=(), hints=()):
+def dtype_notes(student, reference, keys):
+    """Notes for outputs returned in another float dtype than the reference's (never a deduction)."""
+    notes = []
+    for key in keys:
+        if key in reference:
+            note = dtype_note(key, student.get(key), reference[key])
+            if note is not None:
+                notes.append(note)
+    return notes
+
+
+def conclude(item, case, student, reference, keys, mismatches, explanations=(), hints=(), data=None):
     """
     The CheckOutcome of one case from its mismatches: the generic hints (NaN,
-    shape, dtype, return type, writes into inputs, printing) are added here.
+    shape, return type, writes into inputs, printing) and the dtype notes are
+    added here. `data` carries evidence for the cross-case rules (outcome.data).
     """
     hints = list(hints)
     hints += diagnosis.wrong_return_type(student, keys)
     hints += diagnosis.nan_in_output(mismatches)
     hints += diagnosis.wrong_shape(mismatches)
-    hints += diagnosis.wrong_dtype(mismatches)
     writes = diagnosis.writes_into_inputs(student)
     notes, too_much_output = diagnosis.debug_printing(student, knob(item, "output_limit_kb"))
+    notes = dtype_notes(student, reference, keys) + notes
     lines = [m.message for m in mismatches] + list(explanations)
     if writes:
         entries = read_json(student, "mutated", None) or []
@@ -55,6 +68,8 @@ def conclude(item, case, student, reference, keys, mismatches, explanations=(), 
         hints = writes + hints
     if too_much_output:
         lines.append("your code printed more than the grader's output cap")
+    # rounding-sized errors hint at precision only when no specific hint explains them
+    data = dict({} if hints else diagnosis.precision_evidence(mismatches), **(data or {}))
     if not lines:
-        return CheckOutcome(1.0, "passed", "", notes=notes)
-    return CheckOutcome(0.0, "failed", "\n".join(lines), hints=hints, notes=notes)
+        return CheckOutcome(1.0, "passed", "", notes=notes, data=data)
+    return CheckOutcome(0.0, "failed", "\n".join(lines), hints=hints, notes=notes, data=data)

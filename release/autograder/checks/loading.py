@@ -135,8 +135,8 @@ def kit_reference_dir():
     student copy). Found from this package's location, never from the
     student's working folder.
     """
-    repo = Path(__file__).resolve().parents[2]
-    folder = repo / "solutions" / PACKAGE
+    from autograder.kit import KIT_ROOT
+    folder = KIT_ROOT / "solutions" / PACKAGE
     return folder if (folder / "__init__.py").exists() else None
 
 

@@ -20,9 +20,15 @@ def _grad_keys(case):
 
 
 def observe(item, case, nndl_modules, probes=True):
+    with models.tapped_layers(nndl_modules, case) as tap:
+        return _observe(item, case, nndl_modules, tap, probes)
+
+
+def _observe(item, case, nndl_modules, tap, probes):
     rec, model = models.student_model(item, case, nndl_modules)
     if model is None:
         return rec.finish()
+    tap.prefill(model)
     X, y = plain(case["X"]), plain(case["y"])
     watched = dict(models.params_snapshot(model), X=X, y=y)
     before = rec.snapshot(watched)
@@ -80,5 +86,6 @@ def judge(item, case, student_obs, reference_obs):
                 mismatch.key, student_obs, reference_obs, ["loss"], "num." + mismatch.key,
                 knob(item, "numeric_tolerance"), scale))
             break
+    evidence = diagnosis.regularisation_evidence(case, student_obs, reference_obs, mismatches)
     return judging.conclude(item, case, student_obs, reference_obs, keys, mismatches,
-                            explanations=explanations)
+                            explanations=explanations, data=evidence)

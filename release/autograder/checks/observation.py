@@ -4,10 +4,12 @@ An observation is a flat dict of str -> np.ndarray, so it round-trips through
 np.savez / np.load(allow_pickle=False) unchanged (text is a 0-d unicode array).
 Reserved keys:
 
-- "error": 0-d str, JSON {"type", "message", "where", "traceback"} when the
+- "error": 0-d str, JSON {"type", "message", "where", "traceback", "at"} when the
   student's code raised (or could not be imported, or the sandbox killed it:
   build that with error_observation). Other keys may still be present
-  (whatever was observed before the failure).
+  (whatever was observed before the failure). "at" names the last frame in
+  the student's nndl files (function, file, line), so a failure deep in the
+  kit (a Cython fast layer) still points at the student's call.
 - "stdout.chars": 0-d int64, characters the student's code printed;
   "stdout.head": 0-d str, the first STDOUT_HEAD of them.
 - "mutated": 0-d str, JSON list of "function: argument" that the student's
@@ -65,6 +67,23 @@ def short_traceback(exc, skip_files=()):
     return "".join(lines).rstrip()
 
 
+def student_frame(exc):
+    """'<function> (nndl/<file>.py, line N: <code>)' of the last traceback frame in an nndl file, or ''."""
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
+              if _in_nndl(frame.filename)]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = (frame.line or "").strip()
+    return "%s (nndl/%s, line %d%s)" % (frame.name, frame.filename.replace("\\", "/").rsplit("/", 1)[-1],
+                                         frame.lineno, ": " + code[:120] if code else "")
+
+
+def _in_nndl(filename):
+    parts = filename.replace("\\", "/").split("/")
+    return len(parts) >= 2 and parts[-2] == "nndl" and parts[-1].endswith(".py")
+
+
 def error_of(obs):
     """The error dict of an observation, or None."""
     if "error" not in obs:
@@ -82,6 +101,8 @@ def describe_error(info):
     line = "%s raised %s: %s" % (where, info.get("type", "Error"), info.get("message", ""))
     if info.get("type") in ("StudentImportError",):
         line = info.get("message", "")
+    if info.get("at"):
+        line += "\n    in your %s" % info["at"]
     trace = info.get("traceback") or ""
     if trace:
         line += "\n" + "\n".join("    " + row for row in trace.splitlines())

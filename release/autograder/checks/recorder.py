@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder.checks.calls import StudentImportError, as_output_array
-from autograder.checks.observation import STDOUT_HEAD, short_traceback, text
+from autograder.checks.observation import STDOUT_HEAD, short_traceback, student_frame, text
 
 # Frames of the checks themselves are noise in a student's traceback.
 _OWN_FILES = tuple(str(p) for p in Path(__file__).resolve().parent.glob("*.py"))
@@ -72,7 +72,8 @@ class Recorder:
         except StudentImportError as exc:
             self.fail("StudentImportError", str(exc), where, "")
         except BaseException as exc:  # noqa: BLE001 - SystemExit from student code included
-            self.fail(type(exc).__name__, _message(exc), where, short_traceback(exc, _OWN_FILES))
+            self.fail(type(exc).__name__, _message(exc), where, short_traceback(exc, _OWN_FILES),
+                      student_frame(exc))
 
     @contextlib.contextmanager
     def quiet(self):
@@ -82,10 +83,10 @@ class Recorder:
             with np.errstate(all="ignore"):
                 yield
 
-    def fail(self, error_type, message, where, trace=""):
+    def fail(self, error_type, message, where, trace="", at=""):
         self.failed = True
         self.obs["error"] = text(json.dumps({"type": error_type, "message": message,
-                                             "where": where, "traceback": trace}))
+                                             "where": where, "traceback": trace, "at": at}))
 
     def output(self, key, value):
         """Record one returned value; a non-array value is recorded by its type name."""

@@ -24,7 +24,8 @@ _ITEM_FIELDS = ("id", "kind", "function", "points", "tolerance", "time_limit", "
 _REQUIRED = ("id", "kind", "function", "points", "time_limit", "visibility")
 _SETTINGS_FIELDS = ("total_points", "memory_limit_mb", "output_limit_kb", "max_processes",
                     "visible_seed", "float32_tolerance", "error_floor_float64",
-                    "error_floor_float32", "numeric_tolerance", "visible_only")
+                    "error_floor_float32", "numeric_tolerance", "visible_only",
+                    "tmp_limit_mb", "work_limit_mb")
 
 
 class SpecError(ValueError):
@@ -44,6 +45,8 @@ class Settings:
     error_floor_float32: float = 1e-2
     numeric_tolerance: float = 1e-5    # backward vs numerical gradient of the student's forward
     visible_only: bool = False         # true in a student copy's spec
+    tmp_limit_mb: int = 512            # the sandbox's /tmp (a tmpfs, RAM beside memory_limit_mb)
+    work_limit_mb: int = 1024          # the sandbox's work folder (disk or tmpfs)
     extras: dict = field(default_factory=dict)
 
 
@@ -71,9 +74,45 @@ class Item:
 
 
 @dataclass(frozen=True)
+class SimilarityPolicy:
+    """[similarity]: when two submissions are flagged (autograder/similarity/)."""
+    threshold: float = 0.5           # share of one's code (copydetect tokens) found in the other
+    min_shared_tokens: int = 150     # and at least this many tokens shared (tiny solutions)
+    list_from: float = 0.25          # similarity.csv lists the pairs from this similarity up
+    noise_tokens: int = 25           # copydetect noise threshold k: shorter matches are ignored
+    guarantee_tokens: int = 30       # copydetect guarantee threshold: longer ones are always found
+    html_max_pairs: int = 100        # pairs shown side by side in similarity.html
+    model_rel_distance: float = 1e-3  # cnn_model.npz weights this close (relative) are flagged
+    max_code_kb: int = 512           # a student's code is cut there before fingerprinting
+
+
+@dataclass(frozen=True)
+class LatePolicy:
+    """[late]: the deadline and the penalty (autograder/grade/late.py). No deadline: off."""
+    deadline: str = ""               # ISO 8601 with a UTC offset, e.g. 2026-12-11T23:59:00-08:00
+    grace_minutes: float = 0         # submissions this late count as on time
+    unit: str = "day"                # "day" or "hour": each started unit late costs penalty_per_unit
+    penalty_per_unit: float = 0.1    # fraction of the raw score
+    max_penalty: float = 1.0         # cap on the fraction taken
+    extensions: str = ""             # CSV (student or submission id, deadline or extra days)
+    submission_times: str = ""       # CSV (submission id, submitted_at) when not from Gradescope
+
+
+@dataclass(frozen=True)
+class LeaderboardPolicy:
+    """[leaderboard]: Gradescope's leaderboard from the accuracy item (off by default)."""
+    enabled: bool = False
+    item: str = "cnn.ThreeLayerConvNet.accuracy"
+    name: str = "Validation accuracy"
+
+
+@dataclass(frozen=True)
 class Spec:
     settings: Settings
     items: tuple
+    similarity: SimilarityPolicy = SimilarityPolicy()
+    late: LatePolicy = LatePolicy()
+    leaderboard: LeaderboardPolicy = LeaderboardPolicy()
 
     def item(self, item_id):
         """The item with this id; KeyError if the spec has none."""
@@ -149,7 +188,59 @@ def parse_spec(data, visible_only=False, source="<spec>"):
                             % (source, total, settings.total_points))
     if visible_only:
         items = [item for item in items if item.visibility == "visible"]
-    return Spec(settings=settings, items=tuple(items))
+    return Spec(settings=settings, items=tuple(items),
+                similarity=_parse_table(data, "similarity", SimilarityPolicy, source),
+                late=_parse_table(data, "late", LatePolicy, source),
+                leaderboard=_parse_table(data, "leaderboard", LeaderboardPolicy, source))
+
+
+def _parse_table(data, name, policy_class, source):
+    """A policy table ([similarity], [late], [leaderboard]): known keys, right types, valid values."""
+    raw = dict(data.get(name, {}))
+    defaults = policy_class()
+    values = {}
+    for key, value in raw.items():
+        if not hasattr(defaults, key):
+            raise SpecError("%s: [%s] has no key %r" % (source, name, key))
+        default = getattr(defaults, key)
+        if key == "deadline" and hasattr(value, "isoformat"):  # a TOML datetime
+            value = value.isoformat()
+        if isinstance(default, bool) != isinstance(value, bool) or (
+                isinstance(default, (int, float)) and not isinstance(value, (int, float))) or (
+                isinstance(default, str) and not isinstance(value, str)):
+            raise SpecError("%s: [%s] %s must be a %s, got %r"
+                            % (source, name, key, type(default).__name__, value))
+        values[key] = value
+    policy = policy_class(**values)
+    problem = _policy_problem(policy)
+    if problem:
+        raise SpecError("%s: [%s] %s" % (source, name, problem))
+    return policy
+
+
+def _policy_problem(policy):
+    if isinstance(policy, SimilarityPolicy):
+        if not 0 < policy.threshold <= 1 or not 0 <= policy.list_from <= policy.threshold:
+            return "needs 0 <= list_from <= threshold <= 1"
+        if not 1 <= policy.noise_tokens <= policy.guarantee_tokens:
+            return "needs 1 <= noise_tokens <= guarantee_tokens"
+        if policy.model_rel_distance < 0 or policy.max_code_kb <= 0 or policy.html_max_pairs < 0:
+            return "model_rel_distance, max_code_kb and html_max_pairs must be positive"
+    if isinstance(policy, LatePolicy):
+        if policy.unit not in ("day", "hour"):
+            return "unit must be 'day' or 'hour', got %r" % policy.unit
+        if policy.penalty_per_unit < 0 or not 0 <= policy.max_penalty <= 1 \
+                or policy.grace_minutes < 0:
+            return "needs penalty_per_unit >= 0, 0 <= max_penalty <= 1, grace_minutes >= 0"
+        if policy.deadline:
+            from datetime import datetime
+            try:
+                when = datetime.fromisoformat(policy.deadline)
+            except ValueError:
+                return "deadline %r is not an ISO 8601 date and time" % policy.deadline
+            if when.tzinfo is None:
+                return "deadline %r needs a UTC offset (e.g. -08:00 or Z)" % policy.deadline
+    return ""
 
 
 def load_spec(path=None, visible_only=False):
