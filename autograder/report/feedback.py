@@ -63,6 +63,8 @@ body {{ font-family: sans-serif; max-width: 60em; margin: 2em auto; }}
 table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: .3em .6em; }}
 .passed {{ color: #060; }} .failed {{ color: #a00; }} .partial {{ color: #a60; }}
 pre {{ background: #f4f4f4; padding: .6em; white-space: pre-wrap; }}
+/* a long unbroken token from student code (a path, a repr) must wrap, not widen the page */
+pre, code, td, li, p {{ overflow-wrap: anywhere; }}
 </style></head><body>
 <h1>Grading report: {submission}</h1>
 <p><strong>Score: {score} / {max_score}</strong></p>

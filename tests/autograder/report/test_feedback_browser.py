@@ -1,0 +1,56 @@
+"""feedback.html as a student sees it: loaded in headless Chromium, with text on screen,
+nothing wider than a 1200 px window, and no script of the student's running."""
+import subprocess
+
+import numpy as np
+
+from autograder.report import write_reports
+from tests.autograder.report.test_class_report import CHROMIUM, needs_chromium
+from tests.autograder.report.test_report import sample
+
+LAYOUT_CHECK = """<script>
+window.addEventListener('load', function () {
+  var marker = document.createElement('div');
+  marker.id = 'layout-check';
+  marker.textContent = 'width ' + document.documentElement.scrollWidth + ' alerts ' +
+      (window.__alerts || 0);
+  document.body.appendChild(marker);
+});
+</script>"""
+
+
+def feedback_page(tmp_path):
+    result = sample(score_a=0.0, output_b="<script>window.__alerts = 1</script>" + " x" * 3000
+                    + "\n" + "a_very_long_unbroken_token_" * 200)
+    write_reports(result, tmp_path / "out")
+    return tmp_path / "out" / "feedback.html"
+
+
+@needs_chromium
+def test_feedback_page_fits_the_window_and_runs_no_student_script(tmp_path):
+    page = feedback_page(tmp_path)
+    checked = tmp_path / "checked.html"
+    text = page.read_text()
+    checked.write_text(text.replace("</body>", LAYOUT_CHECK + "</body>"))
+    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                           "--window-size=1200,2000", "--virtual-time-budget=5000",
+                           "--dump-dom", checked.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    marker = proc.stdout.split('id="layout-check">', 1)[-1].split("<", 1)[0]
+    width, alerts = int(marker.split()[1]), int(marker.split()[3])
+    assert width <= 1200, marker
+    assert alerts == 0
+    assert "cnn.ThreeLayerConvNet.accuracy" in proc.stdout
+
+
+@needs_chromium
+def test_feedback_screenshot_is_not_blank(tmp_path):
+    page = feedback_page(tmp_path)
+    shot = tmp_path / "shot.png"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                    "--screenshot=%s" % shot, "--window-size=1200,1600", page.as_uri()],
+                   capture_output=True, timeout=120)
+    import matplotlib.image
+    pixels = matplotlib.image.imread(str(shot))[..., :3]
+    assert pixels.shape[:2] == (1600, 1200)
+    assert np.any(pixels < 0.6, axis=2).mean() > 0.005   # text on screen
