@@ -5,7 +5,6 @@ sandbox); the student's from the sandboxed worker. Judging runs here, in the
 grader, on plain arrays only.
 """
 import os
-import shutil
 import time
 import zlib
 

@@ -126,7 +126,6 @@ def _import(request, modules, code_root):
     except ImportError:  # the checks package is optional for plain 'call' requests
         ImportFailure = None
     if request.get("failed"):
-        error = None
         message = request["failed"]
         trace = ""
         error_type = request.get("error_type", "ImportError")
@@ -135,7 +134,6 @@ def _import(request, modules, code_root):
             modules[name]
             return {"ok": True}
         except BaseException as exc:  # a module may raise anything at import, SystemExit too
-            error = exc
             message = describe(exc)
             trace = student_traceback(exc, code_root)
             error_type = type(exc).__name__
