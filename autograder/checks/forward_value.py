@@ -9,9 +9,13 @@ case's mode; the running statistics after the warm-up and the train-mode
 output on x are observed for the diagnosis (diag.running_mean,
 diag.running_var, diag.train_out).
 """
+from dataclasses import replace
+
 import numpy as np
 
 from autograder.checks import diagnosis, judging
+from autograder.checks.cases import label_of
+from autograder.checks.compare import difference, tolerances
 from autograder.checks.calls import (array_arguments, build_arguments, call_of, dict_argument,
                                      resolve, short_name, split_result)
 from autograder.checks.recorder import Recorder
@@ -73,4 +77,20 @@ def judge(item, case, student_obs, reference_obs):
     hints += diagnosis.softmax_fudge_epsilon(case, student_obs, reference_obs, mismatches)
     if item.function.endswith("batchnorm_forward"):
         hints += diagnosis.batchnorm_normalisation(case, student_obs, mismatches)
-    return judging.conclude(item, case, student_obs, reference_obs, keys, mismatches, hints=hints)
+    outcome = judging.conclude(item, case, student_obs, reference_obs, keys, mismatches,
+                               hints=hints)
+    return _with_differences(outcome, item, case, student_obs, reference_obs, mismatches)
+
+
+def _with_differences(outcome, item, case, student_obs, reference_obs, mismatches):
+    """The outcome carrying where each wrong-valued output differs (the report's pictures)."""
+    found = {}
+    for mismatch in mismatches:
+        if mismatch.kind not in ("value", "nan"):
+            continue
+        expected, actual = reference_obs[mismatch.key], student_obs.get(mismatch.key)
+        tolerance, floor = tolerances(item, expected, actual)
+        picture = difference(actual, expected, tolerance, floor, case=label_of(case))
+        if picture is not None:
+            found[mismatch.key] = picture
+    return replace(outcome, differences=found) if found else outcome

@@ -13,6 +13,8 @@ class CheckOutcome:
     hints: list = field(default_factory=list)
     notes: list = field(default_factory=list)   # shown even when the case passes
     data: dict = field(default_factory=dict)    # numbers the cross-case rules read
+    # {output key: compare.Difference} of wrong array outputs (grader side): the report's pictures
+    differences: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 Scoring, feedback text and the cross-case hints come from autograder.checks.judge_all,
 so the grader, the self-check and the notebook test cells word things identically.
 """
+from autograder.report.facts import item_facts
 from autograder.report.model import ItemResult
 
 
@@ -16,11 +17,12 @@ def from_checks(item, verdict, preface=""):
         output = preface + ("\n" + output if output else "")
     return ItemResult(item_id=item.id, title=item.id, score=float(verdict.score),
                       max_score=float(item.points), passed=verdict.status == "passed",
-                      output=output, visibility=gradescope_visibility(item), kind=item.kind)
+                      output=output, visibility=gradescope_visibility(item), kind=item.kind,
+                      **item_facts(item, verdict))
 
 
 def failed_item(item, message, seconds=0.0):
     """An item that could not be checked at all (nothing to grade, or a grader problem)."""
     return ItemResult(item_id=item.id, title=item.id, score=0.0, max_score=float(item.points),
                       passed=False, output=message, visibility=gradescope_visibility(item),
-                      kind=item.kind, seconds=seconds)
+                      kind=item.kind, seconds=seconds, **item_facts(item))

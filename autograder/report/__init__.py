@@ -1,7 +1,9 @@
-"""Reports of one graded submission: results.json (Gradescope), feedback.md/.html, summary."""
+"""Reports of one graded submission: results.json (Gradescope), feedback.md/.html, summary,
+and the pictures feedback.md links (feedback-<item>.png beside it)."""
+import glob
 import os
 
-from autograder.report import atomic, feedback, gradescope
+from autograder.report import atomic, feedback, gradescope, pictures
 from autograder.report.model import GradeResult, ItemResult  # noqa: F401
 
 RESULTS_FILE = "results.json"
@@ -10,8 +12,17 @@ FEEDBACK_HTML = "feedback.html"
 
 
 def write_reports(result, out_dir):
-    """Write the three files atomically (results.json last: its presence means 'done')."""
+    """Write the reports atomically (results.json last: its presence means 'done'). Pictures
+    of an earlier grading that this one does not have are removed (the folder is the
+    grader's; a link there is removed, never followed)."""
     os.makedirs(out_dir, exist_ok=True)
-    atomic.write_text(os.path.join(out_dir, FEEDBACK_MD), feedback.markdown(result))
-    atomic.write_text(os.path.join(out_dir, FEEDBACK_HTML), feedback.html_page(result))
+    figures = pictures.figures_of(feedback.bounded(result))
+    for figure in figures:
+        atomic.write_bytes(os.path.join(out_dir, figure.name), figure.png)
+    current = {figure.name for figure in figures}
+    for path in glob.glob(os.path.join(glob.escape(out_dir), "feedback-*.png")):
+        if os.path.basename(path) not in current:
+            os.remove(path)
+    atomic.write_text(os.path.join(out_dir, FEEDBACK_MD), feedback.markdown(result, figures))
+    atomic.write_text(os.path.join(out_dir, FEEDBACK_HTML), feedback.html_page(result, figures))
     atomic.write_text(os.path.join(out_dir, RESULTS_FILE), gradescope.dumps(result))

@@ -4,13 +4,24 @@ Every text that came from the submission (its name, problems, notes, item output
 capped and made printable first (autograder.report.text.bounded), then escaped for the
 format: inline markdown escapes or a fence longer than any backtick run in feedback.md,
 html.escape in feedback.html.
+
+Each item says which notebook section and nndl function it grades, how its points are
+given (all cases or per case, with the count that passed), on which inputs it was graded,
+and for the accuracy item the credited value and the rule. Failed items come first in the
+details; the html table links to them. Pictures (autograder.report.pictures) are inlined in
+the html and written beside feedback.md, which links them.
 """
+import base64
 import html
+import re
 
 from autograder.grade import late
-from autograder.report.text import bounded, markdown_block, markdown_inline
+from autograder.report.text import bounded, markdown_block, markdown_inline, printable
 
 HIDDEN_NOTE = "hidden until grades are published"
+CASE_KINDS = ("forward_value", "gradient", "model_forward", "model_gradient")
+# the checks' own first line of a failing item, which the reports state from the counts
+_RULE_LINE = re.compile(r"^\d+ of \d+ cases passed: ")
 
 
 def _points(value):
@@ -24,8 +35,135 @@ def _status(item):
     return "partial" if item.score > 0 else "failed"
 
 
-def markdown(result):
+def _published(result):
+    return bool(result.extra.get("published"))
+
+
+def _percent(value):
+    return "%.1f%%" % (100.0 * float(value))
+
+
+def _threshold(value):
+    return ("%.1f" % (100.0 * float(value))).rstrip("0").rstrip(".") + "%"
+
+
+def _hidden_label(item, published):
+    """The label of an item students do not see on Gradescope until grades are published."""
+    return HIDDEN_NOTE if item.visibility != "visible" and not published else ""
+
+
+def what_it_tests(item):
+    """'Tests nndl.x.f (Notebook.ipynb: Section).' or '' when the spec names neither."""
+    if not item.function and not item.section:
+        return ""
+    where = " (%s)" % item.section if item.section else ""
+    return "Tests %s%s." % (item.function or item.item_id, where)
+
+
+def scoring_line(item):
+    """How many cases passed and how the item gives points ('' when it does not apply)."""
+    if item.passed or item.cases_total <= 1:
+        return ""
+    passed, total = item.cases_passed, item.cases_total
+    if item.scoring == "per_case":
+        return ("%d of %d cases passed; this item gives its points per case passed "
+                "(%d/%d of %s)." % (passed, total, passed, total, _points(item.max_score)))
+    if passed:
+        return "%d of %d cases passed; this item gives points only when all pass." % (passed, total)
+    return "None of the %d cases passed; this item gives points only when all pass." % total
+
+
+def inputs_line(item):
+    """On which inputs the item was graded."""
+    if item.kind not in CASE_KINDS or item.cases_total == 0:
+        return ""
+    if item.visibility == "visible":
+        return ("Graded on new inputs of the same shapes as the notebook's and the self-check's "
+                "(drawn for this run), so a passing self-check does not guarantee these cases.")
+    return "Graded on secret inputs, compared with the reference implementation."
+
+
+def accuracy_lines(item):
+    """The accuracy rule with this submission's numbers."""
+    facts = item.accuracy
+    if not facts or "validation" not in facts:
+        return []
+    full, zero, margin = facts["full_credit_at"], facts["zero_credit_at"], facts["margin"]
+    credited = facts.get("credited", facts["validation"])
+    if "heldout" in facts:
+        first = ("Credited accuracy = min(validation %s, held-out %s + margin %s) = %s."
+                 % (_percent(facts["validation"]), _percent(facts["heldout"]),
+                    _threshold(margin), _percent(credited)))
+    else:
+        first = "Credited accuracy = validation accuracy = %s (no held-out images were scored)." \
+            % _percent(credited)
+    lines = [first,
+             "Rule: full credit at %s or more, none at %s or less, linear between: %s / %s "
+             "points." % (_threshold(full), _threshold(zero), _points(item.score),
+                          _points(item.max_score))]
+    evaluation = facts.get("heldout_evaluation")
+    if evaluation not in (None, "", {}):
+        if isinstance(evaluation, dict):
+            evaluation = ", ".join("%s: %s" % (k, v) for k, v in sorted(evaluation.items()))
+        lines.append("Held-out evaluation: %s." % str(evaluation).rstrip("."))
+    if "heldout" in facts:
+        lines.append("The held-out images are CIFAR-10 images your model has not seen, moved "
+                     "slightly for each run; the margin lets a model that generalises lose a "
+                     "little there without losing points.")
+    return lines
+
+
+def item_lines(item, published):
+    """The plain-text facts shown above an item's output, in order."""
+    lines = [what_it_tests(item), scoring_line(item), inputs_line(item)]
+    label = _hidden_label(item, published)
+    if label:
+        lines.append("On Gradescope this item is %s." % label)
+    lines += accuracy_lines(item)
+    return [line for line in lines if line]
+
+
+def item_output(item):
+    """The item's output without the checks' case-count line (the reports state it)."""
+    lines = item.output.rstrip().splitlines()
+    if lines and item.cases_total > 1 and _RULE_LINE.match(lines[0]):
+        lines = lines[1:]
+    return "\n".join(lines).strip("\n")
+
+
+def detailed(items):
+    """Items worth a detail section: failed first (spec order within), then the others with
+    something to say."""
+    worth = [item for item in items if not item.passed or item.output.strip() or item.accuracy]
+    return [i for i in worth if not i.passed] + [i for i in worth if i.passed]
+
+
+def anchor(item):
+    return "item-" + re.sub(r"[^A-Za-z0-9_.-]", "_", item.item_id)
+
+
+def _figures(result, figures):
+    if figures is None:
+        from autograder.report.pictures import figures_of
+        figures = figures_of(result)
+    by_item = {}
+    for figure in figures:
+        by_item.setdefault(figure.item_id, []).append(figure)
+    return by_item
+
+
+def _code(text):
+    """An inline code span of a spec name (no backticks, one printable line)."""
+    text = printable(text, one_line=True).replace("`", "'")
+    return "`%s`" % text if text else ""
+
+
+def markdown(result, figures=None):
+    """feedback.md; `figures` (pictures.figures_of) are linked by file name: write_reports
+    writes them beside it."""
     result = bounded(result)
+    by_item = _figures(result, figures)
+    published = _published(result)
     md = markdown_inline
     lines = ["# Grading report: %s" % md(result.submission), "",
              "**Score: %s / %s**" % (_points(result.score), _points(result.max_score)), ""]
@@ -38,19 +176,28 @@ def markdown(result):
     if result.grader_error:
         lines += ["> The grader hit an internal error; the course staff has been told. "
                   "Scores below may be incomplete.", ""]
-    lines += ["## Items", "", "| Item | Points | Status |", "|---|---|---|"]
+    lines += ["## Items", "", "| Item | Tests | Points | Status |", "|---|---|---|---|"]
     for item in result.items:
-        hidden = " (%s)" % HIDDEN_NOTE if item.visibility != "visible" else ""
-        lines.append("| `%s`%s | %s / %s | %s |" % (item.item_id, hidden, _points(item.score),
-                                                   _points(item.max_score), _status(item)))
+        label = _hidden_label(item, published)
+        tests = " ".join(part for part in (_code(item.function), md(item.section)) if part)
+        lines.append("| `%s`%s | %s | %s / %s | %s |" % (
+            item.item_id, (" (%s)" % label) if label else "", tests, _points(item.score),
+            _points(item.max_score), _status(item)))
     lines.append("")
-    details = [item for item in result.items if not item.passed or item.output.strip()]
+    details = detailed(result.items)
     if details:
         lines += ["## Details", ""]
         for item in details:
-            lines += ["### `%s` - %s / %s" % (item.item_id, _points(item.score),
-                                              _points(item.max_score)), ""]
-            lines += [markdown_block(item.output.rstrip() or "(no message)"), ""]
+            lines += ["### `%s` - %s / %s (%s)" % (item.item_id, _points(item.score),
+                                                   _points(item.max_score), _status(item)), ""]
+            facts = item_lines(item, published)
+            lines += [md(line) for line in facts] + ([""] if facts else [])
+            output = item_output(item)
+            if output or not item.passed:
+                lines += [markdown_block(output or "(no message)"), ""]
+            for figure in by_item.get(item.item_id, []):
+                reading = (" %s." % md(figure.reading)) if figure.reading else ""
+                lines += ["Picture: [%s](%s).%s" % (md(figure.caption), figure.name, reading), ""]
     if result.notes:
         lines += ["## Notes", ""] + ["- %s" % md(n) for n in result.notes] + [""]
     return "\n".join(lines)
@@ -59,18 +206,21 @@ def markdown(result):
 PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Grading report: {submission}</title>
 <style>
-body {{ font-family: sans-serif; max-width: 60em; margin: 2em auto; }}
+body {{ font-family: sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; }}
 table {{ border-collapse: collapse; }} td, th {{ border: 1px solid #ccc; padding: .3em .6em; }}
 .passed {{ color: #060; }} .failed {{ color: #a00; }} .partial {{ color: #a60; }}
 pre {{ background: #f4f4f4; padding: .6em; white-space: pre-wrap; }}
 /* a long unbroken token from student code (a path, a repr) must wrap, not widen the page */
-pre, code, td, li, p {{ overflow-wrap: anywhere; }}
+pre, code, td, li, p, h3 {{ overflow-wrap: anywhere; }}
+figure {{ margin: .8em 0; }} figure img {{ max-width: 100%; height: auto; }}
+figcaption {{ font-size: .9em; color: #333; }}
+.facts {{ margin: .3em 0; }}
 </style></head><body>
 <h1>Grading report: {submission}</h1>
 <p><strong>Score: {score} / {max_score}</strong></p>
 {late}{problems}
 <h2>Items</h2>
-<table><tr><th>Item</th><th>Points</th><th>Status</th></tr>
+<table><tr><th>Item</th><th>Tests</th><th>Points</th><th>Status</th></tr>
 {rows}
 </table>
 {details}
@@ -79,8 +229,19 @@ pre, code, td, li, p {{ overflow-wrap: anywhere; }}
 """
 
 
-def html_page(result):
+def _figure_html(figure):
+    e = html.escape
+    data = base64.b64encode(figure.png).decode("ascii")
+    reading = ("<br><strong>%s</strong>" % e(figure.reading[:1].upper() + figure.reading[1:])) \
+        if figure.reading else ""
+    return ('<figure><img src="data:image/png;base64,%s" alt="%s"><figcaption>%s%s'
+            '</figcaption></figure>' % (data, e(figure.caption), e(figure.caption), reading))
+
+
+def html_page(result, figures=None):
     result = bounded(result)
+    by_item = _figures(result, figures)
+    published = _published(result)
     e = html.escape
     problems = ""
     if result.problems or result.grader_error:
@@ -89,18 +250,34 @@ def html_page(result):
             entries.append("The grader hit an internal error; scores may be incomplete.")
         problems = "<h2>Problems with the submission</h2><ul>%s</ul>" % "".join(
             "<li>%s</li>" % p for p in entries)
+    details_items = detailed(result.items)
+    with_details = {item.item_id for item in details_items}
     rows = []
     for item in result.items:
-        hidden = " <em>(%s)</em>" % HIDDEN_NOTE if item.visibility != "visible" else ""
+        label = _hidden_label(item, published)
+        hidden = " <em>(%s)</em>" % label if label else ""
         status = _status(item)
-        rows.append('<tr><td><code>%s</code>%s</td><td>%s / %s</td><td class="%s">%s</td></tr>'
-                    % (e(item.item_id), hidden, _points(item.score), _points(item.max_score),
+        name = "<code>%s</code>" % e(item.item_id)
+        if item.item_id in with_details:
+            name = '<a href="#%s">%s</a>' % (e(anchor(item)), name)
+        tests = "<br>".join(part for part in (
+            "<code>%s</code>" % e(item.function) if item.function else "", e(item.section))
+            if part)
+        rows.append('<tr><td>%s%s</td><td>%s</td><td>%s / %s</td><td class="%s">%s</td></tr>'
+                    % (name, hidden, tests, _points(item.score), _points(item.max_score),
                        e(status), e(status)))
     details = []
-    for item in result.items:
-        if not item.passed or item.output.strip():
-            details.append("<h3><code>%s</code></h3><pre>%s</pre>"
-                           % (e(item.item_id), e(item.output.rstrip() or "(no message)")))
+    for item in details_items:
+        status = _status(item)
+        part = ['<h3 id="%s"><code>%s</code> - %s / %s <span class="%s">(%s)</span></h3>'
+                % (e(anchor(item)), e(item.item_id), _points(item.score),
+                   _points(item.max_score), e(status), e(status))]
+        part += ['<p class="facts">%s</p>' % e(line) for line in item_lines(item, published)]
+        output = item_output(item)
+        if output or not item.passed:
+            part.append("<pre>%s</pre>" % e(output or "(no message)"))
+        part += [_figure_html(figure) for figure in by_item.get(item.item_id, [])]
+        details.append("".join(part))
     notes = ""
     if result.notes:
         notes = "<h2>Notes</h2><ul>%s</ul>" % "".join("<li>%s</li>" % e(n) for n in result.notes)
@@ -132,9 +309,28 @@ def summary(result, width=100):
         line = "  %-8s %5s/%-3s %s%s" % (_status(item), _points(item.score), _points(item.max_score),
                                          item.item_id, first)
         lines.append(fit(line, width))
+    lines += [fit(line, width) for line in where_to_look(result.items)]
     if result.grader_error:
         lines.append(fit("  GRADER ERROR: " + result.grader_error.splitlines()[0], width))
     return "\n".join(lines)
+
+
+def where_to_look(items, limit=5):
+    """Summary lines naming the notebook sections and functions of the lost points."""
+    places = []
+    for item in items:
+        if item.passed or not (item.section or item.function):
+            continue
+        place = "%s%s" % (item.function or item.item_id,
+                          (" (%s)" % item.section) if item.section else "")
+        if place not in places:
+            places.append(place)
+    if not places:
+        return []
+    lines = ["  look at: " + places[0]] + ["           " + p for p in places[1:limit]]
+    if len(places) > limit:
+        lines.append("           ... and %d more" % (len(places) - limit))
+    return lines
 
 
 def fit(line, width):

@@ -20,7 +20,7 @@ SCORINGS = ("all_cases", "per_case")
 
 # Keys every [[item]] may carry; anything else lands in Item.extras (kind-specific).
 _ITEM_FIELDS = ("id", "kind", "function", "points", "tolerance", "time_limit", "visibility",
-                "cases", "scoring")
+                "cases", "scoring", "section")
 _REQUIRED = ("id", "kind", "function", "points", "time_limit", "visibility")
 _SETTINGS_FIELDS = ("total_points", "memory_limit_mb", "output_limit_kb", "max_processes",
                     "visible_seed", "float32_tolerance", "error_floor_float64",
@@ -63,10 +63,16 @@ class Item:
     cases: tuple = ()
     scoring: str = "all_cases"  # all_cases: points only if every case passes; per_case: share
     extras: dict = field(default_factory=dict)
+    section: str = ""        # "<notebook>: <heading>" the item grades (shown in the feedback)
 
     @property
     def module(self):
         return self.function.split(":", 1)[0]
+
+    @property
+    def function_name(self):
+        """The graded function as a student writes it: nndl.<module>.<function or Class>."""
+        return "nndl.%s.%s" % (self.module, self.qualname)
 
     @property
     def qualname(self):
@@ -140,6 +146,7 @@ def _parse_item(raw, index):
         points=raw["points"], tolerance=float(raw.get("tolerance", 0.0)),
         time_limit=float(raw["time_limit"]), visibility=str(raw["visibility"]),
         cases=cases, scoring=str(raw.get("scoring", "all_cases")),
+        section=str(raw.get("section", "")),
         extras={k: v for k, v in raw.items() if k not in _ITEM_FIELDS})
     if item.kind not in KINDS:
         raise SpecError("item %s: unknown kind %r (known: %s)" % (item.id, item.kind, ", ".join(KINDS)))
