@@ -1,5 +1,9 @@
 """`python -m autograder release`: regenerate release/ from assignment/ and solutions/.
 
+The committed assignment/*.ipynb are the notebooks' only source (edited in
+Jupyter; autograder.release.authoring refreshes their numbers and outputs);
+the build refuses notebooks whose nbgrader metadata or cell ids are broken.
+
 The release is assembled in a temporary folder, then copied over release/
 (files that are no longer produced are deleted). Every step is deterministic
 (sorted walks, no time stamps, fixed zip metadata), so a second run changes no
@@ -15,8 +19,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from autograder.release import notebooks, student_readme
-from autograder.release.stubs import find_regions, generate_stubs
+import nbformat
+
+from autograder.release import notebook_metadata, notebooks, student_readme
+from autograder.release.stubs import STUB_MESSAGE_END, find_regions, generate_stubs
 from autograder.kit import KIT_ROOT
 
 REPO_ROOT = KIT_ROOT
@@ -48,7 +54,11 @@ def run(args):
         print("warning: release built from uncommitted changes (commit them, then re-run, so "
               "that release/ matches a clean checkout):\n  " + "\n  ".join(dirty),
               file=sys.stderr)
-    changed = build_release(Path(args.out))
+    try:
+        changed = build_release(Path(args.out))
+    except NotebookMetadataError as error:
+        print("release not written: %s" % error, file=sys.stderr)
+        return 1
     print("release written to %s (%d file(s) changed)" % (args.out, len(changed)))
     for relpath in changed:
         print("  " + relpath)
@@ -69,6 +79,20 @@ def uncommitted_inputs():
 
 
 # ---- the release, step by step ---------------------------------------------------
+class NotebookMetadataError(ValueError):
+    """The instructor notebooks' nbgrader metadata or cell ids are broken."""
+
+
+def check_notebooks(assignment_dir):
+    """Refuse notebooks nbgrader would misgrade (see notebook_metadata)."""
+    found = notebook_metadata.problems({
+        name + ".ipynb": nbformat.read(str(Path(assignment_dir) / (name + ".ipynb")), as_version=4)
+        for name in notebooks.NOTEBOOK_NAMES})
+    if found:
+        raise NotebookMetadataError(
+            "the notebooks in %s need fixing first:\n  %s" % (assignment_dir, "\n  ".join(found)))
+
+
 def build_release(dest):
     """Regenerate the release in dest; returns the relative paths that changed."""
     with tempfile.TemporaryDirectory(prefix="cnn-release-") as staging:
@@ -79,6 +103,7 @@ def build_release(dest):
 
 def assemble(staging):
     """Write every file of the release into the empty folder staging."""
+    check_notebooks(ASSIGNMENT)
     notebooks.generate_student_notebooks(ASSIGNMENT, staging)
     nndl_files = [p.name for p in generate_stubs(SOLUTIONS / "nndl", staging / "nndl")]
     copy_cs231n(ASSIGNMENT / "cs231n", staging / "cs231n")
@@ -129,12 +154,21 @@ def copy_student_autograder(staging):
 
 
 def collect_submission_source(nndl_files):
-    """The collect_submission template with the homework's nndl files filled in."""
+    """The collect_submission template with the homework's facts filled in: its
+    nndl files and the exact stub texts this build writes (an nndl stub's message,
+    the raise of CNN.ipynb's solution cell), so the script recognises them."""
     template = (TEMPLATES / "collect_submission.py").read_text()
-    marker = "NNDL_FILES = None\n"
-    if template.count(marker) != 1:
-        raise ValueError("collect_submission template lost its NNDL_FILES line")
-    return template.replace(marker, "NNDL_FILES = %r\n" % (tuple(sorted(nndl_files)),))
+    facts = {
+        "NNDL_FILES": tuple(sorted(nndl_files)),
+        "NNDL_STUB_MARK": STUB_MESSAGE_END,
+        "NOTEBOOK_STUB_MARK": notebooks.CODE_STUB.splitlines()[-1],
+    }
+    for name, value in facts.items():
+        marker = "%s = None\n" % name
+        if template.count(marker) != 1:
+            raise ValueError("collect_submission template lost its %s line" % name)
+        template = template.replace(marker, "%s = %r\n" % (name, value))
+    return template
 
 
 def student_work():

@@ -22,6 +22,10 @@ END = "### END SOLUTION"
 _MARKER = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>### (BEGIN|END) SOLUTION)[ \t]*$")
 
 
+# How every stub's message ends (collect_submission looks for it in nndl files).
+STUB_MESSAGE_END = "not implemented yet (YOUR CODE HERE)"
+
+
 class MarkerError(ValueError):
     """The solution markers in a reference file are unbalanced or misplaced."""
 
@@ -99,7 +103,7 @@ def find_regions(source, filename="<source>"):
 
 def not_implemented_line(region, relpath):
     """The one line that stands in for a region in the stub."""
-    message = "%s in %s: not implemented yet (YOUR CODE HERE)" % (region.owner, relpath)
+    message = "%s in %s: %s" % (region.owner, relpath, STUB_MESSAGE_END)
     return "%sraise NotImplementedError(%r)" % (region.indent, message)
 
 
