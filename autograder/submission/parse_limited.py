@@ -172,6 +172,9 @@ def notebook_problem_here(path, cap_bytes):
     if not isinstance(content, dict) or "cells" not in content:
         return "is JSON but not a notebook (no 'cells')"
     del content
+    # jsonschema's optional IRI format checks build a lark grammar when imported (about 1 s
+    # of CPU in every submission's child); nbformat's schemas use no "format", so none is lost.
+    sys.modules.setdefault("rfc3987_syntax", None)
     import nbformat  # slow to import (jsonschema); only needed when a notebook is there
     try:
         notebook = nbformat.reads(text, as_version=4)
