@@ -1,4 +1,5 @@
-"""The student README of the release: set up, get the data, work, self-check, submit."""
+"""The student README of the release: set up, get the data, work, self-check, run the
+notebooks, submit (and what collect_submission checks)."""
 
 TEMPLATE = """\
 # CNN homework: convolutional networks in numpy
@@ -76,12 +77,45 @@ pass or what to fix:
 Hidden items (other shapes, test mode, speed, the accuracy of your saved
 model) are graded after the deadline.
 
-## 5. Submit
+The grader runs the visible items too, on new inputs of the same shapes (from a
+secret seed for each grading run), not on the inputs the self-check and the notebooks
+use. So a passing self-check and a failing graded case are not a contradiction:
+the code works on the inputs you tried but not on others of the same shapes,
+for instance when it relies on particular values, on a quirk of those inputs, or
+on state left over from an earlier call. Test your functions on inputs of your
+own as well.
+
+## 5. Run the notebooks before you hand them in
+
+Hand in the notebooks executed, with their outputs. Either run each one top to
+bottom in Jupyter (Kernel > Restart & Run All) and save it, or from this folder:
+
+    jupyter nbconvert --to notebook --execute --inplace CNN-Layers.ipynb CNN-BatchNorm.ipynb CNN.ipynb
+
+`--inplace` writes the outputs into the notebooks themselves. Without it,
+nbconvert writes executed copies (`CNN.nbconvert.ipynb`, ...) beside the
+unexecuted notebooks; `collect_submission.py` notices and says which file it
+hands in. Executing `CNN.ipynb` trains your network again (about 10 minutes) and
+saves `{model_file}` anew.
+
+## 6. Submit
 
     python collect_submission.py
 
-checks that the three notebooks, every `nndl/*.py` and `{model_file}` are
-here, then writes `cnn_submission.zip`. Hand in that zip.
+checks the three notebooks, every `nndl/*.py` and `{model_file}`, then writes
+`cnn_submission.zip`. Hand in that zip. It checks:
+
+- **Refused** (no zip; `python collect_submission.py --force` writes it anyway,
+  with what is there): a file missing or unreadable, an `nndl/*.py` that does
+  not compile, a function in `nndl/` still raising its stub's
+  `NotImplementedError`, no `{model_file}`. Each of these certainly costs points.
+- **Warned** (the zip is written): a notebook with no outputs or only partly
+  run, a cell that stopped with an error, the training cell of `CNN.ipynb` still
+  the stub, an executed copy `X.nbconvert.ipynb` beside `X.ipynb`. When `X.ipynb`
+  has no outputs and the copy is the same notebook executed, the copy goes into
+  the zip as `X.ipynb` and the script says so; otherwise it asks (or, without a
+  terminal, keeps `X.ipynb` and tells you). `--use-executed` and
+  `--use-original` decide for every notebook.
 """
 
 

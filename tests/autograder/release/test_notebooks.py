@@ -68,3 +68,19 @@ def test_course_config_keeps_student_files_and_ignores_submitted_kit(tmp_path):
     assert {"autograder", "cs231n"} <= set(config.CourseDirectory.ignore)
     assert config.Execute.timeout == notebooks.CELL_TIMEOUT_SECONDS
     assert config.ClearSolutions.code_stub == {"python": notebooks.CODE_STUB}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_provided_cell_ships_as_the_committed_notebook_has_it(name):
+    """The release's cells come from assignment/*.ipynb (no other copy of their text):
+    every cell that is neither the student's nor a hidden test is the same, metadata
+    tags included."""
+    committed = {c.id: c for c in source(name).cells}
+    for cell in released(name).cells:
+        original = committed[cell.id]
+        meta = original.metadata["nbgrader"]
+        if meta["solution"] or "### BEGIN HIDDEN TESTS" in original.source:
+            continue
+        assert cell.source == original.source, cell.id
+        assert cell.cell_type == original.cell_type
+        assert cell.metadata.get("tags") == original.metadata.get("tags"), cell.id

@@ -36,3 +36,27 @@ def test_readme_and_setup_ask_for_the_python_the_shipped_autograder_needs():
     """The shipped spec loader uses tomllib (Python 3.11+)."""
     assert "Python 3.11 or newer" in build.readme_text()
     assert 'python_requires=">=3.11"' in (build.TEMPLATES / "setup.py").read_text()
+
+
+def test_readme_says_visible_items_are_graded_on_new_inputs_of_the_same_shapes():
+    text = " ".join(build.readme_text().split())
+    assert "on new inputs of the same shapes" in text
+    assert "a passing self-check and a failing graded case are not a contradiction" in text
+
+
+def test_readme_says_how_to_execute_the_notebooks_and_what_collect_submission_checks():
+    text = build.readme_text()
+    command = ("jupyter nbconvert --to notebook --execute --inplace CNN-Layers.ipynb "
+               "CNN-BatchNorm.ipynb CNN.ipynb")
+    assert command in text
+    flat = " ".join(text.split())
+    for words in ("`--inplace` writes the outputs into the notebooks themselves",
+                  "`X.nbconvert.ipynb` beside `X.ipynb`", "--force", "--use-executed",
+                  "--use-original", "still raising its stub's `NotImplementedError`",
+                  "no `cnn_model.npz`", "a notebook with no outputs"):
+        assert words in flat, words
+    # The flags the README names are the script's own.
+    script = (build.TEMPLATES / "collect_submission.py").read_text()
+    for flag in ("--force", "--use-executed", "--use-original"):
+        assert '"%s"' % flag in script, flag
+    assert text.index("## 5. Run the notebooks") < text.index("## 6. Submit")
