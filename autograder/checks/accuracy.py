@@ -11,9 +11,20 @@ observe returns "pred.<split>" (int64 predictions: argmax of the test-mode
 scores, in batches). judge computes the accuracies against the labels.
 
 The held-out images come from the public CIFAR-10 test batch, moved by a
-secret per-run transformation (autograder/grade/data.py, spec keys heldout_*),
-so a model earns held-out accuracy only for what its weights do: a table of
-public images and their labels matches none of them.
+secret per-run transformation (autograder/grade/data.py, spec keys heldout_*).
+Where it can, the grader keeps them out of the student's process altogether
+(trusted evaluation): when the saved parameters fit the reference
+ThreeLayerConvNet (autograder/checks/trusted_model.py), the reference code
+predicts the held-out images with the student's weights in the reference's
+worker, and the student's code sees the validation images only. Fairness guard:
+the reference's validation predictions with those weights must agree with the
+student's own on at least trusted_agreement of the images (spec key, default
+0.98). Otherwise (a forward pass of its own, an architecture the reference
+cannot rebuild, a lookup table of validation images) the held-out images are
+evaluated by the student's code, as the transformation alone protects them, and
+the result is marked for the course staff's review (data: needs_review,
+review_reason; a near-duplicate search of the public test batch defeats the
+transformation).
 
 Partial credit (spec keys full_credit_at, zero_credit_at): credited accuracy
 = min(validation accuracy, held-out accuracy + heldout_margin) (margin
@@ -21,6 +32,11 @@ default 0.10). The validation images are public training images: the min
 keeps both tuning on them and a lookup table of them from buying more than
 the margin. Full credit at >= full_credit_at, none at <= zero_credit_at,
 linear between.
+
+The outcome's data (copied to results.json's extra_data.accuracy): val, heldout,
+credited, per_class_val (validation accuracy of each class, CLASS_NAMES order),
+class_names, heldout_evaluation ("trusted" or "student-code"), val_agreement,
+needs_review, review_reason.
 """
 import numpy as np
 
@@ -28,6 +44,10 @@ from autograder.checks import judging, models
 from autograder.checks.outcome import CheckOutcome
 
 BATCH = 500
+CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+               "truck")   # CIFAR-10's label order (batches.meta)
+TRUSTED = "trusted"
+STUDENT_CODE = "student-code"
 
 
 def build_case(model_path, splits):
@@ -39,9 +59,11 @@ def build_case(model_path, splits):
     return case
 
 
-def sandbox_case(case):
-    """The case without labels (what the student's process may see)."""
-    return {k: v for k, v in case.items() if not k.startswith("y.")}
+def sandbox_case(case, splits=None):
+    """The case without labels (what the student's process may see), with the images of
+    `splits` only (None: every split)."""
+    return {k: v for k, v in case.items() if not k.startswith("y.")
+            and (splits is None or not k.startswith("X.") or k[2:] in splits)}
 
 
 def observe(item, case, nndl_modules, probes=True):
@@ -94,18 +116,68 @@ def accuracies(case, student_obs):
     return result
 
 
+def agreement(student_obs, trusted_obs, split="val"):
+    """Fraction of `split`'s images on which both sides predict the same class (None if
+    either has no predictions for it)."""
+    key = "pred." + split
+    if not isinstance(trusted_obs, dict) or key not in trusted_obs or key not in student_obs:
+        return None
+    a, b = np.asarray(student_obs[key]), np.asarray(trusted_obs[key])
+    if a.shape != b.shape or a.size == 0:
+        return 0.0
+    return float(np.mean(a == b))
+
+
+def evaluation(item, student_obs, trusted_obs):
+    """
+    Who predicts the held-out images: (TRUSTED or STUDENT_CODE, validation agreement or None,
+    why not trusted: '' when trusted). trusted_obs: the reference's predictions with the
+    student's weights ({"pred.<split>"}), or {"problem": why it has none}, or None.
+    """
+    threshold = float(item.extras.get("trusted_agreement", 0.98))
+    agreed = agreement(student_obs, trusted_obs)
+    if agreed is None:
+        problem = str(np.asarray((trusted_obs or {}).get("problem", "it was not run"))
+                      .reshape(-1)[0]) if isinstance(trusted_obs, dict) else "it was not run"
+        return STUDENT_CODE, None, ("the course's reference ThreeLayerConvNet cannot evaluate "
+                                    "your saved weights: %s" % problem[:400])
+    if agreed < threshold:
+        return STUDENT_CODE, agreed, (
+            "the reference ThreeLayerConvNet with your saved weights predicts the same class as "
+            "your code on only %.1f%% of the validation images (%.0f%% needed)"
+            % (100 * agreed, 100 * threshold))
+    return TRUSTED, agreed, ""
+
+
+def per_class(labels, predictions, num_classes=len(CLASS_NAMES)):
+    """Accuracy of each class (0.0 for a class with no images)."""
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    out = []
+    for c in range(num_classes):
+        mask = labels == c
+        out.append(float(np.mean(predictions[mask] == c)) if mask.any() else 0.0)
+    return out
+
+
 def judge(item, case, student_obs, reference_obs=None):
+    """reference_obs: the trusted evaluation (see evaluation()), or None."""
     failed = judging.errors(item, student_obs, None)
     if failed is not None:
         return failed
+    used, agreed, reason = evaluation(item, student_obs, reference_obs)
+    predictions = dict(student_obs)
+    if used == TRUSTED:
+        predictions.update({k: v for k, v in reference_obs.items()
+                            if k.startswith("pred.") and k != "pred.val"})
     try:
-        scores = accuracies(case, student_obs)
+        scores = accuracies(case, predictions)
     except ValueError as exc:
         return CheckOutcome(0.0, "error", str(exc))
     full = float(item.extras.get("full_credit_at", 0.65))
     zero = float(item.extras.get("zero_credit_at", 0.40))
     margin = float(item.extras.get("heldout_margin", 0.10))
-    val = scores.get("val", scores.get("validation"))
+    val_key = "val" if "val" in scores else "validation"
+    val = scores.get(val_key)
     if val is None:
         return CheckOutcome(0.0, "error", "grader problem: no validation images")
     credited = min(val, scores["heldout"] + margin) if "heldout" in scores else val
@@ -113,11 +185,26 @@ def judge(item, case, student_obs, reference_obs=None):
     order = sorted(scores, key=lambda split: (split not in ("val", "validation"), split))
     message = ", ".join("%s accuracy %.1f%%" % ({"val": "validation", "heldout": "held-out"}.get(k, k),
                                                 100 * scores[k]) for k in order)
+    if "heldout" in scores:
+        message += "; credited accuracy = min(validation, held-out + %.0f%%) = %.1f%%" % (
+            100 * margin, 100 * credited)
     message += ("; full credit at %.0f%%, none at %.0f%% or below" % (100 * full, 100 * zero))
+    if used == TRUSTED:
+        how = ("The held-out images were classified by the course's reference ThreeLayerConvNet "
+               "with your saved weights (it agrees with your code on %.1f%% of the validation "
+               "images)." % (100 * agreed))
+    else:
+        how = ("The held-out images were classified by your own code, because %s; the course "
+               "staff will review this result." % reason)
     hints = []
     if "heldout" in scores and scores["heldout"] + margin < val:
         hints.append("Accuracy on held-out images is much lower than on the validation split: "
                      "the model may be tuned to the validation images.")
     status = "passed" if fraction == 1.0 else "failed"
-    return CheckOutcome(fraction, status, message if status == "failed" else "", hints=hints,
-                        notes=[message] if status == "passed" else [], data=dict(scores))
+    data = dict(scores, credited=float(credited), heldout_evaluation=used,
+                val_agreement=agreed, needs_review=used != TRUSTED, review_reason=reason,
+                class_names=list(CLASS_NAMES),
+                per_class_val=per_class(case["y." + val_key], predictions["pred." + val_key]))
+    return CheckOutcome(fraction, status, message + "\n" + how if status == "failed" else "",
+                        hints=hints, notes=[message, how] if status == "passed" else [],
+                        data=data)

@@ -2,7 +2,10 @@
 
 The reference's observations come from a trusted worker (same protocol, no
 sandbox); the student's from the sandboxed worker. Judging runs here, in the
-grader, on plain arrays only.
+grader, on plain arrays only. The accuracy item also has the reference worker
+classify the held-out images with the submitted weights (trusted evaluation,
+autograder/checks/accuracy.py), so those images reach the student's code only
+when the reference cannot stand in for it.
 """
 import os
 import time
@@ -174,17 +177,49 @@ def run_accuracy(ctx, item, start):
                                       transform=data.HeldoutTransform.from_spec(item.extras))
     except (OSError, ValueError) as error:
         raise GraderError("CIFAR-10 is not available to the grader: %s" % error)
-    with open(model_host, "rb") as f:
-        model_inside = ctx.student.write_file("cnn_model.npz", f.read())
+    with open(model_host, "rb") as f:   # grader-owned: the staged copy or the retrained bytes
+        model_bytes = f.read()
+    model_inside = ctx.student.write_file("cnn_model.npz", model_bytes)
     case = accuracy.build_case(model_inside, splits)
     case["_label"] = "the model trained from CNN.ipynb" if preface else "your cnn_model.npz"
+    trusted = trusted_evaluation(ctx, item, model_bytes, splits)
+    # With the reference's held-out predictions in hand, the student's code sees only the
+    # (public) validation images; the held-out ones go to it only if the guard fails.
+    first = ("val",) if "pred.val" in trusted else None
     remaining = max(item.time_limit - (time.monotonic() - start), 10.0)
-    student, _ = student_observe(ctx, item, accuracy.sandbox_case(case), remaining)
-    verdict = judge_all(item, [case], [student], None)
+    student, _ = student_observe(ctx, item, accuracy.sandbox_case(case, first), remaining)
+    if first is not None and "error" not in student and \
+            accuracy.evaluation(item, student, trusted)[0] != accuracy.TRUSTED:
+        remaining = max(item.time_limit - (time.monotonic() - start), 10.0)
+        rest, _ = student_observe(ctx, item, accuracy.sandbox_case(
+            case, [k[2:] for k in case if k.startswith("X.") and k != "X.val"]), remaining)
+        student = rest if "error" in rest else dict(student, **{
+            k: v for k, v in rest.items() if k.startswith("pred.") and k != "pred.val"})
+    verdict = judge_all(item, [case], [student], [trusted])
     for outcome in verdict.outcomes:
-        ctx.extra.setdefault("accuracy", {}).update(
-            {k: v for k, v in outcome.data.items() if isinstance(v, float)})
+        ctx.extra.setdefault("accuracy", {}).update(outcome.data)
     return from_checks(item, verdict, preface=preface)
+
+
+TRUSTED_PREDICTIONS = "autograder.checks.trusted_model:predictions"
+
+
+def trusted_evaluation(ctx, item, model_bytes, splits):
+    """The reference ThreeLayerConvNet's predictions of every split with the submitted weights,
+    made in the reference's worker (the file is untrusted: never read in this process):
+    {"pred.<split>": ...} or {"problem": why there are none}."""
+    images = {name: X for name, (X, _) in splits.items()}
+    reply, result = ctx.reference.call(
+        TRUSTED_PREDICTIONS, {"model": np.frombuffer(model_bytes, dtype=np.uint8),
+                              "images": images}, float(item.time_limit))
+    if reply.status != "ok" or not isinstance(result, dict):
+        return {"problem": "its evaluation failed (%s)" % str(reply.message)[:300]}
+    wanted = {"pred." + name: len(X) for name, X in images.items()}
+    if "problem" not in result and any(
+            not isinstance(result.get(k), np.ndarray) or result[k].shape != (n,)
+            for k, n in wanted.items()):
+        return {"problem": "its evaluation returned no predictions"}
+    return result
 
 
 def retrain(ctx, item):
