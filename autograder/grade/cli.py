@@ -113,6 +113,11 @@ def run(args):
     if problem:
         print("autograder grade: %s" % problem, file=sys.stderr)
         return USAGE_ERROR
+    if not args.dask_scheduler:
+        from autograder.grade.level_warning import weak_level_warning
+        warning = weak_level_warning(options.level)
+        if warning:
+            print("autograder grade: %s" % warning, file=sys.stderr)
     if args.dask_scheduler or not discover.single_submission(args.submission):
         return _run_class(args, options)
     result = grade(args.submission[0], args.out, options)

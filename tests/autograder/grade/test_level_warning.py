@@ -1,0 +1,53 @@
+"""The grader says plainly when its sandbox cannot protect the machine's root files: at the
+rlimits level, as root, without an unprivileged uid (the Python install unreachable by
+other users), student code runs as root."""
+import os
+import sys
+
+import pytest
+
+from autograder.grade.level_warning import weak_level_warning
+from tests.autograder.grade import helpers
+from tests.hostile import support
+
+
+def test_root_without_a_uid_drop_is_told_that_root_files_are_exposed():
+    text = weak_level_warning("rlimits", euid=0, python_reachable=False)
+    assert "runs as root" in text and "every root-owned file" in text and "bubblewrap" in text
+
+
+def test_root_with_a_uid_drop_is_told_only_permissions_protect_the_machine():
+    text = weak_level_warning("rlimits", euid=0, python_reachable=True)
+    assert "unprivileged user" in text and "only file permissions" in text
+    assert "every root-owned file" not in text
+
+
+@pytest.mark.parametrize("level, euid", [("bwrap", 0), ("unshare", 0), ("rlimits", 1000)])
+def test_no_warning_where_namespaces_or_an_ordinary_user_protect_the_machine(level, euid):
+    assert weak_level_warning(level, euid=euid, python_reachable=False) == ""
+
+
+def _python_reachable_by_others():
+    """Every folder above the interpreter's install lets other users through (o+x), checked
+    here independently of the sandbox's own probe."""
+    for root in {os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix),
+                 os.path.dirname(os.path.realpath(sys.executable))}:
+        folder = root
+        while folder not in ("/", ""):
+            if not os.stat(folder).st_mode & 0o001:
+                return False
+            folder = os.path.dirname(folder)
+    return True
+
+
+def test_grade_prints_the_warning_at_the_rlimits_level(tmp_path):
+    submission = helpers.reference_submission(tmp_path / "reference")
+    proc = support.grade_command(submission, "--out", tmp_path / "out", "--sandbox", "rlimits",
+                                 "--items", "layers.softmax_loss.loss", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    if os.geteuid() != 0:
+        assert "warning" not in proc.stderr
+    elif _python_reachable_by_others():
+        assert "only file permissions and resource limits protect" in proc.stderr
+    else:
+        assert "can read and write every root-owned file" in proc.stderr
