@@ -171,7 +171,8 @@ class ThreeLayerConvNet(object):
         ### BEGIN SOLUTION
         data_loss, dscores = softmax_loss(scores, y)
         reg = self.reg
-        loss = data_loss + 0.5 * reg * sum(np.sum(W * W) for W in (W1, W2, W3))
+        # vdot: the sum of squares without a temporary copy of each weight matrix.
+        loss = data_loss + 0.5 * reg * sum(float(np.vdot(W, W)) for W in (W1, W2, W3))
 
         dh2, grads['W3'], grads['b3'] = affine_backward(dscores, cache3)
         if self.use_batchnorm:
@@ -183,7 +184,7 @@ class ThreeLayerConvNet(object):
             dh1, grads['W2'], grads['b2'] = affine_relu_backward(dh2, cache2)
             _, grads['W1'], grads['b1'] = conv_relu_pool_backward(dh1, cache1)
         for name, W in (('W1', W1), ('W2', W2), ('W3', W3)):
-            grads[name] = grads[name] + reg * W
+            grads[name] += reg * W  # the layers' fresh gradient arrays, added to in place
         ### END SOLUTION
         # ================================================================ #
         # END YOUR CODE HERE

@@ -146,8 +146,11 @@ def adam(w, dw, config=None):
     config.setdefault('beta1', 0.9)
     config.setdefault('beta2', 0.999)
     config.setdefault('epsilon', 1e-8)
-    config.setdefault('v', np.zeros_like(w))
-    config.setdefault('a', np.zeros_like(w))
+    # (Not setdefault: its zeros would be made on every call, not only the first.)
+    if 'v' not in config:
+        config['v'] = np.zeros_like(w)
+    if 'a' not in config:
+        config['a'] = np.zeros_like(w)
     config.setdefault('t', 0)
     next_w = None
     # YOUR CODE HERE:
@@ -155,19 +158,37 @@ def adam(w, dw, config=None):
     #   weights in next_w and the updated moments and step in config['v'],
     #   config['a'] and config['t'].
     ### BEGIN SOLUTION
-    beta1, beta2 = config['beta1'], config['beta2']
+    beta1, beta2, eps = config['beta1'], config['beta2'], config['epsilon']
     t = config['t'] + 1
-    v = beta1 * config['v'] + (1 - beta1) * dw
-    a = beta2 * config['a'] + (1 - beta2) * (dw * dw)
-    # step = learning_rate * v_hat / (sqrt(a_hat) + epsilon), with the bias
-    # corrections v_hat = v / (1 - beta1**t), a_hat = a / (1 - beta2**t);
-    # built in place in one temporary (large weights: fewer passes and allocations).
-    step = a / (1 - beta2 ** t)
-    np.sqrt(step, out=step)
-    step += config['epsilon']
-    np.divide(v, step, out=step)
-    step *= config['learning_rate'] / (1 - beta1 ** t)
-    next_w = w - step
-    config['v'], config['a'], config['t'] = v, a, t
+    # next_w = w - learning_rate * v_hat / (sqrt(a_hat) + epsilon), with the
+    # moments v = beta1 * v + (1 - beta1) * dw, a = beta2 * a + (1 - beta2) * dw**2
+    # and their bias corrections v_hat = v / (1 - beta1**t), a_hat = a / (1 - beta2**t).
+    step_scale = config['learning_rate'] / (1 - beta1 ** t)
+    a_correction = 1 - beta2 ** t
+    w_flat, dw_flat = w.reshape(-1), dw.reshape(-1)
+    v_old, a_old = config['v'].reshape(-1), config['a'].reshape(-1)
+    next_w, v, a = np.empty_like(w_flat), np.empty_like(v_old), np.empty_like(a_old)
+    # A large weight matrix goes through in blocks that fit the CPU cache: each
+    # entry is read and written once from memory, and the temporaries stay in
+    # cache (whole-array steps: ~20 passes over 33 MB for the 8.2M weights of
+    # the reference CNN, about twice the time).
+    block = 1 << 17
+    for start in range(0, w_flat.size, block):
+        stop = start + block
+        g = dw_flat[start:stop]
+        v_block = np.multiply(v_old[start:stop], beta1, out=v[start:stop])
+        v_block += (1 - beta1) * g
+        a_block = np.multiply(a_old[start:stop], beta2, out=a[start:stop])
+        step = g * g
+        step *= 1 - beta2
+        a_block += step
+        np.divide(a_block, a_correction, out=step)
+        np.sqrt(step, out=step)
+        step += eps
+        np.divide(v_block, step, out=step)
+        step *= step_scale
+        np.subtract(w_flat[start:stop], step, out=next_w[start:stop])
+    next_w = next_w.reshape(w.shape)
+    config['v'], config['a'], config['t'] = v.reshape(w.shape), a.reshape(w.shape), t
     ### END SOLUTION
     return next_w, config

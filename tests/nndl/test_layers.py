@@ -122,6 +122,45 @@ def test_batchnorm_train_normalises_each_feature():
     np.testing.assert_allclose(out.std(axis=0), gamma, rtol=1e-5)
 
 
+def _batchnorm_by_formula(x, gamma, beta, dout, eps=1e-5):
+    """Train-mode batchnorm and its gradients in float64, straight from the formulas."""
+    x, dout = x.astype(np.float64), dout.astype(np.float64)
+    N = x.shape[0]
+    mean = x.sum(axis=0) / N
+    var = ((x - mean) ** 2).sum(axis=0) / N
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    out = gamma * x_hat + beta
+    dbeta = dout.sum(axis=0)
+    dgamma = (dout * x_hat).sum(axis=0)
+    dx_hat = dout * gamma
+    dx = (dx_hat - dx_hat.mean(axis=0) - x_hat * (dx_hat * x_hat).mean(axis=0)) / np.sqrt(var + eps)
+    return out, dx, dgamma, dbeta
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+def test_batchnorm_of_many_rows_of_few_features(layout):
+    # Spatial batchnorm's shape: many rows of 64 features (the reference
+    # works through such inputs in blocks of rows, the last one partial),
+    # in float32, with a mean far from zero; contiguous and not.
+    r = rng(41)
+    N, D = 5000, 64
+    x = (3.0 * r.standard_normal((N, D)) + 20.0).astype(np.float32)
+    dout = r.standard_normal((N, D)).astype(np.float32)
+    if layout == "F":
+        x, dout = np.asfortranarray(x), np.asfortranarray(dout)
+    elif layout == "strided":
+        x = np.repeat(x, 2, axis=1)[:, ::2]
+        dout = np.repeat(dout, 2, axis=1)[:, ::2]
+    gamma = r.standard_normal(D).astype(np.float32)
+    beta = r.standard_normal(D).astype(np.float32)
+    out, cache = batchnorm_forward(x, gamma, beta, {'mode': 'train'})
+    dx, dgamma, dbeta = batchnorm_backward(dout, cache)
+    want_out, want_dx, want_dgamma, want_dbeta = _batchnorm_by_formula(x, gamma, beta, dout)
+    for got, want in ((out, want_out), (dx, want_dx), (dgamma, want_dgamma), (dbeta, want_dbeta)):
+        assert got.dtype == np.float32 and got.shape == want.shape
+        assert np.abs(got - want).max() <= 2e-5 * np.abs(want).max()
+
+
 def test_batchnorm_uses_uncorrected_variance_and_eps_default():
     # Variances of the order of eps make the eps term visible.
     x = np.array([[0.0, 1.0], [2e-3, 1.0], [4e-3, 1.006]])

@@ -162,3 +162,28 @@ def test_rule_keeps_the_dtype(rule, dtype):
     assert next_w.dtype == dtype
     for key in STATE_KEYS[rule] - {'t'}:
         assert config[key].dtype == dtype, key
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_on_a_large_matrix_matches_the_formula(dtype):
+    # Large enough (300,000 entries, in a 2-D shape) that the reference works
+    # through it in several blocks, the last one partial.
+    r = np.random.default_rng(3)
+    w = r.standard_normal((600, 500)).astype(dtype)
+    grads = [r.standard_normal(w.shape).astype(dtype) for _ in range(2)]
+    lr, beta1, beta2, eps = 1e-2, 0.9, 0.999, 1e-8
+    config = {'learning_rate': lr}
+    next_w = w
+    v = a = np.zeros(w.shape)
+    expected = w.astype(np.float64)
+    for t, dw in enumerate(grads, start=1):
+        next_w, config = optim.adam(next_w, dw, config)
+        v = beta1 * v + (1 - beta1) * dw
+        a = beta2 * a + (1 - beta2) * dw.astype(np.float64) ** 2
+        expected = expected - lr * (v / (1 - beta1 ** t)) / (np.sqrt(a / (1 - beta2 ** t)) + eps)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    assert next_w.shape == w.shape and next_w.dtype == dtype
+    np.testing.assert_allclose(next_w, expected, rtol=rtol, atol=rtol * 1e-2)
+    np.testing.assert_allclose(config['v'], v, rtol=rtol, atol=1e-7)
+    np.testing.assert_allclose(config['a'], a, rtol=rtol, atol=1e-9)
+    assert config['v'].shape == w.shape and config['t'] == 2
