@@ -174,6 +174,6 @@ def difference(actual, expected, tolerance, floor, scale=0.0, case=""):
     wrong = (ratio > tolerance) | (~finite & ~((a == e) | (np.isnan(a) & np.isnan(e))))
     magnitude = np.where(finite, diff, np.nan)
     if a.ndim == 4:
-        magnitude = np.fmax.reduce(magnitude, axis=0)   # NaN only where every sample has one
+        magnitude = np.max(magnitude, axis=0)   # NaN where any sample has a NaN or infinity
         wrong = wrong.any(axis=0)
     return Difference(magnitude.astype(np.float32), wrong, tuple(a.shape), str(case))

@@ -53,6 +53,9 @@ def add_arguments(parser):
     parser.add_argument("--training-env", action="append", default=[], metavar="NAME=VALUE",
                         help="environment variable for the retraining run (repeatable), e.g. "
                         "CNN_HOMEWORK_QUICK=1 in CI")
+    parser.add_argument("--published", action="store_true",
+                        help="grades are published: the feedback no longer labels items "
+                        "'hidden until grades are published'")
     parser.add_argument("--sandbox", choices=("bwrap", "unshare", "rlimits"), default=None,
                         help="isolation level (default: the strongest available)")
 
@@ -108,7 +111,8 @@ def run(args):
         training_env[name] = value
     options = GradeOptions(seed=args.seed, retrain=args.retrain, items=args.items,
                            visible_only=args.visible_only, spec_path=args.spec,
-                           cifar_dir=args.cifar_dir, level=args.sandbox, training_env=training_env)
+                           cifar_dir=args.cifar_dir, level=args.sandbox, training_env=training_env,
+                           published=args.published)
     problem = data_problem(options, on_this_machine=not args.dask_scheduler)
     if problem:
         print("autograder grade: %s" % problem, file=sys.stderr)

@@ -37,6 +37,8 @@ class GradeOptions:
     - level: sandbox isolation level (None: the strongest available)
     - training_env: extra environment for the retraining sandbox (e.g. CNN_HOMEWORK_QUICK)
     - reference_dir: folder holding the reference nndl/ (None: the kit's solutions/)
+    - published: grades are published, so the feedback drops "hidden until grades are
+      published" (results.json keeps Gradescope's after_published either way)
     """
     seed: int = None
     retrain: bool = False
@@ -47,6 +49,7 @@ class GradeOptions:
     level: str = None
     training_env: dict = field(default_factory=dict)
     reference_dir: str = None
+    published: bool = False
 
 
 class Context:
@@ -164,6 +167,8 @@ class Grader:
         if name is None:
             name = os.path.basename(os.path.normpath(str(source)))
         result = GradeResult(submission=name, seed=seed)
+        if self.options.published:
+            result.extra["published"] = True
         tmp = tempfile.mkdtemp(prefix="submission-", dir=self.root)
         os.chmod(tmp, 0o711)
         student = None

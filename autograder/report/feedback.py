@@ -20,6 +20,12 @@ from autograder.report.text import bounded, markdown_block, markdown_inline, pri
 
 HIDDEN_NOTE = "hidden until grades are published"
 CASE_KINDS = ("forward_value", "gradient", "model_forward", "model_gradient")
+# what the accuracy outcome's heldout_evaluation values mean
+EVALUATIONS = {
+    "trusted": "the held-out images were classified by the course's own ThreeLayerConvNet "
+               "with your saved weights (it agreed with your code on the validation images)",
+    "student-code": "the held-out images were classified by your ThreeLayerConvNet code",
+}
 # the checks' own first line of a failing item, which the reports state from the counts
 _RULE_LINE = re.compile(r"^\d+ of \d+ cases passed: ")
 
@@ -105,7 +111,8 @@ def accuracy_lines(item):
     if evaluation not in (None, "", {}):
         if isinstance(evaluation, dict):
             evaluation = ", ".join("%s: %s" % (k, v) for k, v in sorted(evaluation.items()))
-        lines.append("Held-out evaluation: %s." % str(evaluation).rstrip("."))
+        evaluation = EVALUATIONS.get(evaluation, str(evaluation).rstrip("."))
+        lines.append("Held-out evaluation: %s." % evaluation)
     if "heldout" in facts:
         lines.append("The held-out images are CIFAR-10 images your model has not seen, moved "
                      "slightly for each run; the margin lets a model that generalises lose a "
@@ -132,14 +139,15 @@ def item_output(item):
 
 
 def detailed(items):
-    """Items worth a detail section: failed first (spec order within), then the others with
-    something to say."""
-    worth = [item for item in items if not item.passed or item.output.strip() or item.accuracy]
-    return [i for i in worth if not i.passed] + [i for i in worth if i.passed]
+    """(index, item) of the items worth a detail section: failed first (spec order within),
+    then the others with something to say."""
+    worth = [(index, item) for index, item in enumerate(items)
+             if not item.passed or item.output.strip() or item.accuracy]
+    return [pair for pair in worth if not pair[1].passed] + [pair for pair in worth if pair[1].passed]
 
 
-def anchor(item):
-    return "item-" + re.sub(r"[^A-Za-z0-9_.-]", "_", item.item_id)
+def anchor(item, index):
+    return "item-%d-%s" % (index, re.sub(r"[^A-Za-z0-9_.-]", "_", item.item_id))
 
 
 def _figures(result, figures):
@@ -148,7 +156,7 @@ def _figures(result, figures):
         figures = figures_of(result)
     by_item = {}
     for figure in figures:
-        by_item.setdefault(figure.item_id, []).append(figure)
+        by_item.setdefault(figure.item_index, []).append(figure)
     return by_item
 
 
@@ -187,7 +195,7 @@ def markdown(result, figures=None):
     details = detailed(result.items)
     if details:
         lines += ["## Details", ""]
-        for item in details:
+        for index, item in details:
             lines += ["### `%s` - %s / %s (%s)" % (item.item_id, _points(item.score),
                                                    _points(item.max_score), _status(item)), ""]
             facts = item_lines(item, published)
@@ -195,7 +203,7 @@ def markdown(result, figures=None):
             output = item_output(item)
             if output or not item.passed:
                 lines += [markdown_block(output or "(no message)"), ""]
-            for figure in by_item.get(item.item_id, []):
+            for figure in by_item.get(index, []):
                 reading = (" %s." % md(figure.reading)) if figure.reading else ""
                 lines += ["Picture: [%s](%s).%s" % (md(figure.caption), figure.name, reading), ""]
     if result.notes:
@@ -251,15 +259,15 @@ def html_page(result, figures=None):
         problems = "<h2>Problems with the submission</h2><ul>%s</ul>" % "".join(
             "<li>%s</li>" % p for p in entries)
     details_items = detailed(result.items)
-    with_details = {item.item_id for item in details_items}
+    with_details = {index for index, _ in details_items}
     rows = []
-    for item in result.items:
+    for index, item in enumerate(result.items):
         label = _hidden_label(item, published)
         hidden = " <em>(%s)</em>" % label if label else ""
         status = _status(item)
         name = "<code>%s</code>" % e(item.item_id)
-        if item.item_id in with_details:
-            name = '<a href="#%s">%s</a>' % (e(anchor(item)), name)
+        if index in with_details:
+            name = '<a href="#%s">%s</a>' % (e(anchor(item, index)), name)
         tests = "<br>".join(part for part in (
             "<code>%s</code>" % e(item.function) if item.function else "", e(item.section))
             if part)
@@ -267,16 +275,16 @@ def html_page(result, figures=None):
                     % (name, hidden, tests, _points(item.score), _points(item.max_score),
                        e(status), e(status)))
     details = []
-    for item in details_items:
+    for index, item in details_items:
         status = _status(item)
         part = ['<h3 id="%s"><code>%s</code> - %s / %s <span class="%s">(%s)</span></h3>'
-                % (e(anchor(item)), e(item.item_id), _points(item.score),
+                % (e(anchor(item, index)), e(item.item_id), _points(item.score),
                    _points(item.max_score), e(status), e(status))]
         part += ['<p class="facts">%s</p>' % e(line) for line in item_lines(item, published)]
         output = item_output(item)
         if output or not item.passed:
             part.append("<pre>%s</pre>" % e(output or "(no message)"))
-        part += [_figure_html(figure) for figure in by_item.get(item.item_id, [])]
+        part += [_figure_html(figure) for figure in by_item.get(index, [])]
         details.append("".join(part))
     notes = ""
     if result.notes:

@@ -54,6 +54,8 @@ def reading(difference):
     C, H, W = cube.shape
     four_d = len(difference.shape) == 4
     channels = np.flatnonzero(cube.any(axis=(1, 2)))
+    # a channel's own bug (filter, bias, gamma) spoils most of that channel
+    dense = bool(cube[channels].mean() >= 0.5)
     plane = cube.any(axis=0)
     rows, cols = plane.any(axis=1), plane.any(axis=0)
     if count == 1:
@@ -65,14 +67,13 @@ def reading(difference):
     if H > 1 and rows.sum() == 1 and rows[-1]:
         return ("only the last row differs: check the loop bounds (the output height is "
                 "1 + (H + 2 * pad - HH) // stride)")
-    if four_d and C > 1 and channels.size == 1:
+    if four_d and C > 1 and channels.size == 1 and dense:
         return ("only channel %d of %d differs: check what belongs to that channel (its filter "
                 "w[%d], bias b[%d], gamma/beta)" % (channels[0], C, channels[0], channels[0]))
-    if H >= 3 and W >= 3:
-        ring = np.ones((H, W), dtype=bool)
-        ring[1:-1, 1:-1] = False
-        if not (plane & ~ring).any():
-            return "only the border differs: check the padding (zeros, pad entries on each side)"
+    width = _border_width(plane)
+    if width:
+        return ("only the border differs%s: check the padding (zeros, pad entries on each side)"
+                % ("" if width == 1 else " (the outer %d rows and columns)" % width))
     if H * W > 2 and not plane[0, 0] and plane.sum() == H * W - 1:
         return ("every position but the first differs: check the stride (the window of output "
                 "(i, j) starts at row i * stride, column j * stride)")
@@ -80,11 +81,26 @@ def reading(difference):
         return "every other column differs: check the stride along the width"
     if _alternating(rows) and plane[rows, :].all():
         return "every other row differs: check the stride along the height"
-    if four_d and 1 < channels.size < C:
+    if four_d and 1 < channels.size < C and dense:
         shown = ", ".join(str(c) for c in channels[:6]) + (", ..." if channels.size > 6 else "")
         return ("only channels %s of %d differ: check what is per channel (filters, biases, "
                 "gamma/beta)" % (shown, C))
     return _reading_elsewhere(difference, wrong)
+
+
+def _border_width(plane, widest=3):
+    """The narrowest ring of the plane's edge (1..widest entries wide, leaving an inside) that
+    holds every wrong position, and a quarter of whose positions are wrong (a padding bug
+    spoils a side at least; two stray entries near the edge are no pattern); 0 when none."""
+    H, W = plane.shape
+    for width in range(1, widest + 1):
+        inside = H - 2 * width, W - 2 * width
+        if min(inside) <= 0:
+            return 0
+        if not plane[width:H - width, width:W - width].any():
+            ring = H * W - inside[0] * inside[1]
+            return width if plane.sum() >= 0.25 * ring else 0
+    return 0
 
 
 def _reading_table(difference, wrong):
@@ -153,8 +169,7 @@ def difference_png(key, difference):
     top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
     width = min(MAX_WIDTH_INCHES, 1.0 + 1.6 * panels)
     figure, axes = plt.subplots(1, panels, figsize=(width, 2.4), squeeze=False)
-    cmap = plt.get_cmap("magma").copy()
-    cmap.set_bad("#00c0ff")  # NaN or infinity
+    cmap = plt.get_cmap("magma").with_extremes(bad="#00c0ff")  # NaN or infinity
     image = None
     for c in range(panels):
         ax = axes[0, c]
@@ -206,6 +221,7 @@ MAX_FIGURES = 20       # pictures per report
 @dataclass(frozen=True)
 class Figure:
     """One picture of a report: written beside feedback.md as `name`, inlined in the html."""
+    item_index: int    # position of the item in the result (ids are unique in a real report)
     item_id: str
     name: str          # file name, feedback-<item>[-<output>].png
     caption: str
@@ -221,19 +237,19 @@ def file_name(item_id, key=""):
 def figures_of(result):
     """Every Figure of a GradeResult's items, in item order (at most MAX_FIGURES)."""
     found = []
-    for item in result.items:
+    for index, item in enumerate(result.items):
         for key, difference in sorted(item.differences.items()):
             if len(found) >= MAX_FIGURES:
                 return found
             where = " on the case %s" % difference.case if difference.case else ""
-            found.append(Figure(item.item_id, file_name(item.item_id, key),
+            found.append(Figure(index, item.item_id, file_name(item.item_id, key),
                                 "%s: |yours - expected| of %s, shape %s%s" % (
                                     item.item_id, key, "(" + ", ".join(
                                         str(d) for d in difference.shape) + ")", where),
                                 reading(difference), difference_png(key, difference)))
         per_class = item.accuracy.get("per_class_val")
         if per_class and len(found) < MAX_FIGURES:
-            found.append(Figure(item.item_id, file_name(item.item_id, "per-class"),
+            found.append(Figure(index, item.item_id, file_name(item.item_id, "per-class"),
                                 "%s: validation accuracy per class" % item.item_id, "",
                                 accuracy_png(per_class, item.accuracy.get("class_names"),
                                              item.accuracy.get("validation"))))

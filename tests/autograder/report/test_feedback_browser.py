@@ -54,3 +54,64 @@ def test_feedback_screenshot_is_not_blank(tmp_path):
     pixels = matplotlib.image.imread(str(shot))[..., :3]
     assert pixels.shape[:2] == (1600, 1200)
     assert np.any(pixels < 0.6, axis=2).mean() > 0.005   # text on screen
+
+
+IMAGE_CHECK = """<script>
+window.addEventListener('load', function () {
+  var images = Array.prototype.slice.call(document.images);
+  var decoded = images.filter(function (img) { return img.complete && img.naturalWidth > 0; });
+  var widest = 0;
+  document.querySelectorAll('body *').forEach(function (el) {
+    widest = Math.max(widest, el.getBoundingClientRect().right);
+  });
+  var marker = document.createElement('div');
+  marker.id = 'image-check';
+  marker.textContent = 'images ' + images.length + ' decoded ' + decoded.length + ' width ' +
+      document.documentElement.scrollWidth + ' right ' + Math.ceil(widest);
+  document.body.appendChild(marker);
+});
+</script>"""
+
+
+def page_with_pictures(tmp_path):
+    """A report with a difference picture and a per-class accuracy chart, beside the hostile
+    long output of feedback_page."""
+    from tests.autograder.report.test_feedback_items import accuracy_item, result
+    graded = result()
+    names = ["plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    graded.items[-1] = accuracy_item(per_class_val=list(np.linspace(0.3, 0.8, 10)),
+                                     class_names=names)
+    graded.items += sample(score_a=0.0, output_b="a_very_long_unbroken_token_" * 200).items
+    write_reports(graded, tmp_path / "out")
+    return tmp_path / "out" / "feedback.html"
+
+
+@needs_chromium
+def test_feedback_pictures_decode_and_fit_the_window(tmp_path):
+    page = page_with_pictures(tmp_path)
+    checked = tmp_path / "checked.html"
+    checked.write_text(page.read_text().replace("</body>", IMAGE_CHECK + "</body>"))
+    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                           "--window-size=1200,2000", "--virtual-time-budget=5000",
+                           "--dump-dom", checked.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    marker = proc.stdout.split('id="image-check">', 1)[-1].split("<", 1)[0].split()
+    counts = dict(zip(marker[0::2], (int(v) for v in marker[1::2])))
+    assert counts["images"] == 2 and counts["decoded"] == 2, marker
+    assert counts["width"] <= 1200 and counts["right"] <= 1200, marker
+
+
+@needs_chromium
+def test_feedback_with_pictures_screenshot_is_not_blank(tmp_path):
+    page = page_with_pictures(tmp_path)
+    shot = tmp_path / "shot.png"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                    "--screenshot=%s" % shot, "--window-size=1200,3000", page.as_uri()],
+                   capture_output=True, timeout=120)
+    import matplotlib.image
+    pixels = matplotlib.image.imread(str(shot))[..., :3]
+    assert pixels.shape[:2] == (3000, 1200)
+    assert np.any(pixels < 0.6, axis=2).mean() > 0.005   # text on screen
+    # the pictures' colours (the magma map, the bars' blue) are on screen, not only text
+    colourful = (pixels.max(axis=2) - pixels.min(axis=2)) > 0.25
+    assert colourful.mean() > 0.002
