@@ -1,7 +1,7 @@
 """The grader's side of one worker process: start it, send requests, enforce the limits.
 
 Requests go to the worker's stdin and replies come back on a private pipe (the
-worker's fd given by --reply-fd), each one frame of JSON + npz (sandbox.arrays), so
+worker's fd given by --reply-fd), each one frame of JSON + raw arrays (sandbox.arrays), so
 nothing the student prints can be mistaken for a reply and no file is involved.
 Both directions run against the request's deadline (a worker that stops reading or
 goes silent mid-reply times out), and a reply declaring more than MAX_REPLY_BYTES is
@@ -216,14 +216,11 @@ class WorkerProcess:
         end = arrays.HEADER.size + head_size + npz_size
         if len(self._buffer) < end:
             return None
-        body = memoryview(self._buffer)
-        try:
-            frame = arrays.decode(body[arrays.HEADER.size:arrays.HEADER.size + head_size],
-                                  body[arrays.HEADER.size + head_size:end], MAX_REPLY_BYTES)
-        finally:
-            body.release()
-        del self._buffer[:end]
-        return frame
+        # The decoded arrays view this buffer (no copy), so it is handed over, not trimmed.
+        received, self._buffer = self._buffer, self._buffer[end:]
+        body = memoryview(received)
+        return arrays.decode(body[arrays.HEADER.size:arrays.HEADER.size + head_size],
+                             body[arrays.HEADER.size + head_size:end], MAX_REPLY_BYTES)
 
     def _reply(self, frame, mark, start):
         data, value = frame

@@ -4,7 +4,7 @@ Started by autograder.sandbox.process (never imported by the grader itself). sys
 holds the folder with the nndl to test (the student's copy, or solutions/ for the
 reference) and the kit's trusted cs231n and autograder. Requests arrive on stdin
 and replies leave on --reply-fd, one frame each (autograder.sandbox.arrays: JSON +
-npz, never pickles); a request's frame carries its input value, a reply's the result.
+raw arrays, never pickles); a request's frame carries its input value, a reply's the result.
 
 Requests:
 - {"op": "import", "module": NAME}: import nndl.NAME; reply ok or the error

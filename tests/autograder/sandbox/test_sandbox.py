@@ -227,24 +227,50 @@ def test_frames_round_trip_nested_values():
     np.testing.assert_array_equal(back["l"][0], np.zeros((2, 2)))
 
 
-def test_frames_refuse_oversized_pickled_and_malformed_content():
-    import io
+def _forged(entries, payload=b"\0" * 64, value=None):
     import json
-    buffer = io.BytesIO()
-    np.savez(buffer, a0=np.array([object()], dtype=object))
-    head = json.dumps({"message": {"ok": True}, "value": {"__array__": "a0"}}).encode()
-    with pytest.raises(arrays.FrameError):
-        arrays.decode(head, buffer.getvalue(), 1 << 20)
+    head = json.dumps({"message": {"ok": True}, "value": value if value is not None else
+                       {"__array__": "a0"}, "arrays": entries}).encode()
+    return head, payload
+
+
+def test_frames_refuse_oversized_pickled_and_malformed_content():
     frame = arrays.encode({"ok": True}, np.zeros(1000))
     with pytest.raises(arrays.FrameError, match="limit"):
         arrays.check_header(frame[:arrays.HEADER.size], 100)
     with pytest.raises(arrays.FrameError, match="limit"):
         arrays.decode(*_frame_parts(frame), 100)
-    for head, npz in ((b"not json", b""), (b"[1, 2]", b""), (b'{"message": {}}', b"PK junk"),
-                      (b"[" * 100000 + b"]" * 100000, b""),
-                      (b'{"message": {}, "value": {"__array__": "missing"}}', b"")):
+    malformed = [(b"not json", b""), (b"[1, 2]", b""), (b"[" * 100000 + b"]" * 100000, b""),
+                 (b'{"message": {}, "value": {"__array__": "missing"}}', b""),
+                 (b'{"message": {}, "arrays": [1]}', b"")]
+    # object, structured and subarray dtypes (a pickle or an object pointer would be read)
+    for dtype in ("|O", "i4,O", "[('a', '<f4')]", "(2,)f4", "V8", "not a dtype", "f" * 40):
+        malformed.append(_forged({"a0": [dtype, [1], 0]}))
+    # arrays outside the payload, shapes and offsets that are not plain non-negative ints
+    for entry in (["<f8", [9], 0], ["<f8", [1], 60], ["<f8", [1], -8], ["<f8", [-1], 0],
+                  ["<f8", [True], 0], ["<f8", [1.0], 0], ["<f8", [1] * 40, 0], ["<f8", 1, 0],
+                  ["<f8", [1]], ["<f8", [2 ** 62, 2 ** 62], 0]):
+        malformed.append(_forged({"a0": entry}))
+    for head, payload in malformed:
         with pytest.raises(arrays.FrameError):
-            arrays.decode(head, npz, 1 << 20)
+            arrays.decode(head, payload, 1 << 20)
+
+
+def test_decoded_arrays_are_writable_copies_of_what_was_sent():
+    sent = {"x": np.arange(12, dtype=np.float32).reshape(3, 4).T, "s": np.float64(2.5),
+            "d": np.array(["2020-01-01"], dtype="datetime64[D]"), "e": np.zeros((0, 5)),
+            "b": np.array([1, 2], dtype=">i8")}
+    frame = arrays.encode({"op": "x"}, sent)
+    for head, payload in (_frame_parts(frame), _frame_parts(bytes(frame))):
+        _, back = arrays.decode(head, payload, 1 << 20)
+        for key, value in sent.items():
+            assert np.asarray(back[key]).dtype == value.dtype and np.shape(back[key]) == \
+                np.shape(value)
+            np.testing.assert_array_equal(back[key], value)
+        back["x"][0, 0] = 99.0   # student code may write into its inputs, as with np.load's
+        assert sent["x"][0, 0] == 0.0
+    with pytest.raises(arrays.PackError):
+        arrays.encode({}, np.zeros(2, dtype=[("a", "<f4")]))
 
 
 def _fallback_levels():
