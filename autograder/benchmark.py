@@ -1,38 +1,53 @@
-"""Benchmark a class run: `python -m autograder.benchmark [--size 100] [--jobs N]`.
+"""Benchmark a class run: `python -m autograder.benchmark [--size 40] [--jobs N] [--baseline DIR]`.
 
-Grades a synthetic class: `--size` correct submissions (the reference with harmless
-textual differences, half of them zipped, sharing one small trained model file) plus
-the hostile corpus of tests/hostile (when the repository's tests are present), in one
-class run on this machine. Prints submissions per minute, median and p95 seconds per
-submission, peak memory, the speedup from reusing the reference's observations under
-the class's seed, and the projected wall time for 700 submissions on N workers. Then
-the similarity report alone for a class of `--similarity-size` (700) near-copies with
-full-size model files: wall time and peak memory (`--similarity-only` runs just that).
+Grades a synthetic class of `--size` correct submissions (the reference nndl with
+harmless textual differences and the release notebooks, half of them zipped, each
+with a model of the reference CNN's size: 64 3x3 filters, batchnorm, hidden 500,
+8.3M float32 weights, 33 MB) in one class run, `python -m autograder grade` in a
+child process, and prints seconds per submission (median; the timing item, the
+accuracy item and the rest apart), class throughput, projected wall time for 700
+submissions and peak memory (resident, the grader and all its workers).
 
-The model is the tests' fixture (the reference trained one epoch on 2500 images,
-about 25% validation accuracy), so the spec's accuracy thresholds are scaled to it
-(full credit at 18%): grading work is the same as with a real model.
+With `--baseline DIR` (another checkout of the kit, e.g. `git worktree add DIR
+<commit>`), the same class is first graded by that checkout's autograder, under
+the same seed, spec and data, and the table gives both runs side by side with
+the ratio: the noise of this shared machine is the same for both.
+
+The model: the reference ThreeLayerConvNet at the reference's size, trained for
+20 iterations on 2000 images (about 30% validation accuracy, a few seconds), so
+the accuracy item does the work of a real model (load 33 MB, predict 2000
+images) while its thresholds are scaled to it (full credit at 18%, none at 10%,
+as in the tests' fixture): every item of the reference, the accuracy included,
+is then at full marks. `--hostile` also grades the tests' hostile corpus with
+this checkout. Then the similarity report alone for a class of
+`--similarity-size` (700) near-copies with full-size model files: wall time and
+peak memory (`--similarity-only` runs just that).
 """
 import argparse
 import json
 import os
 import re
 import shutil
-import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 
+from autograder.batch import throughput
 from autograder.sandbox.session import KIT_ROOT, SOLUTIONS_DIR
 
-PROJECTED_CLASS = 700
-PROJECTED_WORKERS = (2, 4, 8, 16, 32)
+PROJECTED_CLASS = throughput.PROJECTED_CLASS
 ACCURACY_ID = "cnn.ThreeLayerConvNet.accuracy"
+# The reference CNN (CNN.ipynb's final configuration): what a submitted cnn_model.npz holds.
+REFERENCE_SHAPE = {"num_filters": 64, "filter_size": 3, "hidden_dim": 500, "use_batchnorm": True}
+ACCURACY_SCALED = {"full_credit_at": "0.18", "zero_credit_at": "0.10"}
+CLASS_SEED = 20240601
 
 
-def train_model(path, cifar_dir, num_train=2500, seed=0):
-    """A small reference ThreeLayerConvNet (one epoch on num_train images), saved with model_io."""
+def train_model(path, cifar_dir, num_train=2000, seed=0):
+    """The reference ThreeLayerConvNet at the reference's size, briefly trained (one epoch of
+    num_train images, batches of 100), saved with model_io; returns its validation accuracy."""
     import numpy as np
     sys.path.insert(0, SOLUTIONS_DIR)
     try:
@@ -43,36 +58,39 @@ def train_model(path, cifar_dir, num_train=2500, seed=0):
         data = get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=0,
                                 cifar10_dir=cifar_dir)
         small = {"X_train": data["X_train"][:num_train], "y_train": data["y_train"][:num_train],
-                 "X_val": data["X_val"][:200], "y_val": data["y_val"][:200]}
+                 "X_val": data["X_val"], "y_val": data["y_val"]}
         np.random.seed(seed)
-        model = ThreeLayerConvNet(num_filters=16, filter_size=5, hidden_dim=100,
-                                  weight_scale=1e-3, reg=1e-3)
-        Solver(model, small, update_rule="adam", optim_config={"learning_rate": 1e-3},
-               batch_size=50, num_epochs=1, verbose=False, seed=seed,
-               num_train_samples=100).train()
+        model = ThreeLayerConvNet(weight_scale=1e-3, reg=1e-3, **REFERENCE_SHAPE)
+        solver = Solver(model, small, update_rule="adam", optim_config={"learning_rate": 1e-3},
+                        batch_size=100, num_epochs=1, verbose=False, seed=seed,
+                        num_train_samples=100)
+        solver.train()
         save_model(model, path)
+        return float(solver.best_val_acc)
     finally:
         sys.path.remove(SOLUTIONS_DIR)
         for name in [m for m in sys.modules if m == "nndl" or m.startswith("nndl.")]:
             del sys.modules[name]
 
 
-def scaled_spec(path):
-    """The kit's spec with the accuracy thresholds scaled to the small model."""
-    from autograder.spec import SPEC_PATH
-    text = open(SPEC_PATH).read()
+def scaled_spec(source, path, thresholds=ACCURACY_SCALED):
+    """The spec at `source` with the accuracy item's thresholds replaced, written to path."""
+    with open(source) as f:
+        text = f.read()
     blocks = re.split(r"(?m)^(?=\[\[item\]\])", text)
     for i, block in enumerate(blocks):
         if 'id = "%s"' % ACCURACY_ID in block:
-            block = re.sub(r"(?m)^full_credit_at = .*$", "full_credit_at = 0.18", block)
-            blocks[i] = re.sub(r"(?m)^zero_credit_at = .*$", "zero_credit_at = 0.10", block)
+            for key, value in thresholds.items():
+                block = re.sub(r"(?m)^%s = .*$" % key, "%s = %s" % (key, value), block)
+            blocks[i] = block
     with open(path, "w") as f:
         f.write("".join(blocks))
     return path
 
 
 def correct_variant(dest, index, model):
-    """The reference with harmless differences (a header comment, an unused helper)."""
+    """The reference with harmless differences (a header comment, an unused helper), the
+    release notebooks and `model` (hard-linked); odd indices zipped."""
     import zipfile
     folder = os.path.join(dest, "student_%03d" % index)
     shutil.copytree(os.path.join(SOLUTIONS_DIR, "nndl"), os.path.join(folder, "nndl"),
@@ -85,9 +103,8 @@ def correct_variant(dest, index, model):
             f.write("# submitted by student %d\n%s\n\ndef _helper_%d():\n    return %d\n"
                     % (index, text, index, index))
     for name in ("CNN-Layers.ipynb", "CNN-BatchNorm.ipynb", "CNN.ipynb"):
-        with open(os.path.join(folder, name), "w") as f:
-            f.write('{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}\n')
-    shutil.copyfile(model, os.path.join(folder, "cnn_model.npz"))
+        shutil.copyfile(os.path.join(KIT_ROOT, "release", name), os.path.join(folder, name))
+    os.link(model, os.path.join(folder, "cnn_model.npz"))
     if index % 2:
         with zipfile.ZipFile(folder + ".zip", "w", zipfile.ZIP_DEFLATED) as z:
             for root, _, files in os.walk(folder):
@@ -109,7 +126,7 @@ def full_size_model(path, seed=0):
     arrays = {model_io.PARAM_PREFIX + k: rng.normal(0, 5e-2, v).astype(np.float32)
               for k, v in shapes.items()}
     arrays[model_io.VERSION_KEY] = np.array(model_io.FORMAT_VERSION)
-    arrays[model_io.ARGS_KEY] = np.array('{"hidden_dim": 500, "num_filters": 64}')
+    arrays[model_io.ARGS_KEY] = np.array(json.dumps(REFERENCE_SHAPE))
     np.savez(path, **arrays)
 
 
@@ -184,10 +201,12 @@ def hostile_corpus(dest, model, grades, cifar_dir):
 
 
 class MemorySampler:
-    """Peak resident memory of this process tree (sum over processes, and the largest one)."""
+    """Peak resident memory of a process tree (sum over processes, and the largest one);
+    root: the tree's top process (default: this one)."""
 
-    def __init__(self, interval=0.5):
+    def __init__(self, interval=0.5, root=None):
         self.interval = interval
+        self.root = root or os.getpid()
         self.peak_total = self.peak_single = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -202,7 +221,7 @@ class MemorySampler:
 
     def _run(self):
         while not self._stop.is_set():
-            sizes = [rss for rss in _tree_rss(os.getpid())]
+            sizes = _tree_rss(self.root)
             self.peak_total = max(self.peak_total, sum(sizes))
             self.peak_single = max(self.peak_single, max(sizes, default=0))
             self._stop.wait(self.interval)
@@ -228,48 +247,88 @@ def _tree_rss(root):
     return out
 
 
-def reference_reuse(spec, submission, cifar_dir):
-    """Seconds to grade one submission with a cold Grader (reference observed), then warm."""
-    from autograder.grade.pipeline import GradeOptions, Grader
-    out = tempfile.mkdtemp(prefix="benchmark-reuse-")
-    try:
-        with Grader(GradeOptions(seed=1, spec_path=spec, cifar_dir=cifar_dir)) as grader:
-            times = []
-            for i in range(2):
-                start = time.monotonic()
-                grader.grade(submission, os.path.join(out, str(i)))
-                times.append(time.monotonic() - start)
-        return times
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+def grade_class(checkout, classroom, grades, spec, cifar_dir, jobs, seed=CLASS_SEED):
+    """
+    Grade `classroom` with the autograder of `checkout` (its own cs231n and solutions) in a
+    child process; returns (results.json dicts, grading wall seconds, peak bytes). The wall
+    time runs from the child's start to the last report written (the class summary and the
+    similarity report after it are left out: the similarity benchmark times those).
+    """
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([checkout, os.path.join(checkout, "assignment")])
+    env.pop("AUTOGRADER_SOLUTIONS", None)
+    command = [sys.executable, "-m", "autograder", "grade", classroom, "--out", grades,
+               "--jobs", str(jobs), "--spec", spec, "--seed", str(seed), "--cifar-dir", cifar_dir]
+    start = time.time()
+    proc = subprocess.Popen(command, cwd=checkout, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    with MemorySampler(root=proc.pid) as memory:  # the grader's tree, not this process
+        _, err = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError("grading with %s failed (exit %d): %s"
+                           % (checkout, proc.returncode, err[-2000:]))
+    reports, last = [], start
+    for sid in sorted(os.listdir(grades)):
+        path = os.path.join(grades, sid, "results.json")
+        if os.path.isfile(path):
+            with open(path) as f:
+                reports.append(json.load(f))
+            last = max(last, os.stat(path).st_mtime)
+    return reports, last - start, memory.peak_total
 
 
-def percentile(values, share):
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * share
-    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+def side(label, checkout, work, classroom, cifar_dir, jobs):
+    """Grade the class with one checkout; its ClassFigures."""
+    source = os.path.join(checkout, "autograder", "spec", "grading.toml")
+    spec = scaled_spec(source, os.path.join(work, "grading-%s.toml" % label))
+    grades = os.path.join(work, "grades-%s" % label)
+    reports, wall, peak = grade_class(checkout, classroom, grades, spec, cifar_dir, jobs)
+    figures = throughput.class_figures(reports, wall, peak)
+    errors = sum(1 for r in reports if r.get("extra_data", {}).get("grader_error"))
+    print("%s (%s): %d submissions graded in %.1f s wall, %d at 100/100, %d grader errors"
+          % (label, checkout, len(reports), wall, sum(1 for r in reports if r["score"] == 100),
+             errors), flush=True)
+    return figures
+
+
+def hostile_run(work, model, cifar_dir, jobs):
+    """Grade the tests' hostile corpus with this checkout (when the tests are here)."""
+    classroom, grades = os.path.join(work, "hostile-class"), os.path.join(work, "hostile-grades")
+    os.makedirs(classroom)
+    cases = hostile_corpus(classroom, model, grades, cifar_dir)
+    if not cases:
+        print("hostile corpus: not available (no tests/ here)")
+        return
+    spec = scaled_spec(os.path.join(KIT_ROOT, "autograder", "spec", "grading.toml"),
+                       os.path.join(work, "grading-hostile.toml"))
+    reports, wall, peak = grade_class(KIT_ROOT, classroom, grades, spec, cifar_dir, jobs)
+    figures = throughput.class_figures(reports, wall, peak)
+    print("hostile corpus: %d submissions in %.1f s wall, median %.1f s each, peak %.2f GB"
+          % (len(reports), wall, figures.median_seconds, figures.peak_gb))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder.benchmark",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=100, help="correct submissions (100)")
+    parser.add_argument("--size", type=int, default=40, help="correct submissions (40)")
     parser.add_argument("--jobs", type=int, default=None, help="pool size (default: the cores)")
-    parser.add_argument("--no-hostile", action="store_true", help="leave out the hostile corpus")
+    parser.add_argument("--baseline", default=None, metavar="DIR",
+                        help="another checkout of the kit: grade the class with it first and "
+                        "print both runs side by side")
+    parser.add_argument("--hostile", action="store_true",
+                        help="also grade the tests' hostile corpus with this checkout")
     parser.add_argument("--keep", default=None, help="keep the class and grades in this folder")
     parser.add_argument("--similarity-size", type=int, default=PROJECTED_CLASS,
                         help="submissions in the similarity benchmark (%(default)s; 0: none)")
     parser.add_argument("--similarity-only", action="store_true",
                         help="run only the similarity benchmark (no grading)")
     args = parser.parse_args(argv)
-    from autograder.batch.run import default_jobs, run_class
-    from autograder.grade.pipeline import GradeOptions
+    from autograder.batch.run import default_jobs
     from cs231n.data_utils import find_cifar10_dir
     cifar_dir = str(find_cifar10_dir())
     jobs = args.jobs or default_jobs()
     work = args.keep or tempfile.mkdtemp(prefix="autograder-benchmark-")
-    classroom, grades = os.path.join(work, "class"), os.path.join(work, "grades")
+    classroom = os.path.join(work, "class")
     os.makedirs(classroom, exist_ok=True)
     try:
         if args.similarity_only:
@@ -277,59 +336,31 @@ def main(argv=None):
             return 0
         model = os.path.join(work, "cnn_model.npz")
         start = time.monotonic()
-        train_model(model, cifar_dir)
-        print("fixture model trained in %.0f s" % (time.monotonic() - start))
-        spec = scaled_spec(os.path.join(work, "grading.toml"))
+        accuracy = train_model(model, cifar_dir)
+        print("model: the reference CNN's size (%s), %.0f%% validation after %.0f s of "
+              "training; accuracy thresholds scaled to it (full credit at %s, none at %s)"
+              % (", ".join("%s=%s" % kv for kv in REFERENCE_SHAPE.items()), 100 * accuracy,
+                 time.monotonic() - start, ACCURACY_SCALED["full_credit_at"],
+                 ACCURACY_SCALED["zero_credit_at"]), flush=True)
         for i in range(args.size):
             correct_variant(classroom, i, model)
-        cases = None if args.no_hostile else hostile_corpus(classroom, model, grades, cifar_dir)
-        hostile = len(cases or [])
-        total = args.size + hostile
-        print("class: %d correct + %d hostile submissions; %d jobs on %d cores"
-              % (args.size, hostile, jobs, default_jobs()))
-        cold, warm = reference_reuse(spec, os.path.join(classroom, "student_000"), cifar_dir)
-        print("reference reuse: first submission %.1f s (reference observed), next %.1f s "
-              "(observations reused): %.2fx" % (cold, warm, cold / warm))
-        options = GradeOptions(spec_path=spec, cifar_dir=cifar_dir, seed=20240601)
-        with open(os.devnull, "w") as quiet, MemorySampler() as memory:
-            start = time.monotonic()
-            run_class([classroom], grades, options, jobs=jobs, out=quiet)
-            wall = time.monotonic() - start
-        report(grades, wall, total, hostile, jobs, memory, cases)
-        if args.similarity_size:  # beside the grading figures (the class run above included
-            similarity_benchmark(work, args.similarity_size, jobs)  # its own, smaller one)
+        print("class: %d correct submissions; %d jobs on %d cores" % (args.size, jobs,
+                                                                      default_jobs()), flush=True)
+        before = None
+        if args.baseline:
+            before = side("before", os.path.abspath(args.baseline), work, classroom, cifar_dir,
+                          jobs)
+        after = side("after", KIT_ROOT, work, classroom, cifar_dir, jobs)
+        print()
+        print(throughput.comparison_table(before, after, jobs))
+        if args.hostile:
+            hostile_run(work, model, cifar_dir, jobs)
+        if args.similarity_size:
+            similarity_benchmark(work, args.similarity_size, jobs)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     return 0
-
-
-def report(grades, wall, total, hostile, jobs, memory, cases):
-    seconds, scores, correct_seconds = [], {}, []
-    for sid in sorted(os.listdir(grades)):
-        path = os.path.join(grades, sid, "results.json")
-        if not os.path.isfile(path):
-            continue
-        with open(path) as f:
-            data = json.load(f)
-        seconds.append(float(data["execution_time"]))
-        scores[sid] = data["score"]
-        if sid.startswith("student_"):
-            correct_seconds.append(float(data["execution_time"]))
-    full = sum(1 for sid, s in scores.items() if sid.startswith("student_") and s == 100)
-    print("graded %d submissions in %.1f s wall" % (len(seconds), wall))
-    print("throughput: %.1f submissions per minute" % (60.0 * len(seconds) / wall))
-    print("seconds per submission: median %.1f, p95 %.1f (correct only: median %.1f, p95 %.1f)"
-          % (statistics.median(seconds), percentile(seconds, 0.95),
-             statistics.median(correct_seconds), percentile(correct_seconds, 0.95)))
-    print("correct submissions at 100/100: %d of %d" % (full, len(correct_seconds)))
-    print("peak memory: %.2f GB for the whole run (all processes), %.2f GB largest process"
-          % (memory.peak_total / 2 ** 30, memory.peak_single / 2 ** 30))
-    per_worker = wall * jobs / max(len(seconds), 1)   # worker-seconds per submission, this mix
-    print("projected wall time for %d submissions (this mix, one core per worker):"
-          % PROJECTED_CLASS)
-    for workers in PROJECTED_WORKERS:
-        print("  %3d workers: %6.1f min" % (workers, PROJECTED_CLASS * per_worker / workers / 60))
 
 
 if __name__ == "__main__":
