@@ -9,7 +9,9 @@ Each item says which notebook section and nndl function it grades, how its point
 given (all cases or per case, with the count that passed), on which inputs it was graded,
 and for the accuracy item the credited value and the rule. Failed items come first in the
 details; the html table links to them. Pictures (autograder.report.pictures) are inlined in
-the html and written beside feedback.md, which links them.
+the html and written beside feedback.md, which links them. Hidden items are labelled
+"hidden until grades are published" (Gradescope's after_published) unless the result says
+grades are published (extra["published"], set by `grade --published`).
 """
 import base64
 import html
@@ -131,9 +133,11 @@ def item_lines(item, published):
 
 
 def item_output(item):
-    """The item's output without the checks' case-count line (the reports state it)."""
+    """The item's output without the checks' first line when the reports state it already:
+    the case count (scoring_line) or a bare "Failed." (the heading's status)."""
     lines = item.output.rstrip().splitlines()
-    if lines and item.cases_total > 1 and _RULE_LINE.match(lines[0]):
+    if lines and ((item.cases_total > 1 and _RULE_LINE.match(lines[0]))
+                  or (item.cases_total == 1 and lines[0] == "Failed.")):
         lines = lines[1:]
     return "\n".join(lines).strip("\n")
 

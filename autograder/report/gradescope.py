@@ -26,8 +26,10 @@ def results_json(result):
             "status": "passed" if item.passed else "failed",
             "output": item.output,
             "visibility": item.visibility,
-            "extra_data": {"item": item.item_id, "kind": item.kind,
-                           "seconds": round(item.seconds, 3)},
+            "extra_data": dict({"item": item.item_id, "kind": item.kind,
+                                "seconds": round(item.seconds, 3)},
+                               **{k: v for k, v in (("section", item.section),
+                                                    ("function", item.function)) if v}),
         })
     lines = ["Score: %s / %s" % (_number(result.score), _number(result.max_score))]
     late_line = late.describe(result.score, result.max_score, result.extra.get("late"))

@@ -144,3 +144,23 @@ def test_planted_bug_is_read_from_its_difference(tmp_path, edit, stride, pad, pa
     facts = item_facts(item, verdict)
     assert set(facts["differences"]) == {"out"}
     assert pictures.reading(facts["differences"]["out"]).startswith(words)
+
+
+def test_the_grader_path_writes_the_picture_beside_feedback_md(tmp_path):
+    """From the checks' verdict through grade.aggregate to the report files."""
+    from autograder.grade.aggregate import from_checks
+    from autograder.report import write_reports
+    from autograder.report.model import GradeResult
+    variant = load_nndl(support.variant(tmp_path, {"conv_layers.py": [PADDING]}))
+    item = support.spec().item("conv_layers.conv_forward_naive.forward_secret")
+    verdict = run_item_in_process(item, variant, reference_modules=support.reference(),
+                                  rng=np.random.default_rng(5))
+    graded = from_checks(item, verdict)
+    assert graded.section == item.section and graded.function == item.function_name
+    write_reports(GradeResult(submission="s", items=[graded]), tmp_path / "out")
+    name = pictures.file_name(item.id, "out")
+    assert (tmp_path / "out" / name).read_bytes().startswith(b"\x89PNG")
+    assert "](%s)" % name in (tmp_path / "out" / "feedback.md").read_text()
+    import json
+    test = json.loads((tmp_path / "out" / "results.json").read_text())["tests"][0]
+    assert test["extra_data"]["section"] == item.section
