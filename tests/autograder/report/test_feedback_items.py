@@ -3,6 +3,7 @@ scoring rule with the count of passed cases, the inputs it was graded on, the ac
 rule with the numbers, the hidden label before publication only, failed items first,
 and the pictures (written beside feedback.md, inlined in feedback.html)."""
 import base64
+import json
 import html
 import os
 import re
@@ -65,7 +66,6 @@ def test_each_item_names_its_section_and_function():
 
 
 def test_every_spec_item_has_a_section_from_a_real_notebook_heading():
-    import json
     from pathlib import Path
     root = Path(__file__).resolve().parents[3] / "assignment"
     headings = {}
@@ -173,3 +173,24 @@ def test_accuracy_per_class_chart_only_when_the_grader_gives_it(tmp_path):
     write_reports(GradeResult(submission="s", items=[with_classes]), tmp_path / "b")
     assert os.listdir(tmp_path / "b").count("feedback-%s-per-class.png" % ACCURACY.id) == 1
     assert "validation accuracy per class" in (tmp_path / "b" / "feedback.html").read_text()
+
+
+def test_grade_published_flag_reaches_the_feedback(tmp_path):
+    """`grade --published` is how publication is signalled: the hidden label goes."""
+    import subprocess
+    import sys
+    from tests.autograder.grade.helpers import reference_submission
+    submission = reference_submission(tmp_path / "sub")
+    pages = {}
+    for flag in ((), ("--published",)):
+        out = tmp_path / ("out%d" % len(flag))
+        proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submission),
+                               "--out", str(out), "--items", "layers.softmax_loss.loss",
+                               "--seed", "1", *flag], capture_output=True, text=True,
+                              timeout=600)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        pages[flag] = (out / "feedback.md").read_text() + (out / "feedback.html").read_text()
+        data = json.loads((out / "results.json").read_text())
+        assert data["tests"][0]["visibility"] == "after_published"   # Gradescope's, unchanged
+    assert "hidden until grades are published" in pages[()]
+    assert "hidden until grades are published" not in pages[("--published",)]
