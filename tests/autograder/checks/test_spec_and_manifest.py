@@ -60,14 +60,27 @@ def test_visible_only_filters_and_skips_the_total():
     assert [item.id for item in spec.items] == ["a.b.c"]
 
 
-def test_written_visible_spec_holds_exactly_the_visible_items(tmp_path):
+def test_written_visible_spec_holds_the_visible_items_and_the_accuracy_rule(tmp_path):
     path = manifest.write_visible_spec(tmp_path / "grading.toml")
-    full, visible = load_spec(), load_spec(path)
+    full, visible = load_spec(), load_spec(path, visible_only=True)
     assert visible.settings.visible_only is True
     assert [i.id for i in visible.items] == [i.id for i in full.items if i.visibility == "visible"]
     for item in visible.items:
         assert item == full.item(item.id)
-    assert "hidden" not in path.read_text().replace("hidden items", "")
+    # the hidden accuracy item ships for its rule only (the self-check prices the model) ...
+    shipped = load_spec(path)
+    hidden = [i for i in shipped.items if i.visibility == "hidden"]
+    assert [i.kind for i in hidden] == ["accuracy"]
+    reference = full.item(hidden[0].id)
+    assert hidden[0].points == reference.points
+    for key in ("full_credit_at", "zero_credit_at", "heldout_margin", "model_file"):
+        assert hidden[0].extras[key] == reference.extras[key]
+    # ... without the held-out images' transformation, and no other hidden item ships
+    text = path.read_text()
+    for key in manifest.SECRET_KEYS:
+        assert key not in text
+    hidden_ids = {i.id for i in full.items if i.visibility == "hidden"} - {hidden[0].id}
+    assert not any(item_id in text for item_id in hidden_ids)
     # deterministic text
     assert manifest.visible_spec_text() == path.read_text()
     tomllib.loads(path.read_text())
