@@ -47,6 +47,12 @@ REFERENCE_MODEL = dict(num_filters=64, filter_size=3, hidden_dim=500, weight_sca
 REFERENCE_SOLVER = dict(update_rule="adam", optim_config={"learning_rate": 1e-3},
                         lr_decay=0.7, batch_size=200, num_epochs=6,
                         shuffle=True, augment=random_horizontal_flip)
+# The five-minute configuration (--fast): the same network and optimizer in 4
+# epochs (980 iterations instead of 1,470), the learning rate halved after each.
+# Measured (seed 0, 1 BLAS thread): validation 53.1%, 61.5%, 64.3%, 66.4% by
+# epoch, test 69.0%.
+FAST_SOLVER = dict(REFERENCE_SOLVER, lr_decay=0.5, num_epochs=4)
+TARGET_VAL_ACC = 0.65  # the course's bar; the summary reports the wall time to reach it
 
 
 def import_cnn():
@@ -94,6 +100,7 @@ def train(data, model_kwargs=None, solver_kwargs=None, max_iters=None, seed=0, l
     num_train = data["X_train"].shape[0]
     per_epoch = max(num_train // solver.batch_size, 1)
     rows, iters = [], 0
+    training_started = time.perf_counter()
     for epoch in range(1, solver.num_epochs + 1):
         started = time.perf_counter()
         losses = []
@@ -114,7 +121,8 @@ def train(data, model_kwargs=None, solver_kwargs=None, max_iters=None, seed=0, l
         solver.val_acc_history.append(val_acc)
         solver._keep_if_best(val_acc)  # parameters and batchnorm running statistics
         rows.append(dict(epoch=epoch, seconds=seconds, loss=float(np.mean(losses)),
-                         train_acc=train_acc, val_acc=val_acc))
+                         train_acc=train_acc, val_acc=val_acc,
+                         elapsed=time.perf_counter() - training_started))
         log("epoch %d  %6.1fs  loss %.3f  train %.3f  val %.3f"
             % (epoch, seconds, rows[-1]["loss"], train_acc, val_acc))
         if max_iters and iters >= max_iters:
@@ -258,9 +266,9 @@ def run(epochs=None, out="cnn_model.npz", cifar10_dir=None, subset=None, max_ite
 
     wall_start = time.perf_counter()
     data = get_CIFAR10_data(num_training=subset or 49000, cifar10_dir=cifar10_dir)
+    load_seconds = time.perf_counter() - wall_start
     log("data: %d train, %d val, %d test, loaded in %.1fs" % (
-        len(data["y_train"]), len(data["y_val"]), len(data["y_test"]),
-        time.perf_counter() - wall_start))
+        len(data["y_train"]), len(data["y_val"]), len(data["y_test"]), load_seconds))
 
     summary = dict(torch_ms=None, threads=blas_threads())
     if with_torch:
@@ -279,12 +287,24 @@ def run(epochs=None, out="cnn_model.npz", cifar10_dir=None, subset=None, max_ite
         test_acc=solver.check_accuracy(data["X_test"], data["y_test"]))
     save_model(model, out)
     summary["wall_seconds"] = time.perf_counter() - wall_start
+    summary.update(time_to_target(rows, load_seconds))
     summary["peak_memory_mb"] = peak_memory_mb()
     log("")
     for line in summary_table(summary):
         log(line)
     log("saved %s" % out)
     return summary
+
+
+def time_to_target(rows, load_seconds, target=TARGET_VAL_ACC):
+    """Wall time from the start (data loading and the epochs' evaluations
+    included, the PyTorch comparison left out) to the end of the first epoch
+    whose validation accuracy reaches `target`; None if none does."""
+    for row in rows:
+        if row["val_acc"] >= target:
+            return dict(target=target, target_epoch=row["epoch"],
+                        seconds_to_target=load_seconds + row["elapsed"])
+    return dict(target=target, target_epoch=None, seconds_to_target=None)
 
 
 def summary_table(summary):
@@ -304,6 +324,11 @@ def summary_table(summary):
         "| test accuracy | %.3f |" % summary["test_acc"],
         "| peak memory | %.0f MB |" % summary["peak_memory_mb"],
     ]
+    if "target" in summary:
+        reached = summary["seconds_to_target"]
+        lines.insert(-3, "| wall time to %.0f%% validation (data loading included) | %s |" % (
+            100 * summary["target"], "not reached" if reached is None else
+            "%.1f s (epoch %d)" % (reached, summary["target_epoch"])))
     return lines
 
 
@@ -312,7 +337,11 @@ def overrides(args):
     model_kwargs = {} if args.reg is None else {"reg": args.reg}
     if args.weight_scale is not None:
         model_kwargs["weight_scale"] = args.weight_scale
-    solver_kwargs = {"num_epochs": args.epochs}
+    solver_kwargs = {}
+    if args.fast:
+        solver_kwargs.update(lr_decay=FAST_SOLVER["lr_decay"], num_epochs=FAST_SOLVER["num_epochs"])
+    if args.epochs is not None:
+        solver_kwargs["num_epochs"] = args.epochs
     if args.lr_decay is not None:
         solver_kwargs["lr_decay"] = args.lr_decay
     if args.batch_size is not None:
@@ -330,7 +359,11 @@ def configuration_line(model_kwargs, solver_kwargs):
 
 def argument_parser():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=REFERENCE_SOLVER["num_epochs"])
+    parser.add_argument("--fast", action="store_true",
+                        help="the five-minute configuration (FAST_SOLVER: 4 epochs, lr_decay 0.5)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="default: the configuration's (%d, or %d with --fast)"
+                        % (REFERENCE_SOLVER["num_epochs"], FAST_SOLVER["num_epochs"]))
     parser.add_argument("--out", default="cnn_model.npz", help="where to save the trained model")
     parser.add_argument("--cifar10-dir", default=None, help="data folder (else CIFAR10_DIR, ...)")
     parser.add_argument("--subset", type=int, default=None, help="train on the first N images")

@@ -131,7 +131,30 @@ def test_command_line_epochs_show_in_the_printed_configuration():
     assert "'num_epochs': 1" in line and "'learning_rate': 0.0005" in line
     assert "'num_epochs': %d" % train_cifar.REFERENCE_SOLVER["num_epochs"] not in line
     default = train_cifar.overrides(train_cifar.argument_parser().parse_args([]))
-    assert default == ({}, {"num_epochs": train_cifar.REFERENCE_SOLVER["num_epochs"]})
+    assert default == ({}, {})  # the reference configuration as it is
+
+
+def test_fast_flag_trains_the_five_minute_configuration():
+    args = train_cifar.argument_parser().parse_args(["--fast"])
+    model_kwargs, solver_kwargs = train_cifar.overrides(args)
+    assert model_kwargs == {}
+    assert solver_kwargs == {"lr_decay": 0.5, "num_epochs": 4}
+    assert dict(train_cifar.REFERENCE_SOLVER, **solver_kwargs) == train_cifar.FAST_SOLVER
+    args = train_cifar.argument_parser().parse_args(["--fast", "--epochs", "3"])
+    assert train_cifar.overrides(args)[1]["num_epochs"] == 3
+
+
+def test_time_to_target_is_the_first_epoch_reaching_it():
+    rows = [dict(epoch=1, val_acc=0.60, elapsed=70.0), dict(epoch=2, val_acc=0.65, elapsed=140.0),
+            dict(epoch=3, val_acc=0.70, elapsed=210.0)]
+    assert train_cifar.time_to_target(rows, 2.5) == dict(
+        target=0.65, target_epoch=2, seconds_to_target=142.5)
+    assert train_cifar.time_to_target(rows, 2.5, target=0.71)["seconds_to_target"] is None
+    summary = dict(torch_ms=None, threads=2, epochs=3, training_seconds=200.0,
+                   wall_seconds=215.0, val_acc=0.70, test_acc=0.71, peak_memory_mb=900.0,
+                   **train_cifar.time_to_target(rows, 2.5))
+    assert "| wall time to 65% validation (data loading included) | 142.5 s (epoch 2) |" in \
+        train_cifar.summary_table(summary)
 
 
 def test_torch_comparison_times_both_and_the_table_reports_it():
@@ -150,3 +173,16 @@ def test_torch_comparison_times_both_and_the_table_reports_it():
     assert "| epochs | 2 |" in table
     assert "| best validation accuracy | 0.661 |" in table
     assert "(%.2fx)" % (timing["ours_ms"] / timing["torch_ms"]) in table
+
+
+@pytest.mark.slow
+def test_fast_configuration_reaches_65_percent(real_cifar10_dir, tmp_path):
+    # The five-minute configuration (python -m cs231n.train_cifar --fast). No
+    # assertion on time: the machine's load decides it; the run prints it.
+    summary = train_cifar.run(cifar10_dir=real_cifar10_dir, out=tmp_path / "cnn_model.npz",
+                              solver_kwargs={"lr_decay": train_cifar.FAST_SOLVER["lr_decay"],
+                                             "num_epochs": train_cifar.FAST_SOLVER["num_epochs"]},
+                              log=lambda line: None)
+    assert summary["epochs"] == 4
+    assert summary["val_acc"] >= 0.65
+    assert summary["target_epoch"] is not None
