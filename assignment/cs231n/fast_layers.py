@@ -28,7 +28,10 @@ compiled kernels in cs231n/im2col_cython.pyx are used when built; otherwise
 the numpy versions in cs231n/im2col.py are (with one warning).
 """
 import operator
+import os
+import threading
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +40,9 @@ from cs231n import im2col as numpy_im2col
 
 _KERNELS = ('im2col_into_cython', 'im2col_cython', 'col2im_add_cython', 'col2im_cython',
             'col2im_6d_cython', 'max_pool_forward_cython', 'max_pool_backward_cython',
-            'max_pool_forward_nhwc_cython', 'max_pool_backward_nhwc_cython')
+            'max_pool_forward_nhwc_cython', 'max_pool_backward_nhwc_cython',
+            '_max_pool_forward_into', '_max_pool_forward_nhwc_into', '_max_pool_backward_tiled',
+            '_max_pool_backward_add', '_max_pool_backward_nhwc_into')
 
 try:
     from cs231n import im2col_cython as _compiled
@@ -55,6 +60,59 @@ if _problem:
 
 HAVE_COMPILED = _compiled is not None
 _COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+# --------------------------------------------------------------------------- #
+# Threads
+# --------------------------------------------------------------------------- #
+
+# The compiled kernels release the GIL and treat every image on its own, so a
+# big batch is cut into THREADS slices done at once (the same results: no sum
+# crosses images). numpy's BLAS already runs its products on every core, but
+# im2col, col2im and pooling ran on one, the other idle (PyTorch runs them on
+# all). Work under PARALLEL_MIN_BYTES stays on the calling thread: handing it
+# over would cost more than it saves.
+def _cpu_count():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+THREADS = min(4, _cpu_count())
+PARALLEL_MIN_BYTES = 1 << 21
+
+_executor = None
+_executor_lock = threading.Lock()
+
+
+def _thread_pool():
+    global _executor
+    with _executor_lock:
+        if _executor is None or _executor._max_workers != THREADS - 1:
+            _executor = ThreadPoolExecutor(max_workers=max(1, THREADS - 1),
+                                           thread_name_prefix="cs231n-fast-layers")
+        return _executor
+
+
+def _for_slices(N, nbytes, work):
+    """Call work(start, stop) over slices of a batch of N images covering it
+    once, on THREADS threads when the batch's data reach PARALLEL_MIN_BYTES."""
+    parts = min(N, THREADS) if nbytes >= PARALLEL_MIN_BYTES else 1
+    if parts <= 1:
+        work(0, N)
+        return
+    size = -(-N // parts)
+    bounds = [(start, min(N, start + size)) for start in range(0, N, size)]
+    try:
+        pool = _thread_pool()
+        futures = [pool.submit(work, start, stop) for start, stop in bounds[1:]]
+    except RuntimeError:  # no thread can be started here (a limited sandbox)
+        work(0, N)
+        return
+    work(*bounds[0])  # this thread takes the first slice
+    for future in futures:
+        future.result()
 
 
 # --------------------------------------------------------------------------- #
@@ -178,7 +236,9 @@ def _chunks(N, bytes_per_image):
 def _im2col_fill(x, cols, field_h, field_w, pad, stride):
     """Write the columns of x (contiguous) into the first rows of cols (N, R, P)."""
     if _use_compiled(x.dtype):
-        _compiled.im2col_into_cython(x, cols, field_h, field_w, pad, stride)
+        _for_slices(x.shape[0], cols.shape[0] * cols.shape[1] * cols.shape[2] * x.itemsize,
+                    lambda start, stop: _compiled.im2col_into_cython(
+                        x[start:stop], cols[start:stop], field_h, field_w, pad, stride))
     else:
         K = x.shape[1] * field_h * field_w
         cols[:, :K] = numpy_im2col.im2col_indices(x, field_h, field_w, pad, stride)
@@ -193,7 +253,9 @@ def _strided_fill(x, cols, field_h, field_w, pad, stride):
 def _col2im_add(dcols, dx, field_h, field_w, pad, stride):
     """dx (zeros, contiguous) += col2im of the column gradients dcols (N, K, P)."""
     if _use_compiled(dx.dtype):
-        _compiled.col2im_add_cython(dcols, dx, field_h, field_w, pad, stride)
+        _for_slices(dx.shape[0], dcols.shape[0] * dcols.shape[1] * dcols.shape[2] * dx.itemsize,
+                    lambda start, stop: _compiled.col2im_add_cython(
+                        dcols[start:stop], dx[start:stop], field_h, field_w, pad, stride))
     else:
         dx += numpy_im2col.col2im_indices(dcols, dx.shape, field_h, field_w, pad, stride)
 
@@ -548,18 +610,34 @@ def _channels_last(x):
     return x.transpose(0, 2, 3, 1).flags.c_contiguous and not x.flags.c_contiguous
 
 
+def _winners(shape, geo):
+    return np.empty(shape, dtype=_winner_dtype(geo))
+
+
 def _max_pool_forward_compiled(x, geo):
+    N, C = x.shape[:2]
+    ph, pw, stride = geo.pool_height, geo.pool_width, geo.stride
+    out = np.empty((N, C, geo.out_h, geo.out_w), dtype=x.dtype)
     if _channels_last(x):
         # The convolution's channels-last output: pool it where it lies (a
         # channels-first copy would cost more than the pooling).
-        out_nhwc, winner = _compiled.max_pool_forward_nhwc_cython(
-            x.transpose(0, 2, 3, 1), geo.pool_height, geo.pool_width, geo.stride)
-        # The (small) output goes back to channels-first: the next layer
-        # flattens each image in (C, H', W') order.
-        out = np.ascontiguousarray(out_nhwc.transpose(0, 3, 1, 2))
+        x_nhwc = x.transpose(0, 2, 3, 1)
+        out_nhwc = np.empty((N, geo.out_h, geo.out_w, C), dtype=x.dtype)
+        winner = _winners(out_nhwc.shape, geo)
+
+        def work(start, stop):
+            _compiled._max_pool_forward_nhwc_into(x_nhwc[start:stop], out_nhwc[start:stop],
+                                                  winner[start:stop], ph, pw, stride)
+            # The (small) output goes back to channels-first: the next layer
+            # flattens each image in (C, H', W') order.
+            out[start:stop] = out_nhwc[start:stop].transpose(0, 3, 1, 2)
+
+        _for_slices(N, x.nbytes, work)
         return out, ('compiled_nhwc', x.shape, x.dtype, geo, winner)
-    out, winner = _compiled.max_pool_forward_cython(x, geo.pool_height, geo.pool_width,
-                                                    geo.stride)
+    x = np.ascontiguousarray(x)
+    winner = _winners(out.shape, geo)
+    _for_slices(N, x.nbytes, lambda start, stop: _compiled._max_pool_forward_into(
+        x[start:stop], out[start:stop], winner[start:stop], ph, pw, stride))
     return out, ('compiled', x.shape, x.dtype, geo, winner)
 
 
@@ -567,17 +645,36 @@ def _max_pool_backward_compiled(dout, cache):
     _, x_shape, x_dtype, geo, winner = cache
     dtype = _grad_dtype(x_dtype, dout)
     dout = np.ascontiguousarray(dout, dtype=dtype)
-    return _compiled.max_pool_backward_cython(dout, winner, x_shape[2], x_shape[3],
-                                              geo.pool_height, geo.pool_width, geo.stride)
+    if dout.shape != winner.shape:
+        raise ValueError("dout has shape %s but the forward output had %s"
+                         % (dout.shape, winner.shape))
+    ph, pw, stride = geo.pool_height, geo.pool_width, geo.stride
+    # Tiling pools write every entry of dx once; others add into zeros.
+    dx = (np.empty if geo.tiles else np.zeros)(x_shape, dtype=dtype)
+    if geo.tiles:
+        work = lambda start, stop: _compiled._max_pool_backward_tiled(  # noqa: E731
+            dout[start:stop], winner[start:stop], dx[start:stop], ph, pw)
+    else:
+        work = lambda start, stop: _compiled._max_pool_backward_add(  # noqa: E731
+            dout[start:stop], winner[start:stop], dx[start:stop], ph, pw, stride)
+    _for_slices(dx.shape[0], dx.nbytes, work)
+    return dx
 
 
 def _max_pool_backward_compiled_nhwc(dout, cache):
     """dx in the channels-last layout of the forward input."""
     _, x_shape, x_dtype, geo, winner = cache
+    N, C, H, W = x_shape
     dtype = _grad_dtype(x_dtype, dout)
-    dout_nhwc = np.ascontiguousarray(np.asarray(dout, dtype=dtype).transpose(0, 2, 3, 1))
-    dx_nhwc = _compiled.max_pool_backward_nhwc_cython(
-        dout_nhwc, winner, x_shape[2], x_shape[3], geo.pool_height, geo.pool_width, geo.stride)
+    dout = np.asarray(dout, dtype=dtype)
+    if dout.shape != (N, C, geo.out_h, geo.out_w):
+        raise ValueError("dout has shape %s but the forward output had %s"
+                         % (dout.shape, (N, C, geo.out_h, geo.out_w)))
+    dout_nhwc = np.ascontiguousarray(dout.transpose(0, 2, 3, 1))
+    dx_nhwc = (np.empty if geo.tiles else np.zeros)((N, H, W, C), dtype=dtype)
+    _for_slices(N, dx_nhwc.nbytes, lambda start, stop: _compiled._max_pool_backward_nhwc_into(
+        dout_nhwc[start:stop], winner[start:stop], dx_nhwc[start:stop],
+        geo.pool_height, geo.pool_width, geo.stride, geo.tiles))
     return dx_nhwc.transpose(0, 3, 1, 2)
 
 

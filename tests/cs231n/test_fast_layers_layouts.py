@@ -41,6 +41,19 @@ DTYPES = [  # (x dtype, w and b dtype)
 ]
 
 
+@pytest.fixture(params=["one_thread", "sliced"])
+def threads(request, monkeypatch):
+    """The compiled kernels on the calling thread, or cut into 3 slices of the
+    batch on threads however small the batch (the threaded path the real
+    sizes take)."""
+    if request.param == "sliced":
+        monkeypatch.setattr(fast_layers, "THREADS", 3)
+        monkeypatch.setattr(fast_layers, "PARALLEL_MIN_BYTES", 0)
+    else:
+        monkeypatch.setattr(fast_layers, "THREADS", 1)
+    return request.param
+
+
 def rel_err(actual, expected):
     return np.max(np.abs(actual - expected)) / max(np.max(np.abs(expected)), 1e-300)
 
@@ -78,7 +91,8 @@ def test_the_chunked_case_takes_the_chunked_path():
 @pytest.mark.parametrize("x_layout", LAYOUTS)
 @pytest.mark.parametrize("dout_layout", ["C", "channels_last", "F"])
 @pytest.mark.parametrize("x_dtype,w_dtype", DTYPES)
-def test_conv_takes_any_layout_and_dtype(size, x_layout, dout_layout, x_dtype, w_dtype):
+def test_conv_takes_any_layout_and_dtype(size, x_layout, dout_layout, x_dtype, w_dtype,
+                                         threads):
     x, w, b, dout, (out_ref, dx_ref, dw_ref, db_ref) = conv_case(size)
     conv_param = {"stride": 1, "pad": 1}
     x_in = as_layout(x.astype(x_dtype), x_layout)
@@ -102,7 +116,8 @@ def test_conv_takes_any_layout_and_dtype(size, x_layout, dout_layout, x_dtype, w
 @pytest.mark.parametrize("dout_layout", ["C", "channels_last", "F"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape,pool,stride", [((3, 4, 8, 6), 2, 2), ((2, 3, 7, 9), 3, 2)])
-def test_pool_takes_any_layout_and_dtype(x_layout, dout_layout, dtype, shape, pool, stride):
+def test_pool_takes_any_layout_and_dtype(x_layout, dout_layout, dtype, shape, pool, stride,
+                                         threads):
     rng = np.random.default_rng(6)
     x = rng.standard_normal(shape)
     pool_param = {"pool_height": pool, "pool_width": pool, "stride": stride}
@@ -117,3 +132,22 @@ def test_pool_takes_any_layout_and_dtype(x_layout, dout_layout, dtype, shape, po
     dx = fast_layers.max_pool_backward_fast(as_layout(dout.astype(dtype), dout_layout), cache)
     assert dx.dtype == dtype and dx.shape == x.shape
     assert rel_err(dx, dx_ref) < tolerance(dtype)
+
+
+def test_sliced_kernels_cover_the_batch_once(monkeypatch):
+    # Slices of 3, 3 and 1 images: every image done exactly once.
+    monkeypatch.setattr(fast_layers, "THREADS", 3)
+    monkeypatch.setattr(fast_layers, "PARALLEL_MIN_BYTES", 0)
+    seen = []
+    lock = __import__("threading").Lock()
+
+    def work(start, stop):
+        with lock:
+            seen.append((start, stop))
+
+    fast_layers._for_slices(7, 1, work)
+    assert sorted(seen) == [(0, 3), (3, 6), (6, 7)]
+    monkeypatch.setattr(fast_layers, "PARALLEL_MIN_BYTES", 100)
+    seen.clear()
+    fast_layers._for_slices(7, 99, work)  # small work stays whole, on this thread
+    assert seen == [(0, 7)]
