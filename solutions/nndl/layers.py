@@ -182,25 +182,33 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         #         the 'cache' variable.
         # ================================================================ #
         ### BEGIN SOLUTION
-        sample_mean = x.mean(axis=0)
         # Large inputs (spatial batchnorm: 204,800 x 64 for the reference CNN)
         # go through in blocks of rows that fit the CPU cache, so that each
-        # entry is read from memory a few times instead of once per step of
-        # the formula. Per-feature vectors are repeated to the block's shape:
-        # broadcasting a (D,) vector makes numpy loop row by row, which costs
-        # more than the arithmetic when rows are short. Block sums add up in float64.
+        # entry is read from memory twice (statistics, output) instead of
+        # once per step of the formula. Per-feature vectors are repeated to
+        # the block's shape: broadcasting a (D,) vector makes numpy loop row
+        # by row, which costs more than the arithmetic when rows are short.
         rows = min(N, max(1, (1 << 17) // max(D, 1)))
         blocks = [slice(start, start + rows) for start in range(0, N, rows)]
-        mean_rows = np.tile(sample_mean, (rows, 1))
-        squares = np.zeros(D)
+        # One pass for both statistics: sums of x - shift and of its squares
+        # (in float64 across blocks), the shift being the mean of rows spread
+        # over the whole input: near the mean, var = E[(x - shift)^2] -
+        # E[x - shift]^2 cancels little.
+        shift = x[::max(1, N // rows)].mean(axis=0)
+        shift_rows = np.tile(shift, (rows, 1))
+        sums, squares = np.zeros(D), np.zeros(D)
         for block in blocks:
-            centred = x[block] - mean_rows[:x[block].shape[0]]
-            squares += np.einsum('ij,ij->j', centred, centred)
-        sample_var = (squares / N).astype(sample_mean.dtype, copy=False)
+            shifted = x[block] - shift_rows[:x[block].shape[0]]
+            sums += np.einsum('ij->j', shifted)
+            squares += np.einsum('ij,ij->j', shifted, shifted)
+        dtype = np.result_type(x.dtype, np.float16)  # x's float type
+        sample_mean = (shift + sums / N).astype(dtype, copy=False)
+        sample_var = np.maximum(squares / N - (sums / N) ** 2, 0).astype(dtype, copy=False)
         inv_std = 1.0 / np.sqrt(sample_var + eps)
         # out = gamma * x_hat + beta with x_hat = (x - mean) * inv_std.
         scale_rows = np.tile(gamma * inv_std, (rows, 1))
         beta_rows = np.tile(beta, (rows, 1))
+        mean_rows = np.tile(sample_mean, (rows, 1))
         out = np.empty_like(x, dtype=np.result_type(x, scale_rows, beta))
         for block in blocks:
             n = x[block].shape[0]
@@ -267,7 +275,7 @@ def batchnorm_backward(dout, cache):
     dbeta, dgamma = np.zeros(D), np.zeros(D)
     for block in blocks:
         centred = x[block] - mean_rows[:x[block].shape[0]]
-        dbeta += dout[block].sum(axis=0)
+        dbeta += np.einsum('ij->j', dout[block])
         dgamma += np.einsum('ij,ij->j', dout[block], centred)
     dtype = np.result_type(dout, inv_std)
     dgamma = (dgamma * inv_std).astype(dtype, copy=False)  # sum(dout * x_hat)

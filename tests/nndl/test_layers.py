@@ -438,3 +438,17 @@ def test_batchnorm_replaces_running_arrays_without_writing_into_them():
     np.testing.assert_array_equal(running_mean, [1.0, 2.0])
     np.testing.assert_array_equal(running_var, [3.0, 4.0])
     assert not np.array_equal(bn_param['running_mean'], running_mean)
+
+
+def test_batchnorm_of_sorted_rows_keeps_its_precision():
+    # Rows sorted by size, so the first rows' mean is far from the overall
+    # mean (a shifted one-pass variance would cancel badly with a poor shift).
+    r = rng(43)
+    x = np.sort(r.standard_normal((6000, 8)) * 5.0 + 100.0, axis=0).astype(np.float32)
+    dout = r.standard_normal(x.shape).astype(np.float32)
+    gamma, beta = np.ones(8, np.float32), np.zeros(8, np.float32)
+    out, cache = batchnorm_forward(x, gamma, beta, {'mode': 'train'})
+    want_out, want_dx, _, _ = _batchnorm_by_formula(x, gamma, beta, dout)
+    assert np.abs(out - want_out).max() <= 1e-4 * np.abs(want_out).max()
+    dx, _, _ = batchnorm_backward(dout, cache)
+    assert np.abs(dx - want_dx).max() <= 1e-4 * np.abs(want_dx).max()
