@@ -25,7 +25,8 @@ pooling and the convolution's backward read that layout directly (pooling
 hands its gradient back in the same layout). Values and shapes are the same
 either way; only the strides differ. The
 compiled kernels in cs231n/im2col_cython.pyx are used when built; otherwise
-the numpy versions in cs231n/im2col.py are (with one warning).
+the numpy versions in cs231n/im2col.py are (with one warning). Big batches go
+through the compiled kernels in THREADS slices at once (see _for_slices).
 """
 import operator
 import os

@@ -1,11 +1,12 @@
 """Train the reference ThreeLayerConvNet configuration on CIFAR-10 and time it.
 
-    python -m cs231n.train_cifar [--epochs N] [--out cnn_model.npz] [--torch] [--threads N]
-                                 [--cifar10-dir DIR] [--subset N] [--max-iters N]
+    python -m cs231n.train_cifar [--fast] [--epochs N] [--out cnn_model.npz] [--torch]
+                                 [--threads N] [--cifar10-dir DIR] [--subset N] [--max-iters N]
 
 Trains the configuration of CNN.ipynb's final section (49,000 training and
-1,000 validation images), printing per-epoch time, loss and accuracies with a
-progress bar, then the test accuracy, wall time and peak memory, and saves the
+1,000 validation images), or with --fast the five-minute one (FAST_SOLVER),
+printing per-epoch time, loss and accuracies with a progress bar, then the
+test accuracy, wall time, wall time to 65% validation and peak memory, and saves the
 model with cs231n.model_io.save_model. With --torch, one training iteration of
 the same network in PyTorch (CPU, same threads, batch and optimizer) is timed
 in the same run, alternating with ours, and the ratio printed.
