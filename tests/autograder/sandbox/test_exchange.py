@@ -81,6 +81,19 @@ def fill_slowly(folder, mb):
 def zeros(n):
     import numpy as np
     return np.zeros(n)
+
+def refault(mb, rounds):
+    """Page faults of allocating, filling and freeing an mb-MB array, after the first round."""
+    import resource
+    import numpy as np
+    faults = []
+    for _ in range(rounds):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        a = np.empty(mb << 17)
+        a.fill(1.0)
+        del a
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+    return faults[1:]
 '''
 
 
@@ -245,3 +258,17 @@ def test_the_trained_model_reader_refuses_links_pipes_and_big_files(tmp_path):
         # (the pipe's open must not wait for a writer: a blocking open would hang here)
         data, problem = tasks.read_saved_file(str(tmp_path), name, 1000)
         assert data is None and words in problem, (name, problem)
+
+
+@pytest.mark.parametrize("level", ["none", LEVEL])
+def test_big_arrays_are_not_faulted_in_again_each_time(tmp_path, level):
+    """A freed 128 MB array stays in the worker's heap (isolation.MALLOC_ENV): the next one of
+    that size reuses its pages instead of mapping, faulting in and zeroing fresh ones (about
+    65 faults even with huge pages, one per 2 MB page, 32,768 without them)."""
+    session = session_for(tmp_path, level=level)
+    try:
+        reply, result = call(session, "refault", [128, 3])
+        assert reply.status == "ok", reply
+        assert max(result["result"]) < 16, result
+    finally:
+        session.close()
