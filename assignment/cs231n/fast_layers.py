@@ -83,34 +83,45 @@ def _cpu_count():
 THREADS = min(4, _cpu_count())
 PARALLEL_MIN_BYTES = 1 << 21
 
-_executor = None
-_executor_lock = threading.Lock()
+_pools = {}  # worker count -> a ThreadPoolExecutor whose workers all run, or None
+_pools_lock = threading.Lock()
 
 
-def _thread_pool():
-    global _executor
-    with _executor_lock:
-        if _executor is None or _executor._max_workers != THREADS - 1:
-            _executor = ThreadPoolExecutor(max_workers=max(1, THREADS - 1),
-                                           thread_name_prefix="cs231n-fast-layers")
-        return _executor
+def _started_pool(workers):
+    """A pool with all `workers` threads started, or None where threads cannot
+    be started (a sandbox's process limit). Starting them all up front means a
+    later submit never starts a thread, so it cannot fail halfway through a batch."""
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cs231n-fast-layers")
+    gate = threading.Barrier(workers + 1, timeout=10)
+    try:
+        for _ in range(workers):  # each waits at the gate, so each needs its own thread
+            pool.submit(gate.wait)
+        gate.wait()
+    except (RuntimeError, threading.BrokenBarrierError):
+        gate.abort()
+        pool.shutdown(wait=False)
+        return None
+    return pool
+
+
+def _thread_pool(workers):
+    with _pools_lock:
+        if workers not in _pools:
+            _pools[workers] = _started_pool(workers)
+        return _pools[workers]
 
 
 def _for_slices(N, nbytes, work):
     """Call work(start, stop) over slices of a batch of N images covering it
     once, on THREADS threads when the batch's data reach PARALLEL_MIN_BYTES."""
     parts = min(N, THREADS) if nbytes >= PARALLEL_MIN_BYTES else 1
-    if parts <= 1:
+    pool = _thread_pool(parts - 1) if parts > 1 else None
+    if pool is None:
         work(0, N)
         return
     size = -(-N // parts)
     bounds = [(start, min(N, start + size)) for start in range(0, N, size)]
-    try:
-        pool = _thread_pool()
-        futures = [pool.submit(work, start, stop) for start, stop in bounds[1:]]
-    except RuntimeError:  # no thread can be started here (a limited sandbox)
-        work(0, N)
-        return
+    futures = [pool.submit(work, start, stop) for start, stop in bounds[1:]]
     work(*bounds[0])  # this thread takes the first slice
     for future in futures:
         future.result()

@@ -151,3 +151,28 @@ def test_sliced_kernels_cover_the_batch_once(monkeypatch):
     seen.clear()
     fast_layers._for_slices(7, 99, work)  # small work stays whole, on this thread
     assert seen == [(0, 7)]
+
+
+def test_without_threads_the_kernels_run_inline(monkeypatch):
+    # Where no thread can be started (a sandbox's process limit), the pool is
+    # given up before any slice is handed out, and the whole batch is done here.
+    class NoThreads:
+        def __init__(self, max_workers, thread_name_prefix=""):
+            pass
+
+        def submit(self, *args):
+            raise RuntimeError("can't start new thread")
+
+        def shutdown(self, wait=True):
+            pass
+
+    monkeypatch.setattr(fast_layers, "ThreadPoolExecutor", NoThreads)
+    monkeypatch.setattr(fast_layers, "_pools", {})
+    monkeypatch.setattr(fast_layers, "THREADS", 3)
+    monkeypatch.setattr(fast_layers, "PARALLEL_MIN_BYTES", 0)
+    x, w, b, dout, (out_ref, dx_ref, dw_ref, db_ref) = conv_case("chunked")
+    out, cache = fast_layers.conv_forward_fast(x, w, b, {"stride": 1, "pad": 1})
+    dx, dw, db = fast_layers.conv_backward_fast(dout, cache)
+    assert fast_layers._pools and all(pool is None for pool in fast_layers._pools.values())
+    for got, want in ((out, out_ref), (dx, dx_ref), (dw, dw_ref), (db, db_ref)):
+        assert rel_err(got, want) < 1e-10
