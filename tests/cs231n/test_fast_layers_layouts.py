@@ -68,8 +68,9 @@ def conv_case(size):
     rng = np.random.default_rng(5)
     # per_image: a product small enough for one matmul per image; chunked:
     # big enough for the chunked, channels-last path.
-    x_shape, w_shape = (((3, 2, 6, 5), (4, 2, 3, 3)) if size == "per_image"
-                        else ((2, 3, 16, 16), (40, 3, 3, 3)))
+    # 8 images: the chunks (a quarter of the batch) hold 2, which threads can split.
+    x_shape, w_shape = (((8, 2, 6, 5), (4, 2, 3, 3)) if size == "per_image"
+                        else ((8, 3, 16, 16), (40, 3, 3, 3)))
     x = rng.standard_normal(x_shape)
     w = rng.standard_normal(w_shape)
     b = rng.standard_normal(w_shape[0])
