@@ -250,9 +250,10 @@ def _tree_rss(root):
 def grade_class(checkout, classroom, grades, spec, cifar_dir, jobs, seed=CLASS_SEED):
     """
     Grade `classroom` with the autograder of `checkout` (its own cs231n and solutions) in a
-    child process; returns (results.json dicts, grading wall seconds, peak bytes). The wall
-    time runs from the child's start to the last report written (the class summary and the
-    similarity report after it are left out: the similarity benchmark times those).
+    child process; returns (results.json dicts, grading wall seconds, peak bytes, CPU
+    seconds). The wall time runs from the child's start to the last report written (the
+    class summary and the similarity report after it are left out: the similarity
+    benchmark times those); the CPU time is the whole run's.
     """
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([checkout, os.path.join(checkout, "assignment")])
@@ -260,10 +261,13 @@ def grade_class(checkout, classroom, grades, spec, cifar_dir, jobs, seed=CLASS_S
     command = [sys.executable, "-m", "autograder", "grade", classroom, "--out", grades,
                "--jobs", str(jobs), "--spec", spec, "--seed", str(seed), "--cifar-dir", cifar_dir]
     start = time.time()
+    cpu_before = _children_cpu()
     proc = subprocess.Popen(command, cwd=checkout, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     with MemorySampler(root=proc.pid) as memory:  # the grader's tree, not this process
         _, err = proc.communicate()
+    # Every process of the run was waited for by its parent, so its CPU time is counted here.
+    cpu = _children_cpu() - cpu_before
     if proc.returncode != 0:
         raise RuntimeError("grading with %s failed (exit %d): %s"
                            % (checkout, proc.returncode, err[-2000:]))
@@ -274,16 +278,28 @@ def grade_class(checkout, classroom, grades, spec, cifar_dir, jobs, seed=CLASS_S
             with open(path) as f:
                 reports.append(json.load(f))
             last = max(last, os.stat(path).st_mtime)
-    return reports, last - start, memory.peak_total
+    return reports, last - start, memory.peak_total, cpu
+
+
+def _children_cpu():
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def side(label, checkout, work, classroom, cifar_dir, jobs):
     """Grade the class with one checkout; its ClassFigures."""
+    kernel = os.path.join(checkout, "assignment", "cs231n")
+    if not any(name.startswith("im2col_cython") and name.endswith(".so")
+               for name in os.listdir(kernel)):
+        raise SystemExit("%s has no compiled im2col_cython: copy this checkout's "
+                         "assignment/cs231n/im2col_cython*.so there (or build it in place)"
+                         % kernel)
     source = os.path.join(checkout, "autograder", "spec", "grading.toml")
     spec = scaled_spec(source, os.path.join(work, "grading-%s.toml" % label))
     grades = os.path.join(work, "grades-%s" % label)
-    reports, wall, peak = grade_class(checkout, classroom, grades, spec, cifar_dir, jobs)
-    figures = throughput.class_figures(reports, wall, peak)
+    reports, wall, peak, cpu = grade_class(checkout, classroom, grades, spec, cifar_dir, jobs)
+    figures = throughput.class_figures(reports, wall, peak, cpu_seconds=cpu, cores=jobs)
     errors = sum(1 for r in reports if r.get("extra_data", {}).get("grader_error"))
     print("%s (%s): %d submissions graded in %.1f s wall, %d at 100/100, %d grader errors"
           % (label, checkout, len(reports), wall, sum(1 for r in reports if r["score"] == 100),
@@ -301,7 +317,7 @@ def hostile_run(work, model, cifar_dir, jobs):
         return
     spec = scaled_spec(os.path.join(KIT_ROOT, "autograder", "spec", "grading.toml"),
                        os.path.join(work, "grading-hostile.toml"))
-    reports, wall, peak = grade_class(KIT_ROOT, classroom, grades, spec, cifar_dir, jobs)
+    reports, wall, peak, _ = grade_class(KIT_ROOT, classroom, grades, spec, cifar_dir, jobs)
     figures = throughput.class_figures(reports, wall, peak)
     print("hostile corpus: %d submissions in %.1f s wall, median %.1f s each, peak %.2f GB"
           % (len(reports), wall, figures.median_seconds, figures.peak_gb))

@@ -23,6 +23,9 @@ class ClassFigures:
     - projected_minutes: wall time for PROJECTED_CLASS submissions at that rate
     - peak_gb: peak resident memory of the grader and its workers (GB)
     - full_scores: submissions with every item but the accuracy at full marks
+    - cpu_seconds: CPU time of the grader and all its workers per submission (None: not
+      measured); less sensitive than wall time to other work on the machine
+    - idle_minutes: PROJECTED_CLASS submissions at cpu_seconds each on `cores` idle cores
     """
     submissions: int
     median_seconds: float
@@ -33,6 +36,8 @@ class ClassFigures:
     projected_minutes: float
     peak_gb: float
     full_scores: int
+    cpu_seconds: float = None
+    idle_minutes: float = None
 
 
 def item_seconds(results, kind):
@@ -54,8 +59,14 @@ def projected_minutes(per_minute, size=PROJECTED_CLASS):
     return size / per_minute if per_minute > 0 else float("inf")
 
 
-def class_figures(reports, wall_seconds, peak_bytes):
-    """ClassFigures of a run that graded `reports` (results.json dicts) in wall_seconds."""
+def idle_minutes(cpu_seconds, cores, size=PROJECTED_CLASS):
+    """Minutes for `size` submissions of cpu_seconds each, spread over `cores` idle cores."""
+    return size * cpu_seconds / max(cores, 1) / 60.0
+
+
+def class_figures(reports, wall_seconds, peak_bytes, cpu_seconds=None, cores=2):
+    """ClassFigures of a run that graded `reports` (results.json dicts) in wall_seconds;
+    cpu_seconds: the whole run's CPU time (grader and workers), if measured."""
     if not reports:
         raise ValueError("no reports to measure")
     totals = [float(r["execution_time"]) for r in reports]
@@ -63,13 +74,16 @@ def class_figures(reports, wall_seconds, peak_bytes):
     accuracy = [item_seconds(r, ACCURACY_KIND) for r in reports]
     rest = [t - a - b for t, a, b in zip(totals, timing, accuracy)]
     per_minute = 60.0 * len(reports) / wall_seconds if wall_seconds > 0 else 0.0
+    cpu = cpu_seconds / len(reports) if cpu_seconds is not None else None
     return ClassFigures(submissions=len(reports), median_seconds=statistics.median(totals),
                         median_timing=statistics.median(timing),
                         median_accuracy=statistics.median(accuracy),
                         median_rest=statistics.median(rest), per_minute=per_minute,
                         projected_minutes=projected_minutes(per_minute),
                         peak_gb=peak_bytes / 2 ** 30,
-                        full_scores=sum(full_but_accuracy(r) for r in reports))
+                        full_scores=sum(full_but_accuracy(r) for r in reports),
+                        cpu_seconds=cpu,
+                        idle_minutes=idle_minutes(cpu, cores) if cpu is not None else None)
 
 
 # (label, attribute, format)
@@ -81,6 +95,8 @@ ROWS = (
     ("class throughput (submissions/min)", "per_minute", "%.1f"),
     ("projected time for %d (min)" % PROJECTED_CLASS, "projected_minutes", "%.1f"),
     ("peak memory, grader + workers (GB)", "peak_gb", "%.2f"),
+    ("CPU seconds per submission, grader + workers", "cpu_seconds", "%.2f"),
+    ("  projected for %d on idle cores (min)" % PROJECTED_CLASS, "idle_minutes", "%.1f"),
 )
 
 
@@ -91,12 +107,11 @@ def comparison_table(before, after, jobs):
     lines = [head]
     for label, attribute, fmt in ROWS:
         new = getattr(after, attribute)
-        if before is None:
-            lines.append((label, "-", fmt % new, "-"))
-            continue
-        old = getattr(before, attribute)
-        ratio = "%.2fx" % (new / old) if old and old != float("inf") else "-"
-        lines.append((label, fmt % old, fmt % new, ratio))
+        old = getattr(before, attribute) if before is not None else None
+        ratio = "%.2fx" % (new / old) if old and new is not None and \
+            old != float("inf") else "-"
+        lines.append((label, "-" if old is None else fmt % old,
+                      "-" if new is None else fmt % new, ratio))
     lines.append(("submissions full on every item but accuracy",
                   "%d/%d" % (before.full_scores, before.submissions) if before else "-",
                   "%d/%d" % (after.full_scores, after.submissions), ""))

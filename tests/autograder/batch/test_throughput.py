@@ -1,6 +1,7 @@
 """The benchmark's pure parts: figures of a class run from its reports, the table, the
 projection, and the spec it grades with."""
 import math
+import re
 
 import pytest
 
@@ -18,6 +19,11 @@ def report(total, timing, accuracy, scores=((4, 4), (20, 20), (8, 8))):
         for (s, m), kind, sec in zip(scores, kinds, seconds)]}
 
 
+def rows_of(table):
+    """{label: [cells]} of comparison_table's text (cells are split at runs of spaces)."""
+    return {re.split(r"\s{2,}", line.strip())[0]: line.split() for line in table.splitlines()}
+
+
 def test_figures_are_medians_per_part_and_the_rate_over_the_wall_time():
     reports = [report(10.0, 2.0, 5.0), report(6.0, 1.0, 3.0), report(8.0, 1.5, 4.5)]
     figures = throughput.class_figures(reports, wall_seconds=30.0, peak_bytes=3 * 2 ** 30)
@@ -30,6 +36,10 @@ def test_figures_are_medians_per_part_and_the_rate_over_the_wall_time():
     assert figures.projected_minutes == pytest.approx(700 / 6.0)
     assert figures.peak_gb == pytest.approx(3.0)
     assert figures.full_scores == 3
+    assert figures.cpu_seconds is None and figures.idle_minutes is None
+    measured = throughput.class_figures(reports, 30.0, 0, cpu_seconds=36.0, cores=2)
+    assert measured.cpu_seconds == pytest.approx(12.0)
+    assert measured.idle_minutes == pytest.approx(700 * 12.0 / 2 / 60)   # 70 min
 
 
 def test_full_scores_ignore_the_accuracy_item_only():
@@ -54,12 +64,19 @@ def test_the_table_puts_each_figure_beside_the_baseline_with_the_ratio():
     after = throughput.class_figures([report(4.0, 1.0, 2.0, scores=((4, 4), (0, 20), (7, 8)))],
                                      30.0, 2 ** 29)
     table = throughput.comparison_table(before, after, jobs=2)
-    lines = {line.split("  ")[0].strip(): line.split() for line in table.splitlines()}
+    lines = rows_of(table)
     assert lines["seconds per submission (median)"][-3:] == ["10.00", "4.00", "0.40x"]
+    assert lines["timing item"][-3:] == ["2.00", "1.00", "0.50x"]
     assert lines["class throughput (submissions/min)"][-3:] == ["1.0", "2.0", "2.00x"]
     assert lines["projected time for 700 (min)"][-3:] == ["700.0", "350.0", "0.50x"]
     assert lines["peak memory, grader + workers (GB)"][-3:] == ["1.00", "0.50", "0.50x"]
     assert lines["submissions full on every item but accuracy"][-2:] == ["1/1", "0/1"]
+    cpu_row = lines["CPU seconds per submission, grader + workers"]
+    assert cpu_row[-3:] == ["-", "-", "-"]   # not measured in either run
+    timed = throughput.class_figures([report(4.0, 1.0, 2.0)], 30.0, 0, cpu_seconds=3.0)
+    rows = rows_of(throughput.comparison_table(before, timed, jobs=2))
+    assert rows["CPU seconds per submission, grader + workers"][-3:] == ["-", "3.00", "-"]
+    assert rows["projected for 700 on idle cores (min)"][-1] == "-"
     alone = throughput.comparison_table(None, after, jobs=2)
     assert "seconds per submission (median)" in alone and "0.40x" not in alone
 
