@@ -201,15 +201,23 @@ def hostile_corpus(dest, model, grades, cifar_dir):
 
 
 class MemorySampler:
-    """Peak resident memory of a process tree (sum over processes, and the largest one);
-    root: the tree's top process (default: this one)."""
+    """Peak resident memory of a process tree (sum over processes, and the largest one), and
+    the CPU time its processes used (cpu_seconds: each process's last sample, so a lower
+    bound short of at most one interval per process; sandboxed workers are reaped inside
+    their pid namespace, so the run's rusage never sees them). root: the tree's top process
+    (default: this one)."""
 
     def __init__(self, interval=0.5, root=None):
         self.interval = interval
         self.root = root or os.getpid()
         self.peak_total = self.peak_single = 0
+        self._cpu = {}   # (pid, start time) -> CPU seconds at its last sample
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def cpu_seconds(self):
+        return sum(self._cpu.values())
 
     def __enter__(self):
         self._thread.start()
@@ -221,14 +229,19 @@ class MemorySampler:
 
     def _run(self):
         while not self._stop.is_set():
-            sizes = _tree_rss(self.root)
+            tree = _tree_stats(self.root)
+            sizes = [rss for _, rss, _ in tree]
             self.peak_total = max(self.peak_total, sum(sizes))
             self.peak_single = max(self.peak_single, max(sizes, default=0))
+            for process, _, cpu in tree:
+                self._cpu[process] = max(cpu, self._cpu.get(process, 0.0))
             self._stop.wait(self.interval)
 
 
-def _tree_rss(root):
-    children, rss = {}, {}
+def _tree_stats(root):
+    """[((pid, start time), resident bytes, CPU seconds)] of root and its descendants."""
+    children, stats = {}, {}
+    page, tick = os.sysconf("SC_PAGE_SIZE"), os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -236,13 +249,15 @@ def _tree_rss(root):
             with open("/proc/%s/stat" % entry) as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             children.setdefault(int(fields[1]), []).append(int(entry))
-            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+            stats[int(entry)] = ((int(entry), int(fields[19])), int(fields[21]) * page,
+                                 (int(fields[11]) + int(fields[12])) / tick)
         except (OSError, IndexError, ValueError):
             continue
     stack, out = [root], []
     while stack:
         pid = stack.pop()
-        out.append(rss.get(pid, 0))
+        if pid in stats:
+            out.append(stats[pid])
         stack += children.get(pid, [])
     return out
 
@@ -261,13 +276,13 @@ def grade_class(checkout, classroom, grades, spec, cifar_dir, jobs, seed=CLASS_S
     command = [sys.executable, "-m", "autograder", "grade", classroom, "--out", grades,
                "--jobs", str(jobs), "--spec", spec, "--seed", str(seed), "--cifar-dir", cifar_dir]
     start = time.time()
-    cpu_before = _children_cpu()
     proc = subprocess.Popen(command, cwd=checkout, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
-    with MemorySampler(root=proc.pid) as memory:  # the grader's tree, not this process
+    # the grader's tree, not this process; sampled often enough that a short-lived process
+    # (the notebook check, about 0.4 s) is seen
+    with MemorySampler(interval=0.1, root=proc.pid) as memory:
         _, err = proc.communicate()
-    # Every process of the run was waited for by its parent, so its CPU time is counted here.
-    cpu = _children_cpu() - cpu_before
+    cpu = memory.cpu_seconds
     if proc.returncode != 0:
         raise RuntimeError("grading with %s failed (exit %d): %s"
                            % (checkout, proc.returncode, err[-2000:]))
@@ -279,12 +294,6 @@ def grade_class(checkout, classroom, grades, spec, cifar_dir, jobs, seed=CLASS_S
                 reports.append(json.load(f))
             last = max(last, os.stat(path).st_mtime)
     return reports, last - start, memory.peak_total, cpu
-
-
-def _children_cpu():
-    import resource
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def side(label, checkout, work, classroom, cifar_dir, jobs):

@@ -23,7 +23,8 @@ class ClassFigures:
     - projected_minutes: wall time for PROJECTED_CLASS submissions at that rate
     - peak_gb: peak resident memory of the grader and its workers (GB)
     - full_scores: submissions with every item but the accuracy at full marks
-    - cpu_seconds: CPU time of the grader and all its workers per submission (None: not
+    - cpu_seconds: CPU time of the grader and all its workers per submission (sampled by the
+      benchmark, a lower bound; None: not
       measured); less sensitive than wall time to other work on the machine
     - idle_minutes: PROJECTED_CLASS submissions at cpu_seconds each on `cores` idle cores
     """
