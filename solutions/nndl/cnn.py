@@ -184,7 +184,7 @@ class ThreeLayerConvNet(object):
             dh1, grads['W2'], grads['b2'] = affine_relu_backward(dh2, cache2)
             _, grads['W1'], grads['b1'] = conv_relu_pool_backward(dh1, cache1)
         for name, W in (('W1', W1), ('W2', W2), ('W3', W3)):
-            grads[name] += reg * W  # the layers' fresh gradient arrays, added to in place
+            grads[name] = grads[name] + reg * W
         ### END SOLUTION
         # ================================================================ #
         # END YOUR CODE HERE

@@ -203,7 +203,9 @@ def batchnorm_forward(x, gamma, beta, bn_param):
             squares += np.einsum('ij,ij->j', shifted, shifted)
         dtype = np.result_type(x.dtype, np.float16)  # x's float type
         sample_mean = (shift + sums / N).astype(dtype, copy=False)
-        sample_var = np.maximum(squares / N - (sums / N) ** 2, 0).astype(dtype, copy=False)
+        # sum((x - mean)^2) = sum((x - shift)^2) - sum(x - shift)^2 / N
+        sample_var = (squares - sums * sums / N) / N
+        sample_var = np.maximum(sample_var, 0).astype(dtype, copy=False)
         inv_std = 1.0 / np.sqrt(sample_var + eps)
         # out = gamma * x_hat + beta with x_hat = (x - mean) * inv_std.
         scale_rows = np.tile(gamma * inv_std, (rows, 1))
