@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder.checks import kinds
 from autograder.spec import load_spec
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
-SKIPPED_KINDS = ("accuracy", "timing")  # need the saved model / a reference timing: grader only
 
 
 def add_arguments(parser):
@@ -102,7 +102,7 @@ def run(args):
               "pass --dir)" % folder, file=sys.stderr)
         return 2
     spec = load_spec(visible_only=True)
-    items = [item for item in spec.items if item.kind not in SKIPPED_KINDS]
+    items = [item for item in spec.items if kinds.kind(item.kind).self_check]
     if args.item:
         unknown = sorted(set(args.item) - {item.id for item in items})
         if unknown:
@@ -163,7 +163,7 @@ def price_model(folder, cifar_dir=None, timeout_scale=1.0, item=None):
     if item is None:
         lines.append("This copy's spec does not hold the accuracy rule; see the course page.")
     else:
-        from autograder.checks.accuracy import credit
+        from autograder.checks.kinds.accuracy import credit
         full = float(item.extras.get("full_credit_at", 0.65))
         zero = float(item.extras.get("zero_credit_at", 0.40))
         margin = float(item.extras.get("heldout_margin", 0.10))
@@ -219,7 +219,7 @@ def classify(folder, model_path, images, timeout):
 def _model_worker(folder, model_path, images_path, result_path, error_path):
     """Classify the images with the saved model and the folder's nndl, as the grader's sandbox
     does (accuracy.observe); write the predictions, or the error as JSON."""
-    from autograder.checks import accuracy
+    from autograder.checks.kinds import accuracy
     from autograder.checks.loading import load_nndl
     from autograder.checks.observation import describe_error, error_of
     item = accuracy_item()

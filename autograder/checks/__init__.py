@@ -1,4 +1,5 @@
-"""Checks: one module per spec kind, each with two pure functions.
+"""Checks: one module per spec kind (autograder/checks/kinds/, listed in its registry),
+each declaring a Kind (kinds/base.py) with two pure functions.
 
     observe(item, case, nndl_modules) -> dict[str, np.ndarray]
         runs IN the student's process (sandbox worker, notebook kernel,
@@ -6,7 +7,8 @@
         plain arrays (format: autograder/checks/observation.py). Never raises
         for student errors: they come back under the "error" key.
     judge(item, case, student_obs, reference_obs) -> CheckOutcome
-        runs in the grader on plain arrays only.
+        runs in the grader on plain arrays only (Kind.judge_case reports a
+        failed side first, so judge sees two observations).
 
 Data flow of one item (what the grader's pipeline does, in separate processes):
 
@@ -20,13 +22,13 @@ self-check, the tests). `nndl_modules` is an imported nndl package, a mapping
 {submodule name: module} (autograder.checks.loading.load_nndl) or a folder
 path (loaded with load_nndl).
 """
-import importlib
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
+from autograder.checks import kinds
 from autograder.checks.cases import CASES, label_of
 from autograder.checks.outcome import CheckOutcome, ItemResult
 
@@ -37,8 +39,9 @@ MAX_CASES_SHOWN = 3
 
 
 def kind_module(kind):
-    """The module implementing a spec kind (autograder.checks.<kind>)."""
-    return importlib.import_module("autograder.checks." + kind)
+    """The declared Kind of a spec kind (autograder.checks.kinds registry): .observe, .judge,
+    .judge_case, its keys. Only registered kinds: a helper module is never one."""
+    return kinds.kind(kind)
 
 
 def public_rng(item):
@@ -74,7 +77,7 @@ def observe_all(item, cases, nndl_modules, probes=True):
 
 def _safe_judge(module, item, case, student, reference):
     try:
-        return module.judge(item, case, student, reference)
+        return module.judge_case(item, case, student, reference)
     except Exception as exc:  # noqa: BLE001 - malformed observations must not crash the grader
         return CheckOutcome(0.0, "error", "the grader could not read your code's results "
                             "(%s: %s)" % (type(exc).__name__, exc))
@@ -186,9 +189,9 @@ def run_item_in_process(item, nndl_modules, reference_modules=None, expected=Non
       (autograder.checks.visible.load_visible_expected)
     - rng: generator for the cases (default: the item's public generator)
     """
-    if item.kind == "accuracy":
-        return ItemResult(item.id, 0.0, float(item.points), "error",
-                          "The accuracy item is graded by `autograder grade` on your saved model.",
+    declared = kind_module(item.kind)
+    if declared.not_in_process:
+        return ItemResult(item.id, 0.0, float(item.points), "error", declared.not_in_process,
                           item.visibility)
     if expected is not None:
         cases, reference = expected

@@ -7,22 +7,25 @@ classify the held-out images with the submitted weights (trusted evaluation,
 autograder/checks/accuracy.py), so those images reach the student's code only
 when the reference cannot stand in for it.
 """
+import dataclasses
+import importlib
 import os
 import time
 import zlib
 
 import numpy as np
 
-from autograder.checks import accuracy, judge_all, timing
+from autograder.checks import judge_all, kinds
+from autograder.checks.in_worker import OBSERVE, observe_arguments
+from autograder.checks.kinds import accuracy, timing
 from autograder.checks.observation import describe_error, error_of, error_observation
 from autograder.grade import adapter, data
 from autograder.grade.aggregate import failed_item, from_checks
 from autograder.submission.layout import MAX_MODEL_BYTES
 
 TIMING_ROUNDS = 3          # timed calls per side, on fresh inputs each
-TIMED_LOSS = "autograder.checks.timing:timed_loss"
+TIMED_LOSS = "autograder.checks.kinds.timing:timed_loss"
 REFERENCE_SLACK = 2.0      # the reference gets this multiple of the item's time limit (+30 s)
-DEFAULT_RETRAIN_SECONDS = 1800
 
 
 class GraderError(Exception):
@@ -46,8 +49,8 @@ def reference_observe(ctx, item, case, index=None):
     key = (item.id, index) if index is not None and item.kind != "timing" else None
     if key is not None and key in ctx.reference_cache:
         return ctx.reference_cache[key]
-    reply, obs = ctx.reference.observe(item.kind, ctx.spec_path, item.id, case,
-                                       REFERENCE_SLACK * item.time_limit + 30, probes=False)
+    reply, obs = observe_in(ctx.reference, item, case, REFERENCE_SLACK * item.time_limit + 30,
+                            probes=False)
     if reply.status != "ok":
         raise GraderError("the reference failed on %s: %s %s" % (item.id, reply.message,
                                                                  reply.output[-500:]))
@@ -60,17 +63,36 @@ def reference_observe(ctx, item, case, index=None):
     return obs
 
 
+def observe_in(session, item, case, timeout, probes):
+    """The item kind's observe of the case in `session`'s worker: (Reply, observation or None)."""
+    reply, obs = session.call(OBSERVE, observe_arguments(item, case, probes), timeout)
+    if reply.status == "ok" and not isinstance(obs, dict):
+        return dataclasses.replace(reply, status="error", data={}, value=None,
+                                   message="the worker sent back no observation"), None
+    return reply, obs
+
+
 def student_observe(ctx, item, case, timeout):
-    reply, obs = ctx.student.observe(item.kind, ctx.spec_path, item.id, case, timeout, probes=True)
+    reply, obs = observe_in(ctx.student, item, case, timeout, probes=True)
     if reply.status != "ok":
         return failure_observation(item, reply), reply
     return obs, reply
 
 
+def grader_runner(item):
+    """The function that runs the item here: its kind's grader_runner, or run_cases."""
+    name = kinds.kind(item.kind).grader_runner
+    if not name:
+        return run_cases
+    module, _, function = name.partition(":")
+    if not module.startswith("autograder."):
+        raise GraderError("kind %s: grader_runner %r is not the grader's" % (item.kind, name))
+    return getattr(importlib.import_module(module), function)
+
+
 def run_item(ctx, item):
     start = time.monotonic()
-    runner = {"timing": run_timing, "accuracy": run_accuracy}.get(item.kind, run_cases)
-    result = runner(ctx, item, start)
+    result = grader_runner(item)(ctx, item, start)
     result.seconds = time.monotonic() - start
     return result
 
@@ -164,16 +186,15 @@ def run_accuracy(ctx, item, start):
     if ctx.options.retrain or model_host is None:
         # Said to the student, who never typed a command-line flag.
         why = ("the course grades the model your CNN.ipynb trains" if ctx.options.retrain
-               else "no %s was submitted" % os.path.basename(item.extras.get("model_file",
-                                                                              "cnn_model.npz")))
+               else "no %s was submitted" % os.path.basename(item.extras["model_file"]))
         model_host, message = retrain(ctx, item)
         preface = "%s, so the grader ran CNN.ipynb to train a model: %s" % (why, message)
         if model_host is None:
             return failed_item(item, preface)
     try:
         splits = data.accuracy_splits(ctx.options.cifar_dir, seed=ctx.seed,
-                                      num_validation=int(item.extras.get("validation_images", 1000)),
-                                      num_heldout=int(item.extras.get("heldout_images", 1000)),
+                                      num_validation=int(item.extras["validation_images"]),
+                                      num_heldout=int(item.extras["heldout_images"]),
                                       transform=data.HeldoutTransform.from_spec(item.extras))
     except (OSError, ValueError) as error:
         raise GraderError("CIFAR-10 is not available to the grader: %s" % error)
@@ -232,7 +253,7 @@ def retrain(ctx, item):
         return None, "CNN.ipynb is missing, so no model could be trained"
     if problem:
         return None, "CNN.ipynb %s, so no model could be trained" % problem
-    timeout = float(item.extras.get("retrain_time_limit", DEFAULT_RETRAIN_SECONDS))
+    timeout = float(item.extras["retrain_time_limit"])
     session = ctx.training_session(timeout)
     try:
         with open(notebook, "rb") as f:   # the staged copy: grader-owned

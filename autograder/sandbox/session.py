@@ -4,7 +4,7 @@ A session owns a private folder and restarts its worker after a crash or a timeo
 so a failing request costs that request only. The grader never opens by name
 anything the sandbox could have written: requests and replies travel as frames over
 the worker's pipes (autograder.sandbox.arrays), and the files the worker must read
-(the spec, a model, a notebook, data) go into the session's shared/ folder, which the
+(a model, a notebook, data) go into the session's shared/ folder, which the
 grader creates before any worker runs, writes with O_CREAT|O_EXCL|O_NOFOLLOW, and the
 sandbox sees read-only (a read-only bind with bwrap and unshare; root-owned 0755 with
 an unprivileged uid otherwise).
@@ -65,7 +65,6 @@ class WorkerSession:
         self._counter = itertools.count()
         self._worker = None
         self._uid = None
-        self._specs = {}
         self.restarts = -1
         # Requests replayed on every (re)started worker, e.g. the imports that set up nndl.
         self.preamble = []
@@ -154,16 +153,6 @@ class WorkerSession:
         reply = self.request({"op": "call", "function": function}, timeout, kwargs)
         return reply, (reply.value if reply.status == "ok" else None)
 
-    def observe(self, kind, spec_path, item_id, case, timeout, probes=True):
-        """observe(item, case, nndl_modules) of check `kind` in the worker: (Reply, observation)."""
-        reply = self.request({"op": "observe", "kind": kind, "item": item_id,
-                              "spec": self._spec_inside(spec_path), "probes": probes},
-                             timeout, case)
-        if reply.status == "ok" and not isinstance(reply.value, dict):
-            return Reply("error", {}, "the worker sent back no observation", reply.output,
-                         reply.seconds), None
-        return reply, (reply.value if reply.status == "ok" else None)
-
     def write_file(self, name, data):
         """Put bytes into a fresh folder the worker reads only; returns the path the worker sees."""
         if os.sep in name or name in ("", ".", ".."):
@@ -189,13 +178,6 @@ class WorkerSession:
         if self._shared_fd is not None:
             os.close(self._shared_fd)
             self._shared_fd = None
-
-    def _spec_inside(self, spec_path):
-        """The worker's path of the spec (written into the shared folder once per spec)."""
-        if spec_path not in self._specs:
-            with open(spec_path, "rb") as f:
-                self._specs[spec_path] = self.write_file("spec.toml", f.read())
-        return self._specs[spec_path]
 
     # -- the work folder on levels without a sized tmpfs -----------------------------------
     def _check_work_folder(self, reply):

@@ -1,4 +1,8 @@
-"""The worker process: runs trusted check code against an nndl package, one request at a time.
+"""The worker process: a generic runner of trusted calls on untrusted code, one request at a time.
+
+It knows nothing of grading: the grader names the trusted function to call
+("autograder.<module>:<function>") and its arguments; what the call does (observe a
+check kind, time a loss, train a notebook) is the caller's business.
 
 Started by autograder.sandbox.process (never imported by the grader itself). sys.path
 holds the folder with the nndl to test (the student's copy, or solutions/ for the
@@ -10,8 +14,6 @@ Requests:
 - {"op": "import", "module": NAME}: import nndl.NAME; reply ok or the error
 - {"op": "call", "function": "autograder.x.y:fn"} with value kwargs:
   fn(**kwargs, nndl=<modules>); the reply carries its return value
-- {"op": "observe", "kind": KIND, "spec": PATH, "item": ID} with value case:
-  autograder.checks.KIND.observe(item, case, nndl_modules); the reply carries it
 - {"op": "exit"}
 """
 import argparse
@@ -83,13 +85,7 @@ def serve(request, value, modules, code_root):
             return _import(request, modules, code_root), None
         if op == "call":
             function = _trusted(request["function"])
-            result = function(nndl=modules, **(value or {}))
-        elif op == "observe":
-            from autograder.grade import adapter
-            item = adapter.load_item(request["spec"], request["item"])
-            check = importlib.import_module("autograder.checks." + request["kind"])
-            result = check.observe(item, value, modules, probes=bool(request.get("probes", True)))
-            result = _name_disk_caps(result)
+            result = _name_disk_caps(function(nndl=modules, **(value or {})))
         else:
             return {"ok": False, "error": "unknown request %r" % op}, None
         return {"ok": True}, result
@@ -99,7 +95,8 @@ def serve(request, value, modules, code_root):
 
 
 def _name_disk_caps(observation):
-    """An observation whose error is 'no space left' (ENOSPC) also names the sandbox's caps."""
+    """A result whose "error" (JSON with a "message") is 'no space left' (ENOSPC) also names
+    the sandbox's caps."""
     if not DISK_NOTE or not isinstance(observation, dict) or "error" not in observation:
         return observation
     try:

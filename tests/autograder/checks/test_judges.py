@@ -1,8 +1,11 @@
 """The pure judging parts: the relative error, timing and accuracy credit,
 the gradient-source messages, and visible expected values on disk."""
+import dataclasses
+
 import numpy as np
 
-from autograder.checks import accuracy, judge_all, run_item_in_process, timing
+from autograder.checks import judge_all, kinds, run_item_in_process
+from autograder.checks.kinds import accuracy, timing
 from autograder.checks.compare import compare_output, relative_error
 from autograder.checks.outcome import CheckOutcome
 from autograder.checks.visible import load_visible_expected, write_visible_expected
@@ -149,14 +152,8 @@ def test_check_outcome_fraction_is_clamped():
     item = load_spec().item("conv_layers.conv_forward_naive.forward")
     cases, reference = support.expected(item.id)
 
-    class Judge:
-        @staticmethod
-        def judge(*args):
-            return CheckOutcome(3.0, "passed", "")
-    import autograder.checks as checks
-    original = checks.kind_module
-    checks.kind_module = lambda kind: Judge
-    try:
-        assert judge_all(item, cases, reference, reference).score == item.points
-    finally:
-        checks.kind_module = original
+    overpaid = kinds.Kind("overpaid", kinds.kind(item.kind).observe,
+                          lambda *args: CheckOutcome(3.0, "passed", ""))
+    with kinds.registered(overpaid):
+        result = judge_all(dataclasses.replace(item, kind="overpaid"), cases, reference, reference)
+    assert result.score == item.points

@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from autograder.checks import timing
+from autograder.checks.kinds import timing
 from autograder.checks.cases import CASES
 from autograder.checks.loading import load_nndl
 from autograder.checks.models import student_model
@@ -71,7 +71,7 @@ class ThreeLayerConvNet(_Reference):
 ''',
     # slow code that replaces the trusted timed call with one returning its last loss at once
     "fake_timed_call": PREAMBLE + '''
-import autograder.checks.timing as _timing
+import autograder.checks.kinds.timing as _timing
 _LAST = [2.302585]
 
 

@@ -40,7 +40,8 @@ needs_review, review_reason.
 """
 import numpy as np
 
-from autograder.checks import judging, models
+from autograder.checks import models
+from autograder.checks.kinds.base import Key, Kind
 from autograder.checks.outcome import CheckOutcome
 
 BATCH = 500
@@ -134,7 +135,7 @@ def evaluation(item, student_obs, trusted_obs):
     why not trusted: '' when trusted). trusted_obs: the reference's predictions with the
     student's weights ({"pred.<split>"}), or {"problem": why it has none}, or None.
     """
-    threshold = float(item.extras.get("trusted_agreement", 0.98))
+    threshold = float(item.extras["trusted_agreement"])
     agreed = agreement(student_obs, trusted_obs)
     if agreed is None:
         problem = trusted_obs.get("problem") if isinstance(trusted_obs, dict) else None
@@ -160,9 +161,6 @@ def per_class(labels, predictions, num_classes=len(CLASS_NAMES)):
 
 def judge(item, case, student_obs, reference_obs=None):
     """reference_obs: the trusted evaluation (see evaluation()), or None."""
-    failed = judging.errors(item, student_obs, None)
-    if failed is not None:
-        return failed
     used, agreed, reason = evaluation(item, student_obs, reference_obs)
     predictions = dict(student_obs)
     if used == TRUSTED:
@@ -172,9 +170,9 @@ def judge(item, case, student_obs, reference_obs=None):
         scores = accuracies(case, predictions)
     except ValueError as exc:
         return CheckOutcome(0.0, "error", str(exc))
-    full = float(item.extras.get("full_credit_at", 0.65))
-    zero = float(item.extras.get("zero_credit_at", 0.40))
-    margin = float(item.extras.get("heldout_margin", 0.10))
+    full = float(item.extras["full_credit_at"])
+    zero = float(item.extras["zero_credit_at"])
+    margin = float(item.extras["heldout_margin"])
     val_key = "val" if "val" in scores else "validation"
     val = scores.get(val_key)
     if val is None:
@@ -207,3 +205,25 @@ def judge(item, case, student_obs, reference_obs=None):
     return CheckOutcome(fraction, status, message + "\n" + how if status == "failed" else "",
                         hints=hints, notes=[message, how] if status == "passed" else [],
                         data=data)
+
+
+KIND = Kind("accuracy", observe, judge, keys=(
+    Key("model_file", "cnn_model.npz", "the submitted model file (cs231n.model_io format)"),
+    Key("full_credit_at", 0.65, "credited accuracy of full credit"),
+    Key("zero_credit_at", 0.40, "credited accuracy of no credit (linear in between)"),
+    Key("heldout_margin", 0.10, "credited = min(validation, held-out + this)"),
+    Key("trusted_agreement", 0.98, "share of validation images on which the reference network "
+        "with the submitted weights must agree with the student's code for the reference to "
+        "classify the held-out images"),
+    Key("validation_images", 1000, "validation images drawn from the training batches"),
+    Key("heldout_images", 1000, "held-out images drawn from the test batch"),
+    # The held-out images' secret transformation: its defaults stay with the grader
+    # (autograder/grade/data.py HeldoutTransform), out of this module that students get.
+    Key("heldout_flip", None, "held-out images: chance of a horizontal flip", type=float),
+    Key("heldout_shift", None, "held-out images: each shifted by 1 to this many pixels, edge "
+        "padded", type=int),
+    Key("heldout_noise", None, "held-out images: Gaussian noise, std in pixel levels", type=float),
+    Key("retrain_time_limit", 1800.0, "seconds CNN.ipynb may train when the grader retrains"),
+), needs_cases=False, self_check=False, reference_errors=False,
+   not_in_process="The accuracy item is graded by `autograder grade` on your saved model.",
+   grader_runner="autograder.grade.items:run_accuracy")

@@ -31,9 +31,10 @@ import time
 
 import numpy as np
 
-from autograder.checks import judging, models
+from autograder.checks import models
 from autograder.checks.calls import plain
 from autograder.checks.compare import compare_output
+from autograder.checks.kinds.base import Key, Kind
 from autograder.checks.observation import read_text, text
 from autograder.checks.outcome import CheckOutcome
 from autograder.checks.recorder import Recorder
@@ -200,9 +201,6 @@ def _unconfirmed(student_obs, reference_obs, tolerance):
 
 
 def judge(item, case, student_obs, reference_obs):
-    failed = judging.errors(item, student_obs, reference_obs)
-    if failed is not None:
-        return failed
     tolerance = max(item.tolerance, 1e-4)
     if finite_loss(student_obs.get("loss")) is None:
         return CheckOutcome(0.0, "failed", "timing is scored only for a loss(X, y) that returns a "
@@ -217,7 +215,7 @@ def judge(item, case, student_obs, reference_obs):
         reference_s = float(np.asarray(reference_obs["seconds"]))
     except (KeyError, TypeError, ValueError):
         return CheckOutcome(0.0, "error", "no time was measured")
-    max_ratio = float(item.extras.get("max_ratio", 3.0))
+    max_ratio = float(item.extras["max_ratio"])
     zero_ratio = float(item.extras.get("zero_credit_ratio", 4 * max_ratio))
     ratio = student_s / max(reference_s, 1e-9)
     fraction = credit(ratio, max_ratio, zero_ratio)
@@ -254,3 +252,10 @@ def _loss_shown(obs):
     if value.size != 1:
         return "it returned an array of shape %s" % (value.shape,)
     return "it returned %s" % (value.reshape(())[()].item(),)
+
+
+KIND = Kind("timing", observe, judge, keys=(
+    Key("max_ratio", 3.0, "student time / reference time up to which the item gets full credit"),
+    Key("zero_credit_ratio", None, "the ratio from which it gets none (default 4 * max_ratio); "
+        "linear in between", type=float),
+), self_check=False, grader_runner="autograder.grade.items:run_timing")

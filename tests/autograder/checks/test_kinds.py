@@ -1,0 +1,134 @@
+"""Check kinds as declared units: the registry, the spec's validation of each kind's keys,
+and a kind added from outside (one Kind plus its registration) graded end to end."""
+import re
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from autograder.checks import kind_module, kinds, run_item_in_process
+from autograder.checks.outcome import CheckOutcome
+from autograder.spec import SPEC_PATH, SpecError, load_spec, parse_spec
+
+from tests.autograder.checks import support
+
+GRADIENT = {"id": "layers.relu_backward.gradient", "kind": "gradient",
+            "function": "layers:relu_backward", "forward": "layers:relu_forward",
+            "cases": "relu_shapes", "points": 100, "tolerance": 1e-9, "time_limit": 10,
+            "visibility": "visible"}
+
+
+def spec_with(*items, **settings):
+    return {"settings": dict({"total_points": 100}, **settings), "item": list(items)}
+
+
+def test_the_registry_lists_the_six_kinds_and_no_helper_module():
+    assert kinds.names() == ("forward_value", "gradient", "model_forward", "model_gradient",
+                             "timing", "accuracy")
+    for name in kinds.names():
+        assert kind_module(name).name == name
+    for helper in ("loading", "cases", "base", "judging"):
+        with pytest.raises(KeyError, match="no check kind"):
+            kind_module(helper)
+
+
+def test_a_typo_in_a_kind_key_fails_at_load_time_naming_the_item_and_the_key(tmp_path):
+    text = SPEC_PATH.read_text().replace('forward = "conv_layers:conv_forward_naive"',
+                                         'foward = "conv_layers:conv_forward_naive"', 1)
+    typo = tmp_path / "grading.toml"
+    typo.write_text(text)
+    with pytest.raises(SpecError) as error:
+        load_spec(typo)
+    message = str(error.value)
+    assert "item conv_layers.conv_backward_naive.gradient" in message
+    assert "unknown key 'foward'" in message
+    assert "did you mean 'forward'?" in message
+
+
+def test_a_missing_required_key_a_wrong_type_and_an_unknown_setting_are_named():
+    without = {k: v for k, v in GRADIENT.items() if k != "forward"}
+    with pytest.raises(SpecError, match=r"item layers\.relu_backward\.gradient: a gradient item "
+                                        r"needs the key 'forward'"):
+        parse_spec(spec_with(without))
+    timing = dict(GRADIENT, id="t.t.t", kind="timing", max_ratio="fast")
+    del timing["forward"]
+    with pytest.raises(SpecError, match=r"item t\.t\.t: max_ratio must be a number, got 'fast'"):
+        parse_spec(spec_with(timing))
+    with pytest.raises(SpecError, match=r"\[settings\] has no key 'numeric_tolerence' "
+                                        r"\(did you mean 'numeric_tolerance'\?\)"):
+        parse_spec(spec_with(GRADIENT, numeric_tolerence=1e-5))
+    with pytest.raises(SpecError, match="did you mean 'gradient'"):
+        parse_spec(spec_with(dict(GRADIENT, kind="gradeint")))
+
+
+def test_a_key_of_another_kind_is_unknown_and_the_defaults_are_filled_in():
+    with pytest.raises(SpecError, match="unknown key 'max_ratio'"):
+        parse_spec(spec_with(dict(GRADIENT, max_ratio=3.0)))
+    accuracy = {"id": "cnn.a.accuracy", "kind": "accuracy", "function": "cnn:ThreeLayerConvNet",
+                "points": 100, "time_limit": 60, "visibility": "hidden", "full_credit_at": 0.5}
+    extras = parse_spec(spec_with(accuracy)).items[0].extras
+    assert extras["full_credit_at"] == 0.5
+    assert extras["zero_credit_at"] == 0.40 and extras["validation_images"] == 1000
+    # the held-out transformation's defaults stay with the grader (grade/data.py)
+    assert "heldout_flip" not in extras
+
+
+def test_the_shipped_spec_loads_and_its_header_documents_every_kind_key():
+    load_spec()
+    header = SPEC_PATH.read_text().split("\n[settings]", 1)[0]
+    for declared in kinds.kinds():
+        assert re.search(r"\b%s\b" % declared.name, header), declared.name
+        for key in declared.keys:
+            assert re.search(r"\b%s\b" % key.name, header), (declared.name, key.name)
+
+
+# -- a toy kind: the output's shape of a forward function ---------------------------------
+
+def _observe_shape(item, case, nndl_modules, probes=True):
+    module, _, name = item.function.partition(":")
+    out, _ = getattr(nndl_modules[module], name)(case["x"])
+    return {"shape": np.array(np.shape(out), dtype=np.int64)}
+
+
+def _judge_shape(item, case, student_obs, reference_obs):
+    same = np.array_equal(student_obs["shape"], reference_obs["shape"])
+    if same or not item.extras["strict"]:
+        return CheckOutcome(1.0, "passed", "")
+    return CheckOutcome(0.0, "failed", "shape %s, expected %s" % (
+        tuple(student_obs["shape"].tolist()), tuple(reference_obs["shape"].tolist())))
+
+
+TOY = kinds.Kind("output_shape", _observe_shape, _judge_shape,
+                 keys=(kinds.Key("strict", True, "fail a wrong shape"),))
+TOY_ITEM = {"id": "layers.relu_forward.shape", "kind": "output_shape",
+            "function": "layers:relu_forward", "cases": "relu_shapes", "points": 100,
+            "time_limit": 10, "visibility": "visible"}
+
+
+def test_a_kind_added_outside_the_package_is_validated_and_graded_in_process():
+    with pytest.raises(SpecError, match="unknown kind 'output_shape'"):
+        parse_spec(spec_with(TOY_ITEM))
+    flattening = {"layers": SimpleNamespace(relu_forward=lambda x: (np.maximum(x, 0).ravel(), x))}
+    with kinds.registered(TOY):
+        with pytest.raises(SpecError, match="unknown key 'strikt'.*did you mean 'strict'"):
+            parse_spec(spec_with(dict(TOY_ITEM, strikt=False)))
+        item = parse_spec(spec_with(TOY_ITEM)).items[0]
+        assert item.extras["strict"] is True
+        right = run_item_in_process(item, support.reference(), reference_modules=support.reference())
+        wrong = run_item_in_process(item, flattening, reference_modules=support.reference())
+        lenient = parse_spec(spec_with(dict(TOY_ITEM, strict=False))).items[0]
+        forgiven = run_item_in_process(lenient, flattening, reference_modules=support.reference())
+    assert (right.status, right.score) == ("passed", 100.0)
+    assert (wrong.status, wrong.score) == ("failed", 0.0)
+    assert "shape (12,), expected (3, 4)" in wrong.output
+    assert forgiven.status == "passed"
+    assert "output_shape" not in kinds.names()   # registered for the with-block only
+
+
+def test_judge_case_reports_a_failed_side_before_the_kind_judges():
+    from autograder.checks.observation import error_observation
+    called = []
+    probe = kinds.Kind("probe", _observe_shape, lambda *args: called.append(args))
+    failed = probe.judge_case(SimpleNamespace(extras={}), {},
+                              error_observation("ValueError", "boom", where="f"), {})
+    assert failed.status == "error" and "boom" in failed.message and called == []
