@@ -44,6 +44,50 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": str(1 << 30), "MALLOC_TRIM_THRESHOLD_": str(1 << 31)}
 
 
+@dataclass(frozen=True)
+class Level:
+    """
+    One isolation level: the facts the launch plan and the session ask of it.
+    - own_mount_tree: a fresh mount tree (bwrap): the worker sees the sandbox's own paths
+      (/sandbox/..., /kit), data files are bound in, /tmp is a sized tmpfs
+    - unshare_namespaces: util-linux unshare makes the namespaces and mounts (unshare)
+    - namespaces: new pid and net namespaces, hidden paths covered, all read-only but the work
+      folder (bwrap, unshare)
+    - isolated: any limit at all (rlimits, capabilities, uid drop); False for the trusted 'none'
+    - work_limit: how the work folder's size is bounded ('tmpfs', 'checked between requests', '')
+    """
+    name: str
+    own_mount_tree: bool = False
+    unshare_namespaces: bool = False
+    namespaces: bool = False
+    isolated: bool = True
+    work_limit: str = ""
+
+    def drops_uid(self, root):
+        """Whether the worker runs as an unprivileged uid: as root, on an isolated level, where
+        that uid can reach the Python install (always in a fresh mount tree)."""
+        return root and self.isolated and (self.own_mount_tree or python_reachable_by_others())
+
+
+WORK_CHECKED = "checked between requests"   # Level.work_limit without a sized tmpfs
+
+LEVELS = {level.name: level for level in (
+    Level("bwrap", own_mount_tree=True, namespaces=True, work_limit="tmpfs"),
+    Level("unshare", unshare_namespaces=True, namespaces=True, work_limit="tmpfs"),
+    Level("rlimits", work_limit=WORK_CHECKED),
+    Level("none", isolated=False),
+)}
+
+
+def level_of(name):
+    """The Level of a name ('bwrap', 'unshare', 'rlimits', 'none'); a Level is returned as is."""
+    if isinstance(name, Level):
+        return name
+    if name not in LEVELS:
+        raise ValueError("no isolation level %r (known: %s)" % (name, ", ".join(LEVELS)))
+    return LEVELS[name]
+
+
 @dataclass
 class Layout:
     """
@@ -187,18 +231,19 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
     """
     The Launch for one worker process.
 
-    level: 'bwrap', 'unshare', 'rlimits' or 'none' (trusted, no limits beyond the wall clock)
+    level: a Level or its name: 'bwrap', 'unshare', 'rlimits' or 'none' (trusted, no limits
+    beyond the wall clock)
     worker_args: arguments after `python -B -P -m autograder.sandbox.worker`
     uid: unprivileged uid to run as (only when we are root; None keeps the current uid)
     """
+    level = level_of(level)
     python = [sys.executable, "-B", "-P", "-m", "autograder.sandbox.worker"]
     root = os.geteuid() == 0
-    # Without a fresh mount tree the new uid must reach the Python install on the host.
-    drop = uid is not None and root and level != "none" and (
-        level == "bwrap" or python_reachable_by_others())
+    drop = uid is not None and level.drops_uid(root)
     # bwrap's own folder on the host: the session's, not the work folder it replaces.
-    cwd = os.path.dirname(layout.work_dir.rstrip(os.sep)) if level == "bwrap" else layout.work_dir
-    if level == "bwrap":
+    cwd = os.path.dirname(layout.work_dir.rstrip(os.sep)) if level.own_mount_tree \
+        else layout.work_dir
+    if level.own_mount_tree:
         code, work, data, shared = SANDBOX_CODE, SANDBOX_WORK, SANDBOX_DATA, SANDBOX_SHARED
         kit_binds = []
         for name, host in sorted(layout.kit_dirs.items()):
@@ -232,8 +277,6 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
         if drop:
             argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] + _setpriv(uid)
         argv += python + worker_args
-        network = hidden = True
-        work_limit = "tmpfs"
     else:
         code, work, shared = layout.code_dir, layout.work_dir, layout.shared_dir
         data = os.path.join(layout.shared_dir, "data") if layout.data_files or os.path.isdir(
@@ -242,14 +285,12 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
         pythonpath = ([code] if code else []) + [kit]
         if drop:
             argv = _setpriv(uid) + python + worker_args
-        elif root and level != "none":
+        elif root and level.isolated:
             # Still root, but without capabilities (cannot unmount the hiding tmpfs, etc.).
             argv = _drop_capabilities() + python + worker_args
         else:
             argv = python + worker_args
-        network = hidden = False
-        work_limit = "checked between requests" if level == "rlimits" else ""
-        if level == "unshare":
+        if level.unshare_namespaces:
             hide = []
             for path in layout.hidden:
                 if os.path.isdir(path):
@@ -272,10 +313,9 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
             argv = ["unshare", "--mount", "--net", "--pid", "--fork", "--kill-child", "--ipc",
                     "--uts", "--mount-proc", "--", "/bin/sh", "-c", mounts + ' && exec "$@"',
                     "sh"] + argv
-            network = hidden = True
-            work_limit = "tmpfs"
     env = worker_env(pythonpath, work, extra_env)
-    isolated = level != "none"
+    isolated = level.isolated
+    work_limit = level.work_limit
 
     def preexec():
         os.setsid()
@@ -284,13 +324,13 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
             apply_rlimits(limits, nproc=drop or not root)
 
     protections = {
-        "level": level,
-        "network_isolated": network,
-        "hidden_paths_unreadable": hidden,
+        "level": level.name,
+        "network_isolated": level.namespaces,
+        "hidden_paths_unreadable": level.namespaces,
         "unprivileged_uid": uid if drop else None,
-        "capabilities_dropped": level != "none" and root,
-        "pid_namespace": level in ("bwrap", "unshare"),
-        "read_only_filesystem_except_work": level in ("bwrap", "unshare"),
+        "capabilities_dropped": isolated and root,
+        "pid_namespace": level.namespaces,
+        "read_only_filesystem_except_work": level.namespaces,
         "rlimits": isolated and {
             "cpu_seconds": limits.cpu_seconds, "memory_mb": limits.memory_mb,
             "max_processes": limits.max_processes if (drop or not root) else None,
@@ -299,8 +339,8 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
         # Requests and results travel over pipes; the grader opens nothing the sandbox wrote.
         "results_over_pipes": True,
         # The spec, model and data the worker reads: read-only for it (bind or ownership).
-        "grader_files_read_only": level in ("bwrap", "unshare") or drop,
-        "tmp_limit_mb": (limits.tmp_bytes >> 20) if level == "bwrap" else None,
+        "grader_files_read_only": level.namespaces or drop,
+        "tmp_limit_mb": (limits.tmp_bytes >> 20) if level.own_mount_tree else None,
         "work_limit_mb": (limits.work_bytes >> 20) if isolated else None,
         "work_limit": work_limit or None,
     }

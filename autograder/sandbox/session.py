@@ -15,7 +15,7 @@ import posixpath
 import secrets
 import shutil
 
-from autograder.sandbox.isolation import Layout, plan, python_reachable_by_others
+from autograder.sandbox.isolation import SANDBOX_CODE, WORK_CHECKED, Layout, level_of, plan
 from autograder.sandbox.process import Reply, WorkerProcess
 from autograder.sandbox.uids import claim_uid
 
@@ -50,7 +50,8 @@ class WorkerSession:
     """
     - folder: private folder of this session (created; holds code/, shared/ and work/)
     - nndl_dir: the nndl package folder to test, copied into folder/code/nndl; None for none
-    - level: isolation level (isolation.available_level(), or 'none' for the trusted reference)
+    - level: isolation level name (isolation.available_level(), or 'none' for the trusted
+      reference; isolation.LEVELS says what each one does)
     - limits: sandbox.limits.Limits
     - hidden: host folders (or files) the worker must not read
     - data_files: {name: host path} read-only in the worker's data folder
@@ -61,6 +62,7 @@ class WorkerSession:
                  extra_env=None):
         self.folder = os.path.abspath(folder)
         self.level = level
+        strategy = level_of(level)
         self.limits = limits
         self._counter = itertools.count()
         self._worker = None
@@ -83,13 +85,13 @@ class WorkerSession:
         self._shared_fd = os.open(self.host_shared, _DIRECTORY)
         self.host_work = os.path.join(self.folder, "work")
         os.makedirs(self.host_work, exist_ok=True)
-        if level != "none" and os.geteuid() == 0 and (level == "bwrap" or python_reachable_by_others()):
+        if strategy.drops_uid(os.geteuid() == 0):
             self._uid = claim_uid()
             os.chown(self.host_work, self._uid.uid, self._uid.uid)
         os.chmod(self.host_work, 0o700)
         bound_data = {}
         if data_files:
-            if level == "bwrap":
+            if strategy.own_mount_tree:
                 bound_data = dict(data_files)
             else:
                 # Without a mount namespace the data folder is a copy in the shared folder.
@@ -122,8 +124,8 @@ class WorkerSession:
         if self._worker is None or not self._worker.alive:
             if self._worker is not None:
                 self._worker.kill()
-            watch = self._work_folder_problem if self.launch.work_limit == \
-                "checked between requests" else None
+            watch = self._work_folder_problem if self.launch.work_limit == WORK_CHECKED \
+                else None
             self._worker = WorkerProcess(self.launch, self.limits.output_bytes, watch).start()
             self.restarts += 1
             for message, timeout in self.preamble:
@@ -184,7 +186,7 @@ class WorkerSession:
         """Past the work folder's cap (where no tmpfs bounds it: checked after each request and
         about once a second during one), the request fails with a message naming the cap,
         and the folder starts empty again."""
-        if self.launch.work_limit != "checked between requests":
+        if self.launch.work_limit != WORK_CHECKED:
             return reply
         problem = self._work_folder_problem()
         if problem is None:
@@ -204,10 +206,11 @@ class WorkerSession:
 
 def disk_note(level, limits):
     """What the worker tells a student whose code ran out of disk space."""
+    level = level_of(level)
     parts = []
-    if level == "bwrap":
+    if level.own_mount_tree:
         parts.append("/tmp holds at most %d MB" % (limits.tmp_bytes >> 20))
-    if level != "none":
+    if level.isolated:
         parts.append("the work folder %d MB" % (limits.work_bytes >> 20))
         parts.append("one file %d MB" % (limits.file_bytes >> 20))
     return "the sandbox's disk space is capped: " + ", ".join(parts) if parts else ""
@@ -262,8 +265,7 @@ def _write_new(dir_fd, name, data):
 
 
 def plan_code(level, code_dir):
-    from autograder.sandbox.isolation import SANDBOX_CODE
-    return SANDBOX_CODE if level == "bwrap" else code_dir
+    return SANDBOX_CODE if level_of(level).own_mount_tree else code_dir
 
 
 def _read_only_tree(folder):
