@@ -54,13 +54,11 @@ def observe(item, case, nndl_modules, probes=True):
         given["bn_param"] = bn_param
 
     args = build_arguments(call, case, **given)
-    arrays = array_arguments(call, args)
-    before = rec.snapshot(arrays)
-    with rec.student(name):
-        outputs, _ = split_result(call, function(*args))
+    result = rec.call_watched(name, lambda: split_result(call, function(*args)),
+                              array_arguments(call, args))
     if rec.failed:
         return rec.finish()
-    rec.check_unchanged(name, arrays, before)
+    outputs, _ = result
     for key in call.outputs:
         rec.output(key, outputs[key])
     return rec.finish()

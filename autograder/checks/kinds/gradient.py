@@ -37,23 +37,19 @@ def observe(item, case, nndl_modules, probes=True):
 
     args = build_arguments(fcall, case)
     arrays = array_arguments(fcall, args)
-    before = rec.snapshot(arrays)
-    with rec.student(fname):
-        outputs, cache = split_result(fcall, forward(*args))
+    result = rec.call_watched(fname, lambda: split_result(fcall, forward(*args)), arrays)
     if rec.failed:
         return rec.finish()
-    rec.check_unchanged(fname, arrays, before)
+    outputs, cache = result
     for key, value in outputs.items():
         rec.output("forward." + key, value)
 
     dout = plain(case["dout"])
-    watched = dict(arrays, dout=dout)
-    before = rec.snapshot(watched)
-    with rec.student(bname):
-        grads, _ = split_result(bcall, backward(dout, cache))
+    result = rec.call_watched(bname, lambda: split_result(bcall, backward(dout, cache)),
+                              dict(arrays, dout=dout))
     if rec.failed:
         return rec.finish()
-    rec.check_unchanged(bname, watched, before)
+    grads, _ = result
     for key in bcall.outputs:
         rec.output(key, grads[key])
 
