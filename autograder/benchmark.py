@@ -35,6 +35,7 @@ import threading
 import time
 
 from autograder.batch import throughput
+from autograder.kit import NOTEBOOKS
 from autograder.sandbox.session import KIT_ROOT, SOLUTIONS_DIR
 
 PROJECTED_CLASS = throughput.PROJECTED_CLASS
@@ -102,7 +103,7 @@ def correct_variant(dest, index, model):
         with open(path, "w") as f:
             f.write("# submitted by student %d\n%s\n\ndef _helper_%d():\n    return %d\n"
                     % (index, text, index, index))
-    for name in ("CNN-Layers.ipynb", "CNN-BatchNorm.ipynb", "CNN.ipynb"):
+    for name in NOTEBOOKS:
         shutil.copyfile(os.path.join(KIT_ROOT, "release", name), os.path.join(folder, name))
     os.link(model, os.path.join(folder, "cnn_model.npz"))
     if index % 2:
@@ -144,7 +145,7 @@ def similarity_class(dest, size, model):
         for name in sorted(os.listdir(os.path.join(folder, "nndl"))):
             with open(os.path.join(folder, "nndl", name), "a") as f:
                 f.write("\n\ndef _helper_%d():\n    return %d\n" % (index, index))
-        for name in ("CNN-Layers.ipynb", "CNN-BatchNorm.ipynb", "CNN.ipynb"):
+        for name in NOTEBOOKS:
             shutil.copyfile(os.path.join(release, name), os.path.join(folder, name))
         os.link(model, os.path.join(folder, "cnn_model.npz"))
         if index % 10 == 9:

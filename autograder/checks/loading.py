@@ -20,9 +20,10 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.kit import NNDL_MODULES
+
 PACKAGE = "nndl"
-# The submodules a course copy of nndl has, in dependency order.
-SUBMODULES = ("layers", "layer_utils", "conv_layers", "conv_layer_utils", "fc_net", "cnn", "optim")
+SUBMODULES = NNDL_MODULES   # the submodules a course copy of nndl has, in dependency order
 
 _lock = threading.Lock()
 

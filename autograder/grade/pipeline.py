@@ -13,6 +13,7 @@ from autograder.grade import adapter
 from autograder.grade.aggregate import failed_item
 from autograder.grade.items import GraderError, run_item
 from autograder.grade.leaderboard import leaderboard_extra
+from autograder.kit import NNDL_MODULES
 from autograder.report import write_reports
 from autograder.report.model import GradeResult
 from autograder.sandbox.isolation import available_level
@@ -22,7 +23,7 @@ from autograder.submission import locate
 from autograder.submission.notebooks import notebook_limit_of
 
 IMPORT_TIMEOUT = 15.0
-SUBMODULES = ("layers", "layer_utils", "conv_layers", "conv_layer_utils", "fc_net", "cnn", "optim")
+SUBMODULES = NNDL_MODULES
 
 
 @dataclass

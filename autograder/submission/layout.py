@@ -4,18 +4,16 @@ Everything else in a submission is ignored. A shipped cs231n/ is ignored too:
 the trusted cs231n is always the kit's own.
 """
 
-from autograder.kit import REFERENCE_NNDL
+from autograder.kit import NNDL_MODULES, NOTEBOOKS, REFERENCE_NNDL
 
-NOTEBOOKS = ("CNN-Layers.ipynb", "CNN-BatchNorm.ipynb", "CNN.ipynb")
 TRAINING_NOTEBOOK = "CNN.ipynb"
 MODEL_FILE = "cnn_model.npz"
 NNDL_DIR = "nndl"
 
 # The nndl modules a complete submission holds: the reference package's own files.
 _REFERENCE_NNDL = REFERENCE_NNDL
-EXPECTED_MODULES = tuple(sorted(p.stem for p in _REFERENCE_NNDL.glob("*.py"))) or (
-    "__init__", "cnn", "conv_layer_utils", "conv_layers", "fc_net", "layer_utils", "layers",
-    "optim")
+EXPECTED_MODULES = tuple(sorted(p.stem for p in _REFERENCE_NNDL.glob("*.py"))) or tuple(
+    sorted(("__init__",) + NNDL_MODULES))
 
 # Caps (bytes) on what is copied out of a submission; a bigger file is refused, not truncated.
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
