@@ -30,7 +30,7 @@ import numpy as np
 
 from autograder.checks import kinds
 from autograder.checks.cases import CASES, label_of
-from autograder.checks.outcome import CheckOutcome, ItemResult
+from autograder.checks.outcome import CheckOutcome, ItemResult, Status
 
 __all__ = ["CheckOutcome", "ItemResult", "make_cases", "observe_all", "judge_all",
            "run_item_in_process", "public_rng", "kind_module"]
@@ -79,7 +79,7 @@ def _safe_judge(module, item, case, student, reference):
     try:
         return module.judge_case(item, case, student, reference)
     except Exception as exc:  # noqa: BLE001 - malformed observations must not crash the grader
-        return CheckOutcome(0.0, "error", "the grader could not read your code's results "
+        return CheckOutcome(0.0, Status.ERROR, "the grader could not read your code's results "
                             "(%s: %s)" % (type(exc).__name__, exc))
 
 
@@ -121,7 +121,7 @@ def _scoring_rule(item, passed, total):
 def format_output(item, cases, outcomes, hints):
     """The feedback text of one item (shown to students); equal messages are shown once."""
     total = len(outcomes)
-    failing = [(i, o) for i, o in enumerate(outcomes) if o.status != "passed"]
+    failing = [(i, o) for i, o in enumerate(outcomes) if o.status != Status.PASSED]
     notes = _dedup(n for o in outcomes for n in o.notes)
     lines = []
     if not failing:
@@ -161,19 +161,19 @@ def judge_all(item, cases, student_obs_list, ref_obs_list):
         student = student_obs_list[i] if i < len(student_obs_list) else None
         reference = ref_obs_list[i] if ref_obs_list is not None and i < len(ref_obs_list) else None
         if not isinstance(student, Mapping):
-            outcomes.append(CheckOutcome(0.0, "error", "no result for this case (the check did not run)"))
+            outcomes.append(CheckOutcome(0.0, Status.ERROR, "no result for this case (the check did not run)"))
             continue
         outcomes.append(_safe_judge(module, item, case, student, reference))
-    hints = [h for o in outcomes if o.status != "passed" for h in o.hints]
+    hints = [h for o in outcomes if o.status != Status.PASSED for h in o.hints]
     for rule in diagnosis.CROSS_CASE_RULES:
         hints += rule(cases, outcomes)
     hints = _dedup(hints)
     score = _score(item, outcomes)
-    if outcomes and all(o.status == "passed" for o in outcomes):
-        status = "passed"
+    if outcomes and all(o.status == Status.PASSED for o in outcomes):
+        status = Status.PASSED
     else:
-        first = next((o for o in outcomes if o.status != "passed"), None)
-        status = "error" if first is None or first.status == "error" else "failed"
+        first = next((o for o in outcomes if o.status != Status.PASSED), None)
+        status = Status.ERROR if first is None or first.status == Status.ERROR else Status.FAILED
     output = format_output(item, cases, outcomes, hints)
     return ItemResult(id=item.id, score=score, max_score=float(item.points), status=status,
                       output=output, visibility=item.visibility, hints=hints, outcomes=outcomes)
@@ -191,7 +191,7 @@ def run_item_in_process(item, nndl_modules, reference_modules=None, expected=Non
     """
     declared = kind_module(item.kind)
     if declared.not_in_process:
-        return ItemResult(item.id, 0.0, float(item.points), "error", declared.not_in_process,
+        return ItemResult(item.id, 0.0, float(item.points), Status.ERROR, declared.not_in_process,
                           item.visibility)
     if expected is not None:
         cases, reference = expected

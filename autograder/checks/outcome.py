@@ -1,14 +1,23 @@
 """Results of judging: one case (CheckOutcome) and one spec item (ItemResult)."""
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-STATUSES = ("passed", "failed", "error")
+
+class Status(StrEnum):
+    """The verdict of a case or an item; a str, so JSON and comparisons see "passed" etc."""
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"    # the student's code raised / could not run
+
+
+STATUSES = tuple(Status)
 
 
 @dataclass(frozen=True)
 class CheckOutcome:
     """The verdict on one case. fraction in [0, 1]; hints are shown under the message."""
     fraction: float
-    status: str          # passed | failed | error (the student's code raised / could not run)
+    status: Status       # passed | failed | error (the student's code raised / could not run)
     message: str
     hints: list = field(default_factory=list)
     notes: list = field(default_factory=list)   # shown even when the case passes
@@ -23,7 +32,7 @@ class ItemResult:
     id: str
     score: float
     max_score: float
-    status: str          # passed | failed | error
+    status: Status       # passed | failed | error
     output: str          # feedback text for the student
     visibility: str      # visible | hidden (as in the spec)
     hints: list = field(default_factory=list)

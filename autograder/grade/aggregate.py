@@ -3,6 +3,7 @@
 Scoring, feedback text and the cross-case hints come from autograder.checks.judge_all,
 so the grader, the self-check and the notebook test cells word things identically.
 """
+from autograder.checks.outcome import Status
 from autograder.report.facts import item_facts
 from autograder.report.model import ItemResult
 
@@ -16,7 +17,7 @@ def from_checks(item, verdict, preface=""):
     if preface:
         output = preface + ("\n" + output if output else "")
     return ItemResult(item_id=item.id, title=item.id, score=float(verdict.score),
-                      max_score=float(item.points), passed=verdict.status == "passed",
+                      max_score=float(item.points), passed=verdict.status == Status.PASSED,
                       output=output, visibility=gradescope_visibility(item), kind=item.kind,
                       **item_facts(item, verdict))
 

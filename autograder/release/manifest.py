@@ -27,6 +27,7 @@ STUDENT_MODULES = (
     "autograder/checks/cases.py",
     "autograder/checks/compare.py",
     "autograder/checks/diagnosis.py",
+    "autograder/checks/in_worker.py",
     "autograder/checks/judging.py",
     "autograder/checks/kinds/__init__.py",
     "autograder/checks/kinds/accuracy.py",

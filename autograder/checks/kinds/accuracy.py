@@ -42,7 +42,7 @@ import numpy as np
 
 from autograder.checks import models
 from autograder.checks.kinds.base import Key, Kind
-from autograder.checks.outcome import CheckOutcome
+from autograder.checks.outcome import CheckOutcome, Status
 
 BATCH = 500
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
@@ -169,14 +169,14 @@ def judge(item, case, student_obs, reference_obs=None):
     try:
         scores = accuracies(case, predictions)
     except ValueError as exc:
-        return CheckOutcome(0.0, "error", str(exc))
+        return CheckOutcome(0.0, Status.ERROR, str(exc))
     full = float(item.extras["full_credit_at"])
     zero = float(item.extras["zero_credit_at"])
     margin = float(item.extras["heldout_margin"])
     val_key = "val" if "val" in scores else "validation"
     val = scores.get(val_key)
     if val is None:
-        return CheckOutcome(0.0, "error", "grader problem: no validation images")
+        return CheckOutcome(0.0, Status.ERROR, "grader problem: no validation images")
     credited = min(val, scores["heldout"] + margin) if "heldout" in scores else val
     fraction = credit(credited, zero, full)
     order = sorted(scores, key=lambda split: (split not in ("val", "validation"), split))
@@ -197,13 +197,13 @@ def judge(item, case, student_obs, reference_obs=None):
     if "heldout" in scores and scores["heldout"] + margin < val:
         hints.append("Accuracy on held-out images is much lower than on the validation split: "
                      "the model may be tuned to the validation images.")
-    status = "passed" if fraction == 1.0 else "failed"
+    status = Status.PASSED if fraction == 1.0 else Status.FAILED
     data = dict(scores, credited=float(credited), heldout_evaluation=used,
                 val_agreement=agreed, needs_review=used != TRUSTED, review_reason=reason,
                 class_names=list(CLASS_NAMES),
                 per_class_val=per_class(case["y." + val_key], predictions["pred." + val_key]))
-    return CheckOutcome(fraction, status, message + "\n" + how if status == "failed" else "",
-                        hints=hints, notes=[message, how] if status == "passed" else [],
+    return CheckOutcome(fraction, status, message + "\n" + how if status == Status.FAILED else "",
+                        hints=hints, notes=[message, how] if status == Status.PASSED else [],
                         data=data)
 
 

@@ -91,7 +91,8 @@ def test_manifest_lists_existing_student_safe_files():
     for relpath in files:
         assert (support.REPO / relpath).is_file(), relpath
     # every module of the checks package ships; nothing grader-only does
-    checks = {"autograder/checks/%s" % p.name for p in (support.REPO / "autograder" / "checks").glob("*.py")}
+    checks = {p.relative_to(support.REPO).as_posix()
+              for p in (support.REPO / "autograder" / "checks").rglob("*.py")}
     assert checks <= set(files)
     assert not any(part in relpath for relpath in files
                    for part in ("sandbox", "/grade", "report", "gradescope", "solutions"))
