@@ -38,19 +38,19 @@ __all__ = ["CheckOutcome", "ItemResult", "make_cases", "observe_all", "judge_all
 MAX_CASES_SHOWN = 3
 
 
-def kind_module(kind):
+def kind_module(kind: str) -> kinds.Kind:
     """The declared Kind of a spec kind (autograder.checks.kinds registry): .observe, .judge,
     .judge_case, its keys. Only registered kinds: a helper module is never one."""
     return kinds.kind(kind)
 
 
-def public_rng(item):
+def public_rng(item) -> np.random.Generator:
     """The fixed generator of a visible item's public inputs (self-check, notebooks)."""
     seed = int(item.extras.get("visible_seed", 0))
     return np.random.default_rng([seed, zlib.crc32(item.id.encode())])
 
 
-def make_cases(item, rng):
+def make_cases(item, rng: np.random.Generator) -> list:
     """The item's cases from its named builders, in order ([] for `accuracy`: the grader builds those)."""
     cases = []
     for name in item.cases:
@@ -68,7 +68,7 @@ def _modules(nndl_modules):
     return nndl_modules
 
 
-def observe_all(item, cases, nndl_modules, probes=True):
+def observe_all(item, cases: list, nndl_modules, probes: bool = True) -> list:
     """observe() on every case (probes=False skips numerical gradients, e.g. for the reference)."""
     module = kind_module(item.kind)
     modules = _modules(nndl_modules)
@@ -148,7 +148,7 @@ def format_output(item, cases, outcomes, hints):
     return "\n".join(lines)
 
 
-def judge_all(item, cases, student_obs_list, ref_obs_list):
+def judge_all(item, cases: list, student_obs_list: list, ref_obs_list) -> ItemResult:
     """
     Judge every case of an item and combine them into an ItemResult (score,
     status, feedback text with the hints of the failing cases and the
@@ -179,7 +179,8 @@ def judge_all(item, cases, student_obs_list, ref_obs_list):
                       output=output, visibility=item.visibility, hints=hints, outcomes=outcomes)
 
 
-def run_item_in_process(item, nndl_modules, reference_modules=None, expected=None, rng=None):
+def run_item_in_process(item, nndl_modules, reference_modules=None, expected=None,
+                        rng=None) -> ItemResult:
     """
     Run one item entirely in this process.
 

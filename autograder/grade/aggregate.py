@@ -12,7 +12,7 @@ def gradescope_visibility(item):
     return "visible" if item.visibility == "visible" else "after_published"
 
 
-def from_checks(item, verdict, preface=""):
+def from_checks(item, verdict, preface: str = "") -> ItemResult:
     output = verdict.output
     if preface:
         output = preface + ("\n" + output if output else "")
@@ -22,7 +22,7 @@ def from_checks(item, verdict, preface=""):
                       **item_facts(item, verdict))
 
 
-def failed_item(item, message, seconds=0.0):
+def failed_item(item, message: str, seconds: float = 0.0) -> ItemResult:
     """An item that could not be checked at all (nothing to grade, or a grader problem)."""
     return ItemResult(item_id=item.id, title=item.id, score=0.0, max_score=float(item.points),
                       passed=False, output=message, visibility=gradescope_visibility(item),

@@ -21,6 +21,7 @@ from autograder.checks.kinds import accuracy, timing
 from autograder.checks.observation import describe_error, error_of, error_observation
 from autograder.grade import adapter, data
 from autograder.grade.aggregate import failed_item, from_checks
+from autograder.report.model import ItemResult
 from autograder.submission.layout import MAX_MODEL_BYTES
 
 TIMING_ROUNDS = 3          # timed calls per side, on fresh inputs each
@@ -90,7 +91,7 @@ def grader_runner(item):
     return getattr(importlib.import_module(module), function)
 
 
-def run_item(ctx, item):
+def run_item(ctx, item) -> ItemResult:
     start = time.monotonic()
     result = grader_runner(item)(ctx, item, start)
     result.seconds = time.monotonic() - start

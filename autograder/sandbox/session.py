@@ -150,12 +150,12 @@ class WorkerSession:
         self.preamble.append((message, timeout))
         return reply
 
-    def call(self, function, kwargs, timeout):
+    def call(self, function: str, kwargs: dict, timeout: float) -> tuple:
         """Run a trusted function in the worker: returns (Reply, result or None)."""
         reply = self.request({"op": "call", "function": function}, timeout, kwargs)
         return reply, (reply.value if reply.status == "ok" else None)
 
-    def write_file(self, name, data):
+    def write_file(self, name: str, data: bytes) -> str:
         """Put bytes into a fresh folder the worker reads only; returns the path the worker sees."""
         if os.sep in name or name in ("", ".", ".."):
             raise ValueError("write_file takes a plain file name, not %r" % name)

@@ -120,14 +120,14 @@ class Spec:
     late: LatePolicy = LatePolicy()
     leaderboard: LeaderboardPolicy = LeaderboardPolicy()
 
-    def item(self, item_id):
+    def item(self, item_id: str) -> Item:
         """The item with this id; KeyError if the spec has none."""
         for item in self.items:
             if item.id == item_id:
                 return item
         raise KeyError(item_id)
 
-    def ids(self):
+    def ids(self) -> list:
         return [item.id for item in self.items]
 
     @property
@@ -211,7 +211,7 @@ def _with_settings(item, settings):
     return replace(item, extras=extras)
 
 
-def parse_spec(data, visible_only=False, source="<spec>"):
+def parse_spec(data: dict, visible_only: bool = False, source: str = "<spec>") -> "Spec":
     """Build and validate a Spec from the parsed TOML dict."""
     raw_settings = dict(data.get("settings", {}))
     known = [f.name for f in fields(Settings) if f.name != "extras"]
@@ -290,7 +290,7 @@ def _policy_problem(policy):
     return ""
 
 
-def load_spec(path=None, visible_only=False):
+def load_spec(path=None, visible_only: bool = False) -> Spec:
     """
     Read and validate the grading spec.
 
