@@ -11,7 +11,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from autograder.grade import late
-from autograder.report import RESULTS_FILE, atomic
+from autograder.report import RESULTS_FILE, atomic, text
 
 GRADEBOOK_FILE = "gradebook.csv"
 SUMMARY_FILE = "summary.md"
@@ -30,6 +30,7 @@ class Row:
     grader_error: bool = False
     late: dict = None        # extra_data.late: total is then the raw total minus the penalty
     raw_total: float = None
+    review: str = ""         # why the course staff should look at it ("" = no need)
 
 
 def read_rows(grades_dir, ids):
@@ -43,13 +44,24 @@ def read_rows(grades_dir, ids):
             continue
         items = {t["extra_data"]["item"]: float(t["score"]) for t in data.get("tests", [])}
         item_max = {t["extra_data"]["item"]: float(t["max_score"]) for t in data.get("tests", [])}
-        late_record = (data.get("extra_data") or {}).get("late")
+        extra = data.get("extra_data") or {}
+        late_record = extra.get("late")
         raw = float(data.get("score", 0))
         rows.append(Row(sid, late.score_after(raw, late_record),
                         float(data.get("max_score", 0) or 0), items, item_max,
-                        bool((data.get("extra_data") or {}).get("grader_error")),
-                        late_record, raw))
+                        bool(extra.get("grader_error")), late_record, raw, review_reason(extra)))
     return rows
+
+
+def review_reason(extra_data):
+    """Why a result needs the staff's eyes, from results.json's extra_data ("" when it does not):
+    today the accuracy item's fallback to the student's own code for the held-out images."""
+    accuracy = extra_data.get("accuracy") or {}
+    if not isinstance(accuracy, dict) or not accuracy.get("needs_review"):
+        return ""
+    # the reason may quote names from the submitted model file: one printable line, capped
+    return text.printable(text.cut(str(accuracy.get("review_reason") or "accuracy needs review"),
+                                   300), one_line=True)
 
 
 def item_columns(rows):
@@ -67,14 +79,18 @@ def gradebook_csv(rows):
     writer = csv.writer(out, lineterminator="\n")
     # under a late policy, total is after the penalty, with the raw total beside it
     late_columns = any(row.late for row in rows)
+    review_column = any(row.review for row in rows)
     writer.writerow(["submission", "total", "max_score"]
                     + (["raw_total", "late_penalty", "late_days_or_hours"] if late_columns else [])
+                    + (["needs_review"] if review_column else [])
                     + columns)
     for row in rows:
         extra = []
         if late_columns:
             extra = [_number(row.raw_total), _number(late.penalty_points(row.raw_total, row.late)),
                      (row.late or {}).get("units", "")]
+        if review_column:
+            extra.append(row.review)
         writer.writerow([row.id, _number(row.total), _number(row.max_score)] + extra
                         + [_number(row.items[c]) if c in row.items else "" for c in columns])
     return out.getvalue()
@@ -97,6 +113,10 @@ def summary_text(rows, total_submissions=None):
     if errors:
         lines += ["Grader errors (not the students' fault): %s"
                   % ", ".join("`%s`" % sid for sid in errors), ""]
+    review = [row for row in rows if row.review]
+    if review:
+        lines += ["To review (%d): %s" % (len(review), "; ".join(
+            "`%s` (%s)" % (row.id, text.markdown_inline(row.review)) for row in review)), ""]
     lines += ["## Histogram of totals", "", "```"]
     counts = [0] * HISTOGRAM_BINS
     for total in totals:

@@ -117,7 +117,7 @@ vertical-align: top; }} img {{ max-width: 100%; display: block; margin: 1em 0; }
 </style></head><body>
 <h1>Class report</h1>
 <p>{overview}</p>
-{plots}
+{review}{plots}
 <h2>Most common diagnoses per item</h2>
 <table><tr><th>Item</th><th>Pass rate</th><th>Points lost (mean)</th><th>Diagnoses (submissions)</th></tr>
 {rows}
@@ -137,7 +137,7 @@ def _page(grades_dir, ids):
     e = html.escape
     if not rows:
         return PAGE.format(overview="No graded submissions yet (%d expected)." % len(ids),
-                           plots="", rows="")
+                           review="", plots="", rows="")
     totals = [row.total for row in rows]
     max_score = max(row.max_score for row in rows)
     overview = ("%d of %d submissions graded. Mean %.2f / %g, median %.2f."
@@ -172,7 +172,18 @@ def _page(grades_dir, ids):
                      "<td><ul>%s</ul></td></tr>" % (e(s.item), round(100 * s.pass_rate),
                                                      s.points_lost / len(rows), s.max_points,
                                                      hints))
-    return PAGE.format(overview=e(overview), plots=plot_html, rows="\n".join(table))
+    return PAGE.format(overview=e(overview), review=review_html(rows), plots=plot_html,
+                       rows="\n".join(table))
+
+
+def review_html(rows):
+    """The submissions whose result the staff should look at, and why ("" when none)."""
+    flagged = [row for row in rows if row.review]
+    if not flagged:
+        return ""
+    e = html.escape
+    entries = "".join("<li><code>%s</code>: %s</li>" % (e(row.id), e(row.review)) for row in flagged)
+    return '<h2 id="review">To review (%d)</h2><ul>%s</ul>\n' % (len(flagged), entries)
 
 
 def write_class_report(grades_dir, ids):

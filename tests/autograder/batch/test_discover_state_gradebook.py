@@ -125,3 +125,30 @@ def test_gradebook_and_summary(tmp_path):
     assert "| `a` | 67% (2/3) | 2.00 / 3 |" in text
     assert "| `b` | 33% (1/3) | 3.67 / 7 |" in text
     assert (tmp_path / "summary.md").read_text() == text
+
+
+def test_results_marked_for_review_get_a_column_and_a_summary_line(tmp_path):
+    # The accuracy item marks a result for review when the held-out images had to go to the
+    # student's own code (the reference could not rebuild the model, or disagreed with it).
+    flagged = _result("erin", {"a": (3, 3), "b": (7, 7)})
+    flagged.extra["accuracy"] = {"needs_review": True,
+                                 "review_reason": "validation predictions agree on 12% *only*\nof images"}
+    write_reports(flagged, str(tmp_path / "erin"))
+    calm = _result("frank", {"a": (3, 3), "b": (7, 7)})
+    calm.extra["accuracy"] = {"needs_review": False, "review_reason": ""}
+    write_reports(calm, str(tmp_path / "frank"))
+    text = gradebook.write_class_reports(str(tmp_path), ["erin", "frank"])
+    rows = list(csv.reader(io.StringIO((tmp_path / "gradebook.csv").read_text())))
+    assert rows[0] == ["submission", "total", "max_score", "needs_review", "a", "b"]
+    assert rows[1][:4] == ["erin", "10", "10", "validation predictions agree on 12% *only*\\nof images"]
+    assert rows[2][:4] == ["frank", "10", "10", ""]
+    line = [line for line in text.splitlines() if line.startswith("To review")]
+    # one line, the reason's markdown made inert
+    assert line == ["To review (1): `erin` (validation predictions agree on 12% \\*only\\*\\\\nof images)"]
+
+
+def test_no_review_column_when_nothing_needs_review(tmp_path):
+    write_reports(_result("alice", {"a": (3, 3)}), str(tmp_path / "alice"))
+    text = gradebook.write_class_reports(str(tmp_path), ["alice"])
+    assert "needs_review" not in (tmp_path / "gradebook.csv").read_text()
+    assert "To review" not in text

@@ -101,3 +101,20 @@ def test_browser_screenshot_is_not_blank(report, tmp_path):
     # the pass-rate bars' green (#228833) is on screen: the plots rendered, not just text
     green = np.all(np.abs(pixels - np.array([0x22, 0x88, 0x33]) / 255) < 0.08, axis=2)
     assert green.sum() > 2000
+
+
+def test_results_marked_for_review_are_listed_first(tmp_path):
+    grades = tmp_path / "grades"
+    graded(grades, "a", [10, 20])
+    flagged = graded(grades, "b", [10, 20])
+    flagged.extra["accuracy"] = {"needs_review": True,
+                                 "review_reason": "the reference cannot rebuild <b>W4</b>"}
+    from autograder.report import write_reports
+    write_reports(flagged, str(grades / "b"))
+    page = open(write_class_report(str(grades), ["a", "b"])).read()
+    section = page[page.index('<h2 id="review">'):page.index("<h2>Score histogram")]
+    assert "To review (1)" in section
+    assert "<code>b</code>: the reference cannot rebuild &lt;b&gt;W4&lt;/b&gt;" in section
+    assert "<code>a</code>" not in section
+    graded(grades, "b", [10, 20])  # the flag gone: no section
+    assert 'id="review"' not in open(write_class_report(str(grades), ["a", "b"])).read()
