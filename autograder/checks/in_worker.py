@@ -12,6 +12,9 @@ import dataclasses
 from autograder.checks import kinds
 
 OBSERVE = "autograder.checks.in_worker:observe"
+# What stands in, in the worker's nndl mapping, for a module that failed to import (the
+# checks' resolve reports it): the placeholder of the worker's import requests.
+IMPORT_FAILURE = "autograder.checks.loading:ImportFailure"
 
 
 def observe_arguments(item, case, probes=True) -> dict:

@@ -9,6 +9,7 @@ import time
 import traceback
 from dataclasses import dataclass, field, replace
 
+from autograder.checks.in_worker import IMPORT_FAILURE
 from autograder.grade import adapter
 from autograder.grade.aggregate import failed_item
 from autograder.grade.items import GraderError, run_item
@@ -283,9 +284,11 @@ def _default_spec_path():
 def _import_modules(session, modules, missing=(), grader_side=False):
     for name in missing:
         session.import_module(name, IMPORT_TIMEOUT, failed="nndl/%s.py is missing from the "
-                              "submission" % name, error_type="FileNotFoundError")
+                              "submission" % name, error_type="FileNotFoundError",
+                              placeholder=IMPORT_FAILURE)
     for name in modules:
-        reply = session.import_module(name, IMPORT_TIMEOUT * (4 if grader_side else 1))
+        reply = session.import_module(name, IMPORT_TIMEOUT * (4 if grader_side else 1),
+                                      placeholder=IMPORT_FAILURE)
         if grader_side and reply.status != "ok":
             raise GraderError("the reference nndl.%s does not import: %s %s"
                               % (name, reply.message, reply.output[-500:]))

@@ -136,9 +136,13 @@ class WorkerSession:
         reply = self._ensure_worker().request(message, timeout, value)
         return self._check_work_folder(reply)
 
-    def import_module(self, name, timeout, failed=None, error_type="ImportError"):
-        """Import nndl.<name> in the worker; with `failed`, record it as broken instead."""
+    def import_module(self, name, timeout, failed=None, error_type="ImportError", placeholder=""):
+        """Import nndl.<name> in the worker; with `failed`, record it as broken instead.
+        placeholder: the trusted class ("autograder.<module>:<Class>") standing in for a module
+        that failed (the caller's; the sandbox knows none)."""
         message = {"op": "import", "module": name}
+        if placeholder:
+            message["placeholder"] = placeholder
         if failed:
             message.update(failed=failed, error_type=error_type)
         reply = self.request(message, timeout)

@@ -11,7 +11,8 @@ and replies leave on --reply-fd, one frame each (autograder.sandbox.arrays: JSON
 raw arrays, never pickles); a request's frame carries its input value, a reply's the result.
 
 Requests:
-- {"op": "import", "module": NAME}: import nndl.NAME; reply ok or the error
+- {"op": "import", "module": NAME, "placeholder": "autograder.x:Class"}: import nndl.NAME;
+  reply ok or the error (a failed module is then the placeholder, if one is named)
 - {"op": "call", "function": "autograder.x.y:fn"} with value kwargs:
   fn(**kwargs, nndl=<modules>); the reply carries its return value
 - {"op": "exit"}
@@ -116,12 +117,11 @@ def _out_of_space(text):
 
 
 def _import(request, modules, code_root):
-    """Import nndl.<module>; a failure is kept (as the checks' ImportFailure) and reported."""
+    """Import nndl.<module>; a failure is reported, and kept in the module mapping as the
+    request's trusted "placeholder" class (built from name, error type, message, traceback)
+    when it names one."""
     name = request["module"]
-    try:
-        from autograder.checks.loading import ImportFailure
-    except ImportError:  # the checks package is optional for plain 'call' requests
-        ImportFailure = None
+    placeholder = _trusted(request["placeholder"]) if request.get("placeholder") else None
     if request.get("failed"):
         message = request["failed"]
         trace = ""
@@ -138,8 +138,8 @@ def _import(request, modules, code_root):
                 message = message[len(error_type) + 2:]
             for key in [k for k in sys.modules if k == "nndl." + name]:
                 del sys.modules[key]
-    if ImportFailure is not None:
-        modules[name] = ImportFailure(name, error_type, message, trace)
+    if placeholder is not None:
+        modules[name] = placeholder(name, error_type, message, trace)
     return {"ok": False, "error": "nndl/%s.py could not be imported: %s: %s"
             % (name, error_type, message), "traceback": trace}
 
