@@ -8,16 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.checks import make_cases, observe_all, run_item_in_process
+from autograder.checks import kinds, make_cases, observe_all, run_item_in_process
 from autograder.checks.loading import load_nndl
 from autograder.release.stubs import generate_stubs
 from autograder.spec import load_spec
 
 REPO = Path(__file__).resolve().parents[3]
 SOLUTIONS_NNDL = REPO / "solutions" / "nndl"
-# Graded in-process by these tests; timing (seconds per item) and accuracy (needs a
-# trained model) have their own tests.
-SLOW_KINDS = ("timing", "accuracy")
 SEED = 20260101
 
 
@@ -31,7 +28,9 @@ def spec():
 
 
 def fast_items():
-    return [item for item in spec().items if item.kind not in SLOW_KINDS]
+    """The items graded in-process by these tests: the kinds the self-check runs (timing and
+    accuracy, seconds per item and a trained model, have their own tests)."""
+    return [item for item in spec().items if kinds.kind(item.kind).self_check]
 
 
 @functools.lru_cache(maxsize=None)
