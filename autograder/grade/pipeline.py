@@ -1,5 +1,4 @@
 """Grade one submission: stage it, start the workers, run every item, write the reports."""
-import fnmatch
 import functools
 import os
 import secrets
@@ -20,6 +19,7 @@ from autograder.report.model import GradeResult
 from autograder.sandbox.isolation import available_level
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.session import SOLUTIONS_DIR, WorkerSession
+from autograder.spec import select_items
 from autograder.submission import locate
 from autograder.submission.notebooks import notebook_limit_of
 
@@ -87,13 +87,6 @@ class Context:
         env.update(self.options.training_env)
         session.launch.env.update(env)
         return session
-
-
-def select_items(spec, pattern):
-    if not pattern:
-        return list(spec.items)
-    patterns = [p.strip() for p in pattern.split(",") if p.strip()]
-    return [item for item in spec.items if any(fnmatch.fnmatchcase(item.id, p) for p in patterns)]
 
 
 class Grader:

@@ -9,6 +9,7 @@ autograder.release.manifest.write_visible_spec); it says so with
 `visible_only = true` in [settings], which also turns off the points-sum check.
 """
 import difflib
+import fnmatch
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -288,6 +289,14 @@ def _policy_problem(policy):
             if when.tzinfo is None:
                 return "deadline %r needs a UTC offset (e.g. -08:00 or Z)" % policy.deadline
     return ""
+
+
+def select_items(spec: Spec, pattern: str = "") -> list:
+    """The items whose ids match one of the comma-separated fnmatch patterns (all for none)."""
+    if not pattern:
+        return list(spec.items)
+    patterns = [p.strip() for p in pattern.split(",") if p.strip()]
+    return [item for item in spec.items if any(fnmatch.fnmatchcase(item.id, p) for p in patterns)]
 
 
 def load_spec(path=None, visible_only: bool = False) -> Spec:

@@ -96,3 +96,12 @@ def test_manifest_lists_existing_student_safe_files():
     assert checks <= set(files)
     assert not any(part in relpath for relpath in files
                    for part in ("sandbox", "/grade", "report", "gradescope", "solutions"))
+
+
+def test_items_are_selected_by_comma_separated_id_patterns():
+    from autograder.spec import select_items
+    spec = load_spec()
+    assert select_items(spec, "") == list(spec.items)
+    chosen = [item.id for item in select_items(spec, "cnn.*.gradient, layers.softmax_loss.loss")]
+    assert chosen == ["layers.softmax_loss.loss", "cnn.ThreeLayerConvNet.loss.gradient"]
+    assert select_items(spec, "no.such.*") == []
