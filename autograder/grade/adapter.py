@@ -1,7 +1,8 @@
 """The one place the grader and its worker touch the checks package's interface.
 
-Checks (autograder/checks/<kind>.py) expose observe(item, case, nndl_modules) (run in
-the worker) and judge(...) (run in the grader on plain arrays); the spec is read by
+Checks (autograder/checks/kinds/<kind>.py) expose observe(item, case, nndl_modules) (run in
+the worker, through autograder.checks.in_worker) and judge(...) (run in the grader on plain
+arrays); the spec is read by
 autograder.spec.load_spec. Keeping those calls here means an interface change is a
 one-file change on the grading side.
 """
@@ -20,10 +21,6 @@ def _spec(path):
 def load_spec(path=None):
     from autograder.spec import SPEC_PATH
     return _spec(str(path or SPEC_PATH))
-
-
-def load_item(spec_path, item_id):
-    return load_spec(spec_path).item(item_id)
 
 
 def item_rng(seed, item_id):
