@@ -2,9 +2,8 @@
 
 Checks (autograder/checks/kinds/<kind>.py) expose observe(item, case, nndl_modules) (run in
 the worker, through autograder.checks.in_worker) and judge(...) (run in the grader on plain
-arrays); the spec is read by
-autograder.spec.load_spec. Keeping those calls here means an interface change is a
-one-file change on the grading side.
+arrays); the spec is read by autograder.spec.load_spec. Keeping those calls here means an
+interface change is a one-file change on the grading side.
 """
 import functools
 import zlib
