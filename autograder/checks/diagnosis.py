@@ -29,20 +29,21 @@ def _close(a, b, tolerance=1e-5):
 
 # ---- per-case rules -----------------------------------------------------------------------
 
-def nan_in_output(mismatches):
-    if "nan" not in _kinds(mismatches):
-        return []
-    return ["NaN appeared in your output where the expected output has none: look for 0/0, "
-            "log(0), the square root of a negative number, or exp() overflowing (shift scores "
-            "by their row maximum before exp)."]
+# The hint of a kind of mismatch (compare.Mismatch.kind), whatever the output.
+MISMATCH_HINTS = {
+    "nan": "NaN appeared in your output where the expected output has none: look for 0/0, "
+           "log(0), the square root of a negative number, or exp() overflowing (shift scores "
+           "by their row maximum before exp).",
+    "shape": "An output has the wrong shape: compare with the shapes in the docstring (e.g. "
+             "H' = 1 + (H + 2 * pad - HH) // stride for a convolution, 1 + (H - pool_height) "
+             "// stride for pooling) and keep the axis order (N, C, H, W).",
+}
 
 
-def wrong_shape(mismatches):
-    if "shape" not in _kinds(mismatches):
-        return []
-    return ["An output has the wrong shape: compare with the shapes in the docstring (e.g. "
-            "H' = 1 + (H + 2 * pad - HH) // stride for a convolution, 1 + (H - pool_height) // stride "
-            "for pooling) and keep the axis order (N, C, H, W)."]
+def mismatch_hints(mismatches):
+    """The hints of the kinds of mismatch found (NaN, then shape)."""
+    found = _kinds(mismatches)
+    return [hint for kind, hint in MISMATCH_HINTS.items() if kind in found]
 
 
 def wrong_return_type(student, keys):

@@ -55,8 +55,7 @@ def conclude(item, case, student, reference, keys, mismatches, explanations=(), 
     """
     hints = list(hints)
     hints += diagnosis.wrong_return_type(student, keys)
-    hints += diagnosis.nan_in_output(mismatches)
-    hints += diagnosis.wrong_shape(mismatches)
+    hints += diagnosis.mismatch_hints(mismatches)
     writes = diagnosis.writes_into_inputs(student)
     notes, too_much_output = diagnosis.debug_printing(student, knob(item, "output_limit_kb"))
     notes = dtype_notes(student, reference, keys) + notes

@@ -157,3 +157,13 @@ def test_check_outcome_fraction_is_clamped():
     with kinds.registered(overpaid):
         result = judge_all(dataclasses.replace(item, kind="overpaid"), cases, reference, reference)
     assert result.score == item.points
+
+
+def test_the_hints_of_mismatch_kinds_come_once_each_nan_first():
+    from autograder.checks.compare import Mismatch
+    from autograder.checks.diagnosis import mismatch_hints
+    found = [Mismatch("dx", "shape", ""), Mismatch("out", "nan", ""), Mismatch("dw", "shape", "")]
+    hints = mismatch_hints(found)
+    assert len(hints) == 2 and hints[0].startswith("NaN appeared")
+    assert "H' = 1 + (H + 2 * pad - HH) // stride for a convolution" in hints[1]
+    assert mismatch_hints([Mismatch("dx", "value", "")]) == []
