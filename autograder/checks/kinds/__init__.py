@@ -1,8 +1,10 @@
 """The registry of check kinds: the one list the spec, the checks, the grader and the
 self-check read (see base.py for what a kind declares).
 
-Adding a kind: a module here ending in `KIND = Kind(...)`, and its name in REGISTERED.
-Helper modules (loading, cases, ...) are not kinds: only the names below are.
+Adding a kind: a module here ending in `KIND = Kind(...)`, and its name in REGISTERED
+(a kind kept elsewhere, e.g. a course's own: its full module path; the kind is named
+after the module). Helper modules (loading, cases, ...) are not kinds: only the names
+below are.
 """
 import importlib
 from contextlib import contextmanager
@@ -23,20 +25,28 @@ REGISTERED = [
 _EXTRA = {}   # kinds registered at run time (registered(): tests, a course's own kinds)
 
 
+def _modules() -> dict:
+    """{kind name: module path} of the registry's entries."""
+    return {entry.rsplit(".", 1)[-1]: entry if "." in entry else "%s.%s" % (__name__, entry)
+            for entry in REGISTERED}
+
+
 def names() -> tuple:
     """Every kind's name, in registry order."""
-    return tuple(REGISTERED) + tuple(name for name in _EXTRA if name not in REGISTERED)
+    listed = tuple(_modules())
+    return listed + tuple(name for name in _EXTRA if name not in listed)
 
 
 def kind(name: str) -> Kind:
     """The declared Kind of this name; KeyError for a name that is not a kind."""
     if name in _EXTRA:
         return _EXTRA[name]
-    if name not in REGISTERED:
+    modules = _modules()
+    if name not in modules:
         raise KeyError("no check kind %r (known: %s)" % (name, ", ".join(names())))
-    declared = importlib.import_module("%s.%s" % (__name__, name)).KIND
+    declared = importlib.import_module(modules[name]).KIND
     if declared.name != name:
-        raise RuntimeError("autograder/checks/kinds/%s.py declares kind %r" % (name, declared.name))
+        raise RuntimeError("%s declares kind %r" % (modules[name], declared.name))
     return declared
 
 

@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from autograder.checks import kind_module, kinds, run_item_in_process
-from autograder.checks.outcome import CheckOutcome
 from autograder.spec import SPEC_PATH, SpecError, load_spec, parse_spec
 
 from tests.autograder.checks import support
@@ -82,53 +81,54 @@ def test_the_shipped_spec_loads_and_its_header_documents_every_kind_key():
             assert re.search(r"\b%s\b" % key.name, header), (declared.name, key.name)
 
 
-# -- a toy kind: the output's shape of a forward function ---------------------------------
+# -- a toy kind (tests/autograder/checks/output_shape.py): one file and one registry line --------
 
-def _observe_shape(item, case, nndl_modules, probes=True):
-    module, _, name = item.function.partition(":")
-    out, _ = getattr(nndl_modules[module], name)(case["x"])
-    return {"shape": np.array(np.shape(out), dtype=np.int64)}
-
-
-def _judge_shape(item, case, student_obs, reference_obs):
-    same = np.array_equal(student_obs["shape"], reference_obs["shape"])
-    if same or not item.extras["strict"]:
-        return CheckOutcome(1.0, "passed", "")
-    return CheckOutcome(0.0, "failed", "shape %s, expected %s" % (
-        tuple(student_obs["shape"].tolist()), tuple(reference_obs["shape"].tolist())))
-
-
-TOY = kinds.Kind("output_shape", _observe_shape, _judge_shape,
-                 keys=(kinds.Key("strict", True, "fail a wrong shape"),))
+TOY_MODULE = "tests.autograder.checks.output_shape"
 TOY_ITEM = {"id": "layers.relu_forward.shape", "kind": "output_shape",
             "function": "layers:relu_forward", "cases": "relu_shapes", "points": 100,
             "time_limit": 10, "visibility": "visible"}
+FLATTENING = {"layers": SimpleNamespace(relu_forward=lambda x: (np.maximum(x, 0).ravel(), x))}
 
 
-def test_a_kind_added_outside_the_package_is_validated_and_graded_in_process():
-    with pytest.raises(SpecError, match="unknown kind 'output_shape'"):
-        parse_spec(spec_with(TOY_ITEM))
-    flattening = {"layers": SimpleNamespace(relu_forward=lambda x: (np.maximum(x, 0).ravel(), x))}
-    with kinds.registered(TOY):
-        with pytest.raises(SpecError, match="unknown key 'strikt'.*did you mean 'strict'"):
-            parse_spec(spec_with(dict(TOY_ITEM, strikt=False)))
-        item = parse_spec(spec_with(TOY_ITEM)).items[0]
-        assert item.extras["strict"] is True
-        right = run_item_in_process(item, support.reference(), reference_modules=support.reference())
-        wrong = run_item_in_process(item, flattening, reference_modules=support.reference())
-        lenient = parse_spec(spec_with(dict(TOY_ITEM, strict=False))).items[0]
-        forgiven = run_item_in_process(lenient, flattening, reference_modules=support.reference())
+def _grade_toy_items():
+    """The toy item graded in process: right code, wrong shapes, wrong shapes not strict."""
+    with pytest.raises(SpecError, match="unknown key 'strikt'.*did you mean 'strict'"):
+        parse_spec(spec_with(dict(TOY_ITEM, strikt=False)))
+    item = parse_spec(spec_with(TOY_ITEM)).items[0]
+    assert item.extras["strict"] is True
+    lenient = parse_spec(spec_with(dict(TOY_ITEM, strict=False))).items[0]
+    return (run_item_in_process(item, support.reference(), reference_modules=support.reference()),
+            run_item_in_process(item, FLATTENING, reference_modules=support.reference()),
+            run_item_in_process(lenient, FLATTENING, reference_modules=support.reference()))
+
+
+def _assert_toy_verdicts(right, wrong, forgiven):
     assert (right.status, right.score) == ("passed", 100.0)
     assert (wrong.status, wrong.score) == ("failed", 0.0)
     assert "shape (12,), expected (3, 4)" in wrong.output
     assert forgiven.status == "passed"
-    assert "output_shape" not in kinds.names()   # registered for the with-block only
+
+
+def test_a_new_kind_is_one_file_and_one_registry_line(monkeypatch):
+    with pytest.raises(SpecError, match="unknown kind 'output_shape'"):
+        parse_spec(spec_with(TOY_ITEM))
+    monkeypatch.setattr(kinds, "REGISTERED", kinds.REGISTERED + [TOY_MODULE])
+    assert kinds.names()[-1] == "output_shape"
+    _assert_toy_verdicts(*_grade_toy_items())
+
+
+def test_a_kind_object_can_be_registered_for_a_with_block():
+    from tests.autograder.checks import output_shape
+    with kinds.registered(output_shape.KIND):
+        verdicts = _grade_toy_items()
+    _assert_toy_verdicts(*verdicts)
+    assert "output_shape" not in kinds.names()
 
 
 def test_judge_case_reports_a_failed_side_before_the_kind_judges():
     from autograder.checks.observation import error_observation
     called = []
-    probe = kinds.Kind("probe", _observe_shape, lambda *args: called.append(args))
+    probe = kinds.Kind("probe", lambda *args: {}, lambda *args: called.append(args))
     failed = probe.judge_case(SimpleNamespace(extras={}), {},
                               error_observation("ValueError", "boom", where="f"), {})
     assert failed.status == "error" and "boom" in failed.message and called == []
