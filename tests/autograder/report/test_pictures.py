@@ -164,3 +164,23 @@ def test_the_grader_path_writes_the_picture_beside_feedback_md(tmp_path):
     import json
     test = json.loads((tmp_path / "out" / "results.json").read_text())["tests"][0]
     assert test["extra_data"]["section"] == item.section
+
+
+def test_an_output_too_small_to_have_an_inside_names_the_padding_too():
+    # The notebook's fixed conv case (x 2x3x4x4, w 3x3x4x4, stride 2, pad 1) has a 2x2
+    # output: edge padding spoils every entry there, so "everything differs" alone would
+    # send the student away from the padding. Established from the reference first.
+    modules = load_nndl(support.REPO / "solutions" / "nndl")
+    x = np.linspace(-0.1, 0.5, 2 * 3 * 4 * 4).reshape(2, 3, 4, 4)
+    w = np.linspace(-0.2, 0.3, 3 * 3 * 4 * 4).reshape(3, 3, 4, 4)
+    b = np.linspace(-0.1, 0.2, 3)
+    param = {"stride": 2, "pad": 1}
+    expected, _ = modules["conv_layers"].conv_forward_naive(x, w, b, param)
+    edge = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), mode="edge")
+    actual, _ = modules["conv_layers"].conv_forward_naive(edge, w, b, dict(param, pad=0))
+    assert expected.shape == actual.shape == (2, 3, 2, 2)
+    assert np.all(np.abs(actual - expected) > 1e-6)      # every entry spoilt
+    text = reading_of(actual, expected)
+    assert text.startswith("everything differs") and "padding" in text
+    # on a larger output with an inside, all-wrong still points at the computation alone
+    assert "padding" not in reading_of(EXPECTED * 2 + 1)
