@@ -19,6 +19,30 @@ window.addEventListener('load', function () {
 </script>"""
 
 
+def dumped_dom(page, tmp_path, script):
+    """The DOM of `page` after load, with `script` appended to its body (1200 px window)."""
+    checked = tmp_path / "checked.html"
+    checked.write_text(page.read_text().replace("</body>", script + "</body>"))
+    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                           "--window-size=1200,2000", "--virtual-time-budget=5000",
+                           "--dump-dom", checked.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    return proc.stdout
+
+
+def screenshot(page, tmp_path, height):
+    """The page's pixels (height x 1200 x RGB, floats in [0, 1]) as headless Chromium shows it."""
+    shot = tmp_path / "shot.png"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                    "--screenshot=%s" % shot, "--window-size=1200,%d" % height, page.as_uri()],
+                   capture_output=True, timeout=120)
+    import matplotlib.image
+    pixels = matplotlib.image.imread(str(shot))[..., :3]
+    assert pixels.shape[:2] == (height, 1200)
+    assert np.any(pixels < 0.6, axis=2).mean() > 0.005   # text on screen
+    return pixels
+
+
 def feedback_page(tmp_path):
     result = sample(score_a=0.0, output_b="<script>window.__alerts = 1</script>" + " x" * 3000
                     + "\n" + "a_very_long_unbroken_token_" * 200)
@@ -28,32 +52,17 @@ def feedback_page(tmp_path):
 
 @needs_chromium
 def test_feedback_page_fits_the_window_and_runs_no_student_script(tmp_path):
-    page = feedback_page(tmp_path)
-    checked = tmp_path / "checked.html"
-    text = page.read_text()
-    checked.write_text(text.replace("</body>", LAYOUT_CHECK + "</body>"))
-    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                           "--window-size=1200,2000", "--virtual-time-budget=5000",
-                           "--dump-dom", checked.as_uri()],
-                          capture_output=True, text=True, timeout=120)
-    marker = proc.stdout.split('id="layout-check">', 1)[-1].split("<", 1)[0]
+    dom = dumped_dom(feedback_page(tmp_path), tmp_path, LAYOUT_CHECK)
+    marker = dom.split('id="layout-check">', 1)[-1].split("<", 1)[0]
     width, alerts = int(marker.split()[1]), int(marker.split()[3])
     assert width <= 1200, marker
     assert alerts == 0
-    assert "cnn.ThreeLayerConvNet.accuracy" in proc.stdout
+    assert "cnn.ThreeLayerConvNet.accuracy" in dom
 
 
 @needs_chromium
 def test_feedback_screenshot_is_not_blank(tmp_path):
-    page = feedback_page(tmp_path)
-    shot = tmp_path / "shot.png"
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                    "--screenshot=%s" % shot, "--window-size=1200,1600", page.as_uri()],
-                   capture_output=True, timeout=120)
-    import matplotlib.image
-    pixels = matplotlib.image.imread(str(shot))[..., :3]
-    assert pixels.shape[:2] == (1600, 1200)
-    assert np.any(pixels < 0.6, axis=2).mean() > 0.005   # text on screen
+    screenshot(feedback_page(tmp_path), tmp_path, 1600)
 
 
 IMAGE_CHECK = """<script>
@@ -88,14 +97,8 @@ def page_with_pictures(tmp_path):
 
 @needs_chromium
 def test_feedback_pictures_decode_and_fit_the_window(tmp_path):
-    page = page_with_pictures(tmp_path)
-    checked = tmp_path / "checked.html"
-    checked.write_text(page.read_text().replace("</body>", IMAGE_CHECK + "</body>"))
-    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                           "--window-size=1200,2000", "--virtual-time-budget=5000",
-                           "--dump-dom", checked.as_uri()],
-                          capture_output=True, text=True, timeout=120)
-    marker = proc.stdout.split('id="image-check">', 1)[-1].split("<", 1)[0].split()
+    dom = dumped_dom(page_with_pictures(tmp_path), tmp_path, IMAGE_CHECK)
+    marker = dom.split('id="image-check">', 1)[-1].split("<", 1)[0].split()
     counts = dict(zip(marker[0::2], (int(v) for v in marker[1::2])))
     assert counts["images"] == 2 and counts["decoded"] == 2, marker
     assert counts["width"] <= 1200 and counts["right"] <= 1200, marker
@@ -103,15 +106,7 @@ def test_feedback_pictures_decode_and_fit_the_window(tmp_path):
 
 @needs_chromium
 def test_feedback_with_pictures_screenshot_is_not_blank(tmp_path):
-    page = page_with_pictures(tmp_path)
-    shot = tmp_path / "shot.png"
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                    "--screenshot=%s" % shot, "--window-size=1200,3000", page.as_uri()],
-                   capture_output=True, timeout=120)
-    import matplotlib.image
-    pixels = matplotlib.image.imread(str(shot))[..., :3]
-    assert pixels.shape[:2] == (3000, 1200)
-    assert np.any(pixels < 0.6, axis=2).mean() > 0.005   # text on screen
+    pixels = screenshot(page_with_pictures(tmp_path), tmp_path, 3000)
     # the pictures' colours (the magma map, the bars' blue) are on screen, not only text
     colourful = (pixels.max(axis=2) - pixels.min(axis=2)) > 0.25
     assert colourful.mean() > 0.002
