@@ -80,7 +80,7 @@ def _worker(item_id, folder, result_path):
     modules = load_nndl(Path(folder) / "nndl")
     result = run_item(item_id, nndl_modules=modules)
     Path(result_path).write_text(json.dumps({
-        "id": result.id, "score": result.score, "max_score": result.max_score,
+        "id": result.item_id, "score": result.score, "max_score": result.max_score,
         "status": result.status, "output": result.output, "visibility": result.visibility}))
     return 0
 

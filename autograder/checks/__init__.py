@@ -30,7 +30,8 @@ import numpy as np
 
 from autograder.checks import kinds
 from autograder.checks.cases import CASES, label_of
-from autograder.checks.outcome import CheckOutcome, ItemResult, Status
+from autograder.checks.outcome import (CheckOutcome, ItemResult, Status,
+                                       gradescope_visibility)
 
 __all__ = ["CheckOutcome", "ItemResult", "make_cases", "observe_all", "judge_all",
            "run_item_in_process", "public_rng", "kind_module"]
@@ -175,8 +176,10 @@ def judge_all(item, cases: list, student_obs_list: list, ref_obs_list) -> ItemRe
         first = next((o for o in outcomes if o.status != Status.PASSED), None)
         status = Status.ERROR if first is None or first.status == Status.ERROR else Status.FAILED
     output = format_output(item, cases, outcomes, hints)
-    return ItemResult(id=item.id, score=score, max_score=float(item.points), status=status,
-                      output=output, visibility=item.visibility, hints=hints, outcomes=outcomes)
+    return ItemResult(item_id=item.id, title=item.id, score=score, max_score=float(item.points),
+                      passed=status == Status.PASSED, output=output,
+                      visibility=gradescope_visibility(item), status=status, hints=hints,
+                      outcomes=outcomes)
 
 
 def run_item_in_process(item, nndl_modules, reference_modules=None, expected=None,
@@ -192,8 +195,9 @@ def run_item_in_process(item, nndl_modules, reference_modules=None, expected=Non
     """
     declared = kind_module(item.kind)
     if declared.not_in_process:
-        return ItemResult(item.id, 0.0, float(item.points), Status.ERROR, declared.not_in_process,
-                          item.visibility)
+        return ItemResult(item_id=item.id, title=item.id, score=0.0, max_score=float(item.points),
+                          passed=False, output=declared.not_in_process,
+                          visibility=gradescope_visibility(item), status=Status.ERROR)
     if expected is not None:
         cases, reference = expected
     elif reference_modules is not None:

@@ -1,44 +1,9 @@
 """What grading one submission produced, independent of any output format."""
 from dataclasses import dataclass, field
 
-
-@dataclass
-class ItemResult:
-    """
-    One graded spec item.
-    - item_id: spec id (names the nndl function), stored as extra_data.item
-    - title: short human name shown in reports
-    - score, max_score: points
-    - passed: full marks
-    - output: feedback text for the student (what failed, hints)
-    - visibility: 'visible' or 'after_published' (Gradescope's names)
-    - kind: check kind, for the record
-    - seconds: wall time spent on the item
-    - section, function: the notebook section and the nndl function the item grades
-    - scoring, cases_passed, cases_total: the spec's scoring rule and how many cases passed
-      (cases_total 0: not a case-by-case item, or nothing ran)
-    - differences: {output key: autograder.checks.compare.Difference} of the smallest
-      failing case, for the pictures
-    - accuracy: the accuracy item's numbers (validation, heldout, credited, margin,
-      full_credit_at, zero_credit_at, and when the grader gives them per_class_val,
-      class_names, heldout_evaluation)
-    """
-    item_id: str
-    title: str
-    score: float
-    max_score: float
-    passed: bool
-    output: str
-    visibility: str = "visible"
-    kind: str = ""
-    seconds: float = 0.0
-    section: str = ""
-    function: str = ""
-    scoring: str = "all_cases"
-    cases_passed: int = 0
-    cases_total: int = 0
-    differences: dict = field(default_factory=dict)
-    accuracy: dict = field(default_factory=dict)
+# One class for the item verdict, from the checks to the reports (defined with the checks,
+# which ship to students; the reports only read it).
+from autograder.checks.outcome import ItemResult  # noqa: F401
 
 
 @dataclass
