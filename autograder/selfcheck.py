@@ -13,6 +13,7 @@ process); the validation accuracy and the points it would earn under the spec's 
 are printed, with the reminder that the grader also scores held-out images.
 """
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder.checks import kinds
-from autograder.spec import load_spec
+from autograder.spec import load_spec, select_items
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +32,8 @@ PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 def add_arguments(parser):
     parser.add_argument("--dir", default=".", help="the homework folder holding nndl/ (default: .)")
     parser.add_argument("--item", action="append", default=None, metavar="ID",
-                        help="check only this item (repeatable)")
+                        help="check only the items matching this id or glob pattern, e.g. "
+                        "'conv_layers.*' (repeatable)")
     parser.add_argument("--cifar-dir", default=None,
                         help="CIFAR-10 folder for pricing the saved model (default: "
                         "$CIFAR10_DIR or cs231n/datasets/cifar-10-batches-py)")
@@ -102,13 +104,13 @@ def run(args):
               "pass --dir)" % folder, file=sys.stderr)
         return 2
     spec = load_spec(visible_only=True)
-    items = [item for item in spec.items if kinds.kind(item.kind).self_check]
-    if args.item:
-        unknown = sorted(set(args.item) - {item.id for item in items})
-        if unknown:
-            print("autograder check: not a visible item: %s" % ", ".join(unknown), file=sys.stderr)
-            return 2
-        items = [item for item in items if item.id in args.item]
+    checkable = [item for item in spec.items if kinds.kind(item.kind).self_check]
+    spec = dataclasses.replace(spec, items=tuple(checkable))
+    items = select_items(spec, ",".join(args.item or ()))
+    unknown = [pattern for pattern in args.item or () if not select_items(spec, pattern)]
+    if unknown:
+        print("autograder check: not a visible item: %s" % ", ".join(unknown), file=sys.stderr)
+        return 2
     print("Self-check of %s (visible items only; hidden items are graded after the deadline)\n"
           % (folder / "nndl"))
     score = maximum = 0.0

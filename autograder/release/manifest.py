@@ -9,6 +9,7 @@ grader, the reports, hidden items and the reference never ship.
 import math
 from pathlib import Path
 
+from autograder.checks import kinds
 from autograder.spec import SPEC_PATH, load_spec
 from autograder.kit import KIT_ROOT
 
@@ -47,10 +48,14 @@ STUDENT_MODULES = (
     "autograder/checks/visible.py",
 )
 
-# Hidden items whose rule students may read before the deadline: the self-check prices the
-# saved model with the accuracy item's points and thresholds. The held-out images'
-# transformation stays out of the release.
-PRICED_KINDS = ("accuracy",)
+
+def priced_in_release(kind_name: str) -> bool:
+    """Hidden items whose rule students may read before the deadline (the kind's flag: the
+    self-check prices the saved model with the accuracy item's points and thresholds). The
+    held-out images' transformation (SECRET_KEYS) stays out of the release."""
+    return kind_name in kinds.names() and kinds.kind(kind_name).priced_in_release
+
+
 SECRET_KEYS = ("heldout_flip", "heldout_shift", "heldout_noise")
 
 # Generated into the release (not copied): the visible-only spec and the expected outputs.
@@ -94,7 +99,7 @@ def visible_spec_text(spec_path=None):
     for key, value in settings.items():
         lines.append("%s = %s" % (key, _toml_value(value)))
     for item in raw.get("item", []):
-        if item.get("visibility") != "visible" and item.get("kind") not in PRICED_KINDS:
+        if item.get("visibility") != "visible" and not priced_in_release(item.get("kind")):
             continue
         lines += ["", "[[item]]"]
         for key, value in item.items():

@@ -17,11 +17,19 @@ import base64
 import html
 import re
 
+from autograder.checks import kinds
 from autograder.grade import late
 from autograder.report.text import bounded, markdown_block, markdown_inline, printable
 
 HIDDEN_NOTE = "hidden until grades are published"
-CASE_KINDS = ("forward_value", "gradient", "model_forward", "model_gradient")
+
+
+def output_cases(kind_name: str) -> bool:
+    """Whether the item's cases are inputs compared with the reference (the kind's flag;
+    False for a name that is not a registered kind)."""
+    return kind_name in kinds.names() and kinds.kind(kind_name).output_cases
+
+
 # what the accuracy outcome's heldout_evaluation values mean
 EVALUATIONS = {
     "trusted": "the held-out images were classified by the course's own ThreeLayerConvNet "
@@ -83,7 +91,7 @@ def scoring_line(item):
 
 def inputs_line(item):
     """On which inputs the item was graded."""
-    if item.kind not in CASE_KINDS or item.cases_total == 0:
+    if not output_cases(item.kind) or item.cases_total == 0:
         return ""
     if item.visibility == "visible":
         return ("Graded on new inputs of the same shapes as the notebook's and the self-check's "

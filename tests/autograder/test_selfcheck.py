@@ -62,3 +62,18 @@ def test_self_check_in_a_student_copy(tmp_path):
     assert "Visible items: %g/%g points." % (VISIBLE_POINTS, VISIBLE_POINTS) in proc.stdout
     # (that the grader's verbs are absent from a student copy cannot be shown here: the
     # kit's editable install would supply autograder.grade to any process on this machine)
+
+
+def test_item_patterns_select_as_the_grader_does(tmp_path):
+    # A glob selects the self-checkable visible items it matches (spec.select_items), in
+    # spec order; a pattern that matches none of them is refused, named.
+    support.copy_reference(tmp_path / "nndl")
+    pool = [item.id for item in load_spec(visible_only=True).items
+            if item.id.startswith("conv_layers.max_pool_")]
+    assert len(pool) == 2
+    proc = selfcheck(tmp_path, "--no-model", "--item", "conv_layers.max_pool_*")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    shown = [line.split()[1] for line in proc.stdout.splitlines() if line.startswith("PASS")]
+    assert shown == pool
+    proc = selfcheck(tmp_path, "--item", "conv_layers.max_pool_*", "--item", "nothing.*")
+    assert proc.returncode == 2 and "not a visible item: nothing.*" in proc.stderr

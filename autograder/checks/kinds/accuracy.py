@@ -224,6 +224,7 @@ KIND = Kind("accuracy", observe, judge, keys=(
         "padded", type=int),
     Key("heldout_noise", None, "held-out images: Gaussian noise, std in pixel levels", type=float),
     Key("retrain_time_limit", 1800.0, "seconds CNN.ipynb may train when the grader retrains"),
-), needs_cases=False, self_check=False, reference_errors=False,
+), needs_cases=False, self_check=False, reference_errors=False, output_cases=False,
+   priced_in_release=True,
    not_in_process="The accuracy item is graded by `autograder grade` on your saved model.",
    grader_runner="autograder.grade.items:run_accuracy")

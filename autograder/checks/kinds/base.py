@@ -72,6 +72,11 @@ class Kind:
       (run(ctx, item, start) -> report ItemResult); '' for the case runner of grade/items.py
     - reference_errors: judge_case also reports a failed reference observation (False when
       the reference side is not an observation, e.g. accuracy's trusted evaluation)
+    - output_cases: its cases are inputs whose outputs are compared with the reference's
+      (the feedback says on which inputs: the notebook's shapes, or secret ones)
+    - priced_in_release: a hidden item of this kind still ships in the release's visible-only
+      spec (without its secret keys), because the self-check prices the student's work with
+      its rule before the deadline
     """
     name: str
     observe: Callable
@@ -82,6 +87,8 @@ class Kind:
     not_in_process: str = ""
     grader_runner: str = ""
     reference_errors: bool = True
+    output_cases: bool = True
+    priced_in_release: bool = False
 
     def key(self, name: str) -> Key:
         for key in self.keys:

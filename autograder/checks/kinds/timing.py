@@ -258,4 +258,4 @@ KIND = Kind("timing", observe, judge, keys=(
     Key("max_ratio", 3.0, "student time / reference time up to which the item gets full credit"),
     Key("zero_credit_ratio", None, "the ratio from which it gets none (default 4 * max_ratio); "
         "linear in between", type=float),
-), self_check=False, grader_runner="autograder.grade.items:run_timing")
+), self_check=False, output_cases=False, grader_runner="autograder.grade.items:run_timing")

@@ -132,3 +132,47 @@ def test_judge_case_reports_a_failed_side_before_the_kind_judges():
     failed = probe.judge_case(SimpleNamespace(extras={}), {},
                               error_observation("ValueError", "boom", where="f"), {})
     assert failed.status == "error" and "boom" in failed.message and called == []
+
+
+# -- the kind flags the report and the release read ------------------------------------------
+
+def _toy_spec_file(tmp_path, visibility):
+    lines = ["[settings]", "total_points = 100", "", "[[item]]"]
+    lines += ['%s = %s' % (k, '"%s"' % v if isinstance(v, str) else v)
+              for k, v in dict(TOY_ITEM, visibility=visibility).items()]
+    path = tmp_path / "grading.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("priced", [False, True])
+def test_a_hidden_item_ships_in_the_visible_spec_only_if_its_kind_is_priced(tmp_path, priced):
+    import dataclasses
+    from autograder.release.manifest import visible_spec_text
+    from tests.autograder.checks import output_shape
+    spec_path = _toy_spec_file(tmp_path, "hidden")
+    with kinds.registered(dataclasses.replace(output_shape.KIND, priced_in_release=priced)):
+        text = visible_spec_text(spec_path)
+    assert ('id = "%s"' % TOY_ITEM["id"] in text) == priced
+    # the kit's own: the accuracy rule is priced, the hidden timing and secret items are not
+    shipped = visible_spec_text()
+    for item in load_spec().items:
+        if item.visibility == "hidden":
+            assert ('id = "%s"' % item.id in shipped) == (item.kind == "accuracy"), item.id
+
+
+@pytest.mark.parametrize("output_cases", [False, True])
+def test_the_feedback_names_the_inputs_only_of_kinds_that_compare_outputs(output_cases):
+    import dataclasses
+    from autograder.checks.outcome import ItemResult
+    from autograder.report.feedback import inputs_line
+    from tests.autograder.checks import output_shape
+    result = ItemResult(TOY_ITEM["id"], TOY_ITEM["id"], 0.0, 100.0, False, "", kind="output_shape",
+                        cases_passed=1, cases_total=3)
+    with kinds.registered(dataclasses.replace(output_shape.KIND, output_cases=output_cases)):
+        line = inputs_line(result)
+    assert line.startswith("Graded on new inputs") if output_cases else line == ""
+    assert inputs_line(result) == ""   # no longer a registered kind
+    for name in ("timing", "accuracy"):
+        assert inputs_line(dataclasses.replace(result, kind=name)) == ""
+    assert inputs_line(dataclasses.replace(result, kind="gradient")).startswith("Graded on new")
