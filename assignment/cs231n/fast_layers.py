@@ -28,7 +28,6 @@ compiled kernels in cs231n/im2col_cython.pyx are used when built; otherwise
 the numpy versions in cs231n/im2col.py are (with one warning). Big batches go
 through the compiled kernels in THREADS slices at once (see _for_slices).
 """
-import operator
 import os
 import threading
 import warnings
@@ -38,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cs231n import im2col as numpy_im2col
+from cs231n.layer_params import whole_number
 
 _KERNELS = ('im2col_into_cython', 'im2col_cython', 'col2im_add_cython', 'col2im_cython',
             'col2im_6d_cython', 'max_pool_forward_cython', 'max_pool_backward_cython',
@@ -143,21 +143,6 @@ def _for_slices(N, nbytes, work):
 # Geometry
 # --------------------------------------------------------------------------- #
 
-def _whole_number(value, name):
-    """value as an int if it is integral (3 or 3.0), else ValueError."""
-    try:
-        return operator.index(value)
-    except TypeError:
-        pass
-    try:
-        as_float = float(value)
-    except (TypeError, ValueError):
-        raise ValueError("%s must be a whole number, got %r" % (name, value)) from None
-    if not as_float.is_integer():
-        raise ValueError("%s must be a whole number, got %r" % (name, value))
-    return int(as_float)
-
-
 @dataclass(frozen=True)
 class ConvGeometry:
     """Validated integer geometry of one convolution."""
@@ -187,8 +172,8 @@ def conv_geometry(x_shape, w_shape, conv_param):
     _, C_w, HH, WW = w_shape
     if C != C_w:
         raise ValueError("x has %d channels but w expects %d" % (C, C_w))
-    stride = _whole_number(conv_param['stride'], "conv_param['stride']")
-    pad = _whole_number(conv_param['pad'], "conv_param['pad']")
+    stride = whole_number(conv_param['stride'], "conv_param['stride']")
+    pad = whole_number(conv_param['pad'], "conv_param['pad']")
     if stride < 1 or pad < 0:
         raise ValueError("conv needs stride >= 1 and pad >= 0, got stride %d, pad %d"
                          % (stride, pad))
@@ -211,9 +196,9 @@ def pool_geometry(x_shape, pool_param):
     if len(x_shape) != 4:
         raise ValueError("max pooling needs x (N, C, H, W), got shape %s" % (tuple(x_shape),))
     _, _, H, W = x_shape
-    ph = _whole_number(pool_param['pool_height'], "pool_param['pool_height']")
-    pw = _whole_number(pool_param['pool_width'], "pool_param['pool_width']")
-    stride = _whole_number(pool_param['stride'], "pool_param['stride']")
+    ph = whole_number(pool_param['pool_height'], "pool_param['pool_height']")
+    pw = whole_number(pool_param['pool_width'], "pool_param['pool_width']")
+    stride = whole_number(pool_param['stride'], "pool_param['stride']")
     if ph < 1 or pw < 1 or stride < 1:
         raise ValueError("pool sizes and stride must be >= 1, got %dx%d, stride %d"
                          % (ph, pw, stride))

@@ -6,15 +6,8 @@ function writes into its inputs, and the output has the dtype of the input.
 """
 import numpy as np
 
+from cs231n.layer_params import whole_number
 from nndl.layers import batchnorm_backward, batchnorm_forward
-
-
-def _as_int(value, name):
-    """Return an integral value (int or integral float such as 3.0) as int."""
-    as_int = int(round(float(value)))
-    if as_int != value:
-        raise ValueError("%s must be a whole number, got %r" % (name, value))
-    return as_int
 
 
 def conv_forward_naive(x, w, b, conv_param):
@@ -41,8 +34,8 @@ def conv_forward_naive(x, w, b, conv_param):
     - cache: (x, w, b, conv_param)
     """
     out = None
-    pad = _as_int(conv_param['pad'], 'pad')
-    stride = _as_int(conv_param['stride'], 'stride')
+    pad = whole_number(conv_param['pad'], "conv_param['pad']")
+    stride = whole_number(conv_param['stride'], "conv_param['stride']")
     # ================================================================ #
     # YOUR CODE HERE:
     #   Implement the forward pass of a convolutional neural network.
@@ -88,8 +81,8 @@ def conv_backward_naive(dout, cache):
     """
     dx, dw, db = None, None, None
     x, w, b, conv_param = cache
-    pad = _as_int(conv_param['pad'], 'pad')
-    stride = _as_int(conv_param['stride'], 'stride')
+    pad = whole_number(conv_param['pad'], "conv_param['pad']")
+    stride = whole_number(conv_param['stride'], "conv_param['stride']")
     # ================================================================ #
     # YOUR CODE HERE:
     #   Implement the backward pass of a convolutional neural network.
@@ -145,9 +138,9 @@ def max_pool_forward_naive(x, pool_param):
     # ================================================================ #
     ### BEGIN SOLUTION
     N, C, H, W = x.shape
-    ph = _as_int(pool_param['pool_height'], 'pool_height')
-    pw = _as_int(pool_param['pool_width'], 'pool_width')
-    stride = _as_int(pool_param['stride'], 'stride')
+    ph = whole_number(pool_param['pool_height'], "pool_param['pool_height']")
+    pw = whole_number(pool_param['pool_width'], "pool_param['pool_width']")
+    stride = whole_number(pool_param['stride'], "pool_param['stride']")
     out_h = 1 + (H - ph) // stride
     out_w = 1 + (W - pw) // stride
     out = np.empty((N, C, out_h, out_w), dtype=x.dtype)
@@ -185,9 +178,9 @@ def max_pool_backward_naive(dout, cache):
     # ================================================================ #
     ### BEGIN SOLUTION
     N, C, H, W = x.shape
-    ph = _as_int(pool_param['pool_height'], 'pool_height')
-    pw = _as_int(pool_param['pool_width'], 'pool_width')
-    stride = _as_int(pool_param['stride'], 'stride')
+    ph = whole_number(pool_param['pool_height'], "pool_param['pool_height']")
+    pw = whole_number(pool_param['pool_width'], "pool_param['pool_width']")
+    stride = whole_number(pool_param['stride'], "pool_param['stride']")
     _, _, out_h, out_w = dout.shape
     dx = np.zeros(x.shape, dtype=np.result_type(x, dout))
     n_idx, c_idx = np.meshgrid(np.arange(N), np.arange(C), indexing='ij')

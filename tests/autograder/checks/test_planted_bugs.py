@@ -145,8 +145,8 @@ def test_outputs_hard_coded_from_the_notebook_earn_nothing(tmp_path):
     hack = ("    if x.shape == (2, 3, 4, 4) and w.shape == (3, 3, 4, 4):\n"
             "        return np.array(%r), (x, w, b, conv_param)\n" % expected.tolist())
     folder = support.variant(tmp_path, {"conv_layers.py": [
-        ("    out = None\n    pad = _as_int(conv_param['pad'], 'pad')\n",
-         "    out = None\n" + hack + "    pad = _as_int(conv_param['pad'], 'pad')\n")]})
+        ("    out = None\n    pad = whole_number(conv_param['pad'], \"conv_param['pad']\")\n",
+         "    out = None\n" + hack + "    pad = whole_number(conv_param['pad'], \"conv_param['pad']\")\n")]})
     results = support.grade(folder)
     item = "conv_layers.conv_forward_naive.forward"
     assert support.lost_points(results) == {item: results[item].max_score}
