@@ -31,9 +31,8 @@ PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 
 def add_arguments(parser):
     parser.add_argument("--dir", default=".", help="the homework folder holding nndl/ (default: .)")
-    parser.add_argument("--item", action="append", default=None, metavar="ID",
-                        help="check only the items matching this id or glob pattern, e.g. "
-                        "'conv_layers.*' (repeatable)")
+    parser.add_argument("--item", action="append", default=None, metavar="PATTERN",
+                        help="check only the items this id or glob matches (repeatable)")
     parser.add_argument("--cifar-dir", default=None,
                         help="CIFAR-10 folder for pricing the saved model (default: "
                         "$CIFAR10_DIR or cs231n/datasets/cifar-10-batches-py)")
