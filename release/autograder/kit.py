@@ -17,6 +17,12 @@ SOLUTIONS_DIR = Path(os.environ.get("AUTOGRADER_SOLUTIONS") or KIT_ROOT / "solut
 REFERENCE_NNDL = SOLUTIONS_DIR / "nndl"
 ASSIGNMENT_DIR = KIT_ROOT / "assignment"
 
+# The homework's facts every part of the kit shares.
+# The nndl package's modules, in dependency order (each imports only those before it).
+NNDL_MODULES = ("layers", "layer_utils", "conv_layers", "conv_layer_utils", "fc_net", "cnn", "optim")
+# The notebooks, in the order students work through them.
+NOTEBOOKS = ("CNN-Layers.ipynb", "CNN-BatchNorm.ipynb", "CNN.ipynb")
+
 
 def forget_working_directory():
     """`python -m` puts the current folder first on sys.path: a submission folder there must

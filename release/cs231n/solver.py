@@ -5,6 +5,8 @@ import inspect
 
 import numpy as np
 
+from cs231n.allocator import keep_freed_memory
+
 OPTIM_MODULE = "nndl.optim"
 
 
@@ -78,6 +80,8 @@ class Solver(object):
             raise ValueError("Unrecognized arguments: %s" % ", ".join(sorted(kwargs)))
 
         self.update_rule = _find_update_rule(self.update_rule_name)
+        # Every step allocates the same big arrays again: reuse their pages.
+        keep_freed_memory()
         self._reset()
 
     def _reset(self):

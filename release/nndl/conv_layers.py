@@ -6,15 +6,8 @@ function writes into its inputs, and the output has the dtype of the input.
 """
 import numpy as np
 
+from cs231n.layer_params import whole_number
 from nndl.layers import batchnorm_backward, batchnorm_forward
-
-
-def _as_int(value, name):
-    """Return an integral value (int or integral float such as 3.0) as int."""
-    as_int = int(round(float(value)))
-    if as_int != value:
-        raise ValueError("%s must be a whole number, got %r" % (name, value))
-    return as_int
 
 
 def conv_forward_naive(x, w, b, conv_param):
@@ -41,8 +34,8 @@ def conv_forward_naive(x, w, b, conv_param):
     - cache: (x, w, b, conv_param)
     """
     out = None
-    pad = _as_int(conv_param['pad'], 'pad')
-    stride = _as_int(conv_param['stride'], 'stride')
+    pad = whole_number(conv_param['pad'], "conv_param['pad']")
+    stride = whole_number(conv_param['stride'], "conv_param['stride']")
     # ================================================================ #
     # YOUR CODE HERE:
     #   Implement the forward pass of a convolutional neural network.
@@ -72,8 +65,8 @@ def conv_backward_naive(dout, cache):
     """
     dx, dw, db = None, None, None
     x, w, b, conv_param = cache
-    pad = _as_int(conv_param['pad'], 'pad')
-    stride = _as_int(conv_param['stride'], 'stride')
+    pad = whole_number(conv_param['pad'], "conv_param['pad']")
+    stride = whole_number(conv_param['stride'], "conv_param['stride']")
     # ================================================================ #
     # YOUR CODE HERE:
     #   Implement the backward pass of a convolutional neural network.

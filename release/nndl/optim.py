@@ -131,8 +131,11 @@ def adam(w, dw, config=None):
     config.setdefault('beta1', 0.9)
     config.setdefault('beta2', 0.999)
     config.setdefault('epsilon', 1e-8)
-    config.setdefault('v', np.zeros_like(w))
-    config.setdefault('a', np.zeros_like(w))
+    # (Not setdefault: its zeros would be made on every call, not only the first.)
+    if 'v' not in config:
+        config['v'] = np.zeros_like(w)
+    if 'a' not in config:
+        config['a'] = np.zeros_like(w)
     config.setdefault('t', 0)
     next_w = None
     # YOUR CODE HERE:

@@ -1,4 +1,5 @@
-"""Checks: one module per spec kind, each with two pure functions.
+"""Checks: one module per spec kind (autograder/checks/kinds/, listed in its registry),
+each declaring a Kind (kinds/base.py) with two pure functions.
 
     observe(item, case, nndl_modules) -> dict[str, np.ndarray]
         runs IN the student's process (sandbox worker, notebook kernel,
@@ -6,7 +7,8 @@
         plain arrays (format: autograder/checks/observation.py). Never raises
         for student errors: they come back under the "error" key.
     judge(item, case, student_obs, reference_obs) -> CheckOutcome
-        runs in the grader on plain arrays only.
+        runs in the grader on plain arrays only (Kind.judge_case reports a
+        failed side first, so judge sees two observations).
 
 Data flow of one item (what the grader's pipeline does, in separate processes):
 
@@ -20,15 +22,16 @@ self-check, the tests). `nndl_modules` is an imported nndl package, a mapping
 {submodule name: module} (autograder.checks.loading.load_nndl) or a folder
 path (loaded with load_nndl).
 """
-import importlib
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
+from autograder.checks import kinds
 from autograder.checks.cases import CASES, label_of
-from autograder.checks.outcome import CheckOutcome, ItemResult
+from autograder.checks.outcome import (CheckOutcome, ItemResult, Status,
+                                       gradescope_visibility)
 
 __all__ = ["CheckOutcome", "ItemResult", "make_cases", "observe_all", "judge_all",
            "run_item_in_process", "public_rng", "kind_module"]
@@ -36,18 +39,19 @@ __all__ = ["CheckOutcome", "ItemResult", "make_cases", "observe_all", "judge_all
 MAX_CASES_SHOWN = 3
 
 
-def kind_module(kind):
-    """The module implementing a spec kind (autograder.checks.<kind>)."""
-    return importlib.import_module("autograder.checks." + kind)
+def kind_module(kind: str) -> kinds.Kind:
+    """The declared Kind of a spec kind (autograder.checks.kinds registry): .observe, .judge,
+    .judge_case, its keys. Only registered kinds: a helper module is never one."""
+    return kinds.kind(kind)
 
 
-def public_rng(item):
+def public_rng(item) -> np.random.Generator:
     """The fixed generator of a visible item's public inputs (self-check, notebooks)."""
     seed = int(item.extras.get("visible_seed", 0))
     return np.random.default_rng([seed, zlib.crc32(item.id.encode())])
 
 
-def make_cases(item, rng):
+def make_cases(item, rng: np.random.Generator) -> list:
     """The item's cases from its named builders, in order ([] for `accuracy`: the grader builds those)."""
     cases = []
     for name in item.cases:
@@ -65,7 +69,7 @@ def _modules(nndl_modules):
     return nndl_modules
 
 
-def observe_all(item, cases, nndl_modules, probes=True):
+def observe_all(item, cases: list, nndl_modules, probes: bool = True) -> list:
     """observe() on every case (probes=False skips numerical gradients, e.g. for the reference)."""
     module = kind_module(item.kind)
     modules = _modules(nndl_modules)
@@ -74,9 +78,9 @@ def observe_all(item, cases, nndl_modules, probes=True):
 
 def _safe_judge(module, item, case, student, reference):
     try:
-        return module.judge(item, case, student, reference)
+        return module.judge_case(item, case, student, reference)
     except Exception as exc:  # noqa: BLE001 - malformed observations must not crash the grader
-        return CheckOutcome(0.0, "error", "the grader could not read your code's results "
+        return CheckOutcome(0.0, Status.ERROR, "the grader could not read your code's results "
                             "(%s: %s)" % (type(exc).__name__, exc))
 
 
@@ -118,7 +122,7 @@ def _scoring_rule(item, passed, total):
 def format_output(item, cases, outcomes, hints):
     """The feedback text of one item (shown to students); equal messages are shown once."""
     total = len(outcomes)
-    failing = [(i, o) for i, o in enumerate(outcomes) if o.status != "passed"]
+    failing = [(i, o) for i, o in enumerate(outcomes) if o.status != Status.PASSED]
     notes = _dedup(n for o in outcomes for n in o.notes)
     lines = []
     if not failing:
@@ -145,7 +149,7 @@ def format_output(item, cases, outcomes, hints):
     return "\n".join(lines)
 
 
-def judge_all(item, cases, student_obs_list, ref_obs_list):
+def judge_all(item, cases: list, student_obs_list: list, ref_obs_list) -> ItemResult:
     """
     Judge every case of an item and combine them into an ItemResult (score,
     status, feedback text with the hints of the failing cases and the
@@ -158,25 +162,28 @@ def judge_all(item, cases, student_obs_list, ref_obs_list):
         student = student_obs_list[i] if i < len(student_obs_list) else None
         reference = ref_obs_list[i] if ref_obs_list is not None and i < len(ref_obs_list) else None
         if not isinstance(student, Mapping):
-            outcomes.append(CheckOutcome(0.0, "error", "no result for this case (the check did not run)"))
+            outcomes.append(CheckOutcome(0.0, Status.ERROR, "no result for this case (the check did not run)"))
             continue
         outcomes.append(_safe_judge(module, item, case, student, reference))
-    hints = [h for o in outcomes if o.status != "passed" for h in o.hints]
+    hints = [h for o in outcomes if o.status != Status.PASSED for h in o.hints]
     for rule in diagnosis.CROSS_CASE_RULES:
         hints += rule(cases, outcomes)
     hints = _dedup(hints)
     score = _score(item, outcomes)
-    if outcomes and all(o.status == "passed" for o in outcomes):
-        status = "passed"
+    if outcomes and all(o.status == Status.PASSED for o in outcomes):
+        status = Status.PASSED
     else:
-        first = next((o for o in outcomes if o.status != "passed"), None)
-        status = "error" if first is None or first.status == "error" else "failed"
+        first = next((o for o in outcomes if o.status != Status.PASSED), None)
+        status = Status.ERROR if first is None or first.status == Status.ERROR else Status.FAILED
     output = format_output(item, cases, outcomes, hints)
-    return ItemResult(id=item.id, score=score, max_score=float(item.points), status=status,
-                      output=output, visibility=item.visibility, hints=hints, outcomes=outcomes)
+    return ItemResult(item_id=item.id, title=item.id, score=score, max_score=float(item.points),
+                      passed=status == Status.PASSED, output=output,
+                      visibility=gradescope_visibility(item), status=status, hints=hints,
+                      outcomes=outcomes)
 
 
-def run_item_in_process(item, nndl_modules, reference_modules=None, expected=None, rng=None):
+def run_item_in_process(item, nndl_modules, reference_modules=None, expected=None,
+                        rng=None) -> ItemResult:
     """
     Run one item entirely in this process.
 
@@ -186,10 +193,11 @@ def run_item_in_process(item, nndl_modules, reference_modules=None, expected=Non
       (autograder.checks.visible.load_visible_expected)
     - rng: generator for the cases (default: the item's public generator)
     """
-    if item.kind == "accuracy":
-        return ItemResult(item.id, 0.0, float(item.points), "error",
-                          "The accuracy item is graded by `autograder grade` on your saved model.",
-                          item.visibility)
+    declared = kind_module(item.kind)
+    if declared.not_in_process:
+        return ItemResult(item_id=item.id, title=item.id, score=0.0, max_score=float(item.points),
+                          passed=False, output=declared.not_in_process,
+                          visibility=gradescope_visibility(item), status=Status.ERROR)
     if expected is not None:
         cases, reference = expected
     elif reference_modules is not None:

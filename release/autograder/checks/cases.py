@@ -66,11 +66,15 @@ _CONV_SHAPES = (
 )
 
 
+def output_size(size, window, stride, pad=0):
+    """Output height or width of a convolution or pooling window sliding over `size` pixels."""
+    return 1 + (size + 2 * pad - window) // stride
+
+
 def conv_shapes(rng):
     cases = []
     for (N, C, H, W), (F, HH, WW), stride, pad, dtype, what in _CONV_SHAPES:
-        out_h = 1 + (H + 2 * pad - HH) // stride
-        out_w = 1 + (W + 2 * pad - WW) // stride
+        out_h, out_w = output_size(H, HH, stride, pad), output_size(W, WW, stride, pad)
         scale = rng.uniform(0.5, 2.0)
         case = {
             "x": (scale * rng.standard_normal((N, C, H, W))).astype(dtype),
@@ -116,8 +120,7 @@ _POOL_SHAPES = (
 def pool_shapes(rng):
     cases = []
     for (N, C, H, W), (ph, pw), stride, dtype, what in _POOL_SHAPES:
-        out_h = 1 + (H - ph) // stride
-        out_w = 1 + (W - pw) // stride
+        out_h, out_w = output_size(H, ph, stride), output_size(W, pw, stride)
         case = {
             "x": _distinct(rng, (N, C, H, W), -2.0, 2.0, dtype),
             "pool_param.pool_height": ph, "pool_param.pool_width": pw, "pool_param.stride": stride,

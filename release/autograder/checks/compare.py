@@ -131,3 +131,49 @@ def dtype_note(key, actual, expected):
     return ("%s has dtype %s where the reference returns %s: the values are what count, but "
             "keeping the input's dtype (np.zeros(shape, dtype=x.dtype), np.zeros_like(x)) "
             "saves memory and time." % (key, actual.dtype, expected.dtype))
+
+
+PICTURE_MAX_ENTRIES = 1 << 16   # a wrong output bigger than this (per sample) gets no picture
+
+
+@dataclass(frozen=True)
+class Difference:
+    """
+    Where one wrong output differs, for the report's picture (computed in the grader).
+    - magnitude: |actual - expected|, the largest over the batch axis of a 4-D output
+      (C, H, W); other outputs as they are; float32
+    - wrong: same shape, True where an entry is off by more than the tolerance
+      (the element-wise error of relative_error, over the batch axis: any)
+    - shape: the output's full shape
+    - case: the case's label
+    """
+    magnitude: object
+    wrong: object
+    shape: tuple
+    case: str = ""
+
+
+def difference(actual, expected, tolerance, floor, scale=0.0, case=""):
+    """The Difference of a same-shape numeric output, or None (other shapes, no finite entries,
+    too big to picture)."""
+    a = np.asarray(actual)
+    e = np.asarray(expected)
+    if a.shape != e.shape or a.dtype.kind not in "biuf" or a.ndim == 0 or a.size < 2:
+        return None
+    if a.size // (a.shape[0] if a.ndim == 4 else 1) > PICTURE_MAX_ENTRIES:
+        return None
+    a, e = a.astype(np.float64), e.astype(np.float64)
+    finite = np.isfinite(a) & np.isfinite(e)
+    a0, e0 = np.where(finite, a, 0.0), np.where(finite, e, 0.0)
+    diff = np.abs(a0 - e0)
+    top = max(float(np.max(np.abs(e0))), float(scale))
+    denom = np.maximum(np.abs(a0) + np.abs(e0), floor * top)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(diff == 0, 0.0, diff / np.where(denom == 0, 1.0, denom))
+    # a NaN or infinity is wrong where the other side does not have the same value
+    wrong = (ratio > tolerance) | (~finite & ~((a == e) | (np.isnan(a) & np.isnan(e))))
+    magnitude = np.where(finite, diff, np.nan)
+    if a.ndim == 4:
+        magnitude = np.max(magnitude, axis=0)   # NaN where any sample has a NaN or infinity
+        wrong = wrong.any(axis=0)
+    return Difference(magnitude.astype(np.float32), wrong, tuple(a.shape), str(case))

@@ -10,6 +10,7 @@ from autograder.checks import numeric
 from autograder.checks.cases import tags_of
 from autograder.checks.compare import compare_output, relative_error
 from autograder.checks.observation import read_json, read_text
+from autograder.checks.outcome import Status
 
 
 def _kinds(mismatches):
@@ -28,20 +29,21 @@ def _close(a, b, tolerance=1e-5):
 
 # ---- per-case rules -----------------------------------------------------------------------
 
-def nan_in_output(mismatches):
-    if "nan" not in _kinds(mismatches):
-        return []
-    return ["NaN appeared in your output where the expected output has none: look for 0/0, "
-            "log(0), the square root of a negative number, or exp() overflowing (shift scores "
-            "by their row maximum before exp)."]
+# The hint of a kind of mismatch (compare.Mismatch.kind), whatever the output.
+MISMATCH_HINTS = {
+    "nan": "NaN appeared in your output where the expected output has none: look for 0/0, "
+           "log(0), the square root of a negative number, or exp() overflowing (shift scores "
+           "by their row maximum before exp).",
+    "shape": "An output has the wrong shape: compare with the shapes in the docstring (e.g. "
+             "H' = 1 + (H + 2 * pad - HH) // stride for a convolution, 1 + (H - pool_height) "
+             "// stride for pooling) and keep the axis order (N, C, H, W).",
+}
 
 
-def wrong_shape(mismatches):
-    if "shape" not in _kinds(mismatches):
-        return []
-    return ["An output has the wrong shape: compare with the shapes in the docstring (e.g. "
-            "H' = 1 + (H + 2 * pad - HH) // stride for a convolution, 1 + (H - pool_height) // stride "
-            "for pooling) and keep the axis order (N, C, H, W)."]
+def mismatch_hints(mismatches):
+    """The hints of the kinds of mismatch found (NaN, then shape)."""
+    found = _kinds(mismatches)
+    return [hint for kind, hint in MISMATCH_HINTS.items() if kind in found]
 
 
 def wrong_return_type(student, keys):
@@ -312,12 +314,12 @@ def regularisation(cases, outcomes):
     """A reg > 0 case failed with evidence that only the regularisation is off (outcome.data)."""
     reg0 = [o for c, o in zip(cases, outcomes) if "reg0" in tags_of(c)]
     evidence = [o for c, o in zip(cases, outcomes) if "reg" in tags_of(c)
-                and o.status == "failed" and o.data.get("regularisation")]
+                and o.status == Status.FAILED and o.data.get("regularisation")]
     if not evidence:
         return []
     rule = ("check the regularisation term, loss += 0.5 * reg * sum(W**2) over W1, W2 and W3, "
             "and grads[W] += reg * W.")
-    if reg0 and all(o.status == "passed" for o in reg0):
+    if reg0 and all(o.status == Status.PASSED for o in reg0):
         return ["Right with reg = 0 but wrong with reg > 0: " + rule]
     return ["With reg > 0 only the regularisation is off (the rest agrees with the reference): "
             + rule]
@@ -327,9 +329,9 @@ def only_float32(cases, outcomes):
     """Float64 passes; the float32 failures are rounding-sized (outcome.data "precision")."""
     f32 = [o for c, o in zip(cases, outcomes) if "float32" in tags_of(c)]
     f64 = [o for c, o in zip(cases, outcomes) if "float32" not in tags_of(c)]
-    failing = [o for o in f32 if o.status != "passed"]
-    if f32 and f64 and all(o.status == "passed" for o in f64) and failing and \
-            all(o.status == "failed" and o.data.get("precision") for o in failing):
+    failing = [o for o in f32 if o.status != Status.PASSED]
+    if f32 and f64 and all(o.status == Status.PASSED for o in f64) and failing and \
+            all(o.status == Status.FAILED and o.data.get("precision") for o in failing):
         return ["Right in float64 but a little off in float32: keep float32 inputs in float32 "
                 "or wider through the computation (no float16, no rounding in between)."]
     return []
@@ -339,8 +341,8 @@ def only_visible_case(cases, outcomes):
     """Fixed public inputs pass, fresh inputs fail: outputs may be hard-coded or shape-specific."""
     fixed = [o for c, o in zip(cases, outcomes) if "fixed" in tags_of(c)]
     other = [o for c, o in zip(cases, outcomes) if "fixed" not in tags_of(c)]
-    if fixed and other and all(o.status == "passed" for o in fixed) and \
-            all(o.status != "passed" for o in other):
+    if fixed and other and all(o.status == Status.PASSED for o in fixed) and \
+            all(o.status != Status.PASSED for o in other):
         return ["Right on the notebook's inputs only: make sure nothing depends on those shapes "
                 "or values."]
     return []

@@ -4,19 +4,19 @@ import numpy as np
 from autograder.checks import diagnosis
 from autograder.checks.compare import compare_output, dtype_note, knob, tolerances
 from autograder.checks.observation import describe_error, error_of, read_json
-from autograder.checks.outcome import CheckOutcome
+from autograder.checks.outcome import CheckOutcome, Status
 
 
 def errors(item, student, reference):
     """A CheckOutcome when either side failed to run; None when both observed."""
     ref_error = error_of(reference) if reference is not None else None
     if ref_error is not None:
-        return CheckOutcome(0.0, "error", "grader problem: the reference failed on this case ("
+        return CheckOutcome(0.0, Status.ERROR, "grader problem: the reference failed on this case ("
                             "%s). Please report it." % describe_error(ref_error))
     info = error_of(student)
     if info is not None:
         notes, _ = diagnosis.debug_printing(student, knob(item, "output_limit_kb"))
-        return CheckOutcome(0.0, "error", describe_error(info), hints=diagnosis.parameter_shapes(info),
+        return CheckOutcome(0.0, Status.ERROR, describe_error(info), hints=diagnosis.parameter_shapes(info),
                             notes=notes)
     return None
 
@@ -55,8 +55,7 @@ def conclude(item, case, student, reference, keys, mismatches, explanations=(), 
     """
     hints = list(hints)
     hints += diagnosis.wrong_return_type(student, keys)
-    hints += diagnosis.nan_in_output(mismatches)
-    hints += diagnosis.wrong_shape(mismatches)
+    hints += diagnosis.mismatch_hints(mismatches)
     writes = diagnosis.writes_into_inputs(student)
     notes, too_much_output = diagnosis.debug_printing(student, knob(item, "output_limit_kb"))
     notes = dtype_notes(student, reference, keys) + notes
@@ -71,5 +70,5 @@ def conclude(item, case, student, reference, keys, mismatches, explanations=(), 
     # rounding-sized errors hint at precision only when no specific hint explains them
     data = dict({} if hints else diagnosis.precision_evidence(mismatches), **(data or {}))
     if not lines:
-        return CheckOutcome(1.0, "passed", "", notes=notes, data=data)
-    return CheckOutcome(0.0, "failed", "\n".join(lines), hints=hints, notes=notes, data=data)
+        return CheckOutcome(1.0, Status.PASSED, "", notes=notes, data=data)
+    return CheckOutcome(0.0, Status.FAILED, "\n".join(lines), hints=hints, notes=notes, data=data)

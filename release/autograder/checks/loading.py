@@ -16,13 +16,14 @@ import importlib.machinery
 import importlib.util
 import sys
 import threading
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.checks.observation import short_traceback
+from autograder.kit import NNDL_MODULES
+
 PACKAGE = "nndl"
-# The submodules a course copy of nndl has, in dependency order.
-SUBMODULES = ("layers", "layer_utils", "conv_layers", "conv_layer_utils", "fc_net", "cnn", "optim")
+SUBMODULES = NNDL_MODULES   # the submodules a course copy of nndl has, in dependency order
 
 _lock = threading.Lock()
 
@@ -41,9 +42,7 @@ class ImportFailure:
 
 
 def _failure(module, exc, folder):
-    frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
-              if str(folder) in frame.filename and not frame.filename.startswith("<frozen")]
-    trace = "".join(traceback.format_list(frames[-4:])).rstrip()
+    trace = short_traceback(exc, within=str(folder), frames=4)
     if isinstance(exc, SyntaxError) and exc.filename:
         message = "%s (%s, line %s)" % (exc.msg, Path(exc.filename).name, exc.lineno)
     else:

@@ -59,12 +59,14 @@ def error_observation(error_type, message, where="", trace=""):
                                       "where": str(where), "traceback": str(trace)}))}
 
 
-def short_traceback(exc, skip_files=()):
-    """The last few frames of exc's traceback, without frames from files in skip_files."""
-    frames = [frame for frame in traceback.extract_tb(exc.__traceback__)
-              if not any(frame.filename.endswith(skip) for skip in skip_files)]
-    lines = traceback.format_list(frames[-_TRACEBACK_FRAMES:])
-    return "".join(lines).rstrip()
+def short_traceback(exc, skip_files=(), within="", frames=_TRACEBACK_FRAMES):
+    """The last `frames` frames of exc's traceback (the one traceback filter of the checks):
+    without frames of files in skip_files or of Python's frozen import machinery, and only
+    those of files under `within` when given."""
+    kept = [frame for frame in traceback.extract_tb(exc.__traceback__)
+            if not any(frame.filename.endswith(skip) for skip in skip_files)
+            and not frame.filename.startswith("<frozen") and within in frame.filename]
+    return "".join(traceback.format_list(kept[-frames:])).rstrip()
 
 
 def student_frame(exc):

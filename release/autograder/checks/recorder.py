@@ -114,6 +114,17 @@ class Recorder:
                 if entry not in self.mutated:
                     self.mutated.append(entry)
 
+    def call_watched(self, where, run, watched):
+        """run() as student code (see student()), noting every array of `watched` it wrote into;
+        run's result, or None when it raised (self.failed is then set)."""
+        before = self.snapshot(watched)
+        result = None
+        with self.student(where):
+            result = run()
+        if not self.failed:
+            self.check_unchanged(where, watched, before)
+        return result
+
     def finish(self):
         np.random.set_state(self._random_state)
         self.obs["stdout.chars"] = np.array(self._stdout.chars, dtype=np.int64)

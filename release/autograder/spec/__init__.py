@@ -8,24 +8,25 @@ A student copy ships a visible-only grading.toml (written by
 autograder.release.manifest.write_visible_spec); it says so with
 `visible_only = true` in [settings], which also turns off the points-sum check.
 """
+import difflib
+import fnmatch
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+
+from autograder.checks import kinds
 
 SPEC_PATH = Path(__file__).with_name("grading.toml")
 
-KINDS = ("forward_value", "gradient", "model_forward", "model_gradient", "timing", "accuracy")
 VISIBILITIES = ("visible", "hidden")
 SCORINGS = ("all_cases", "per_case")
 
-# Keys every [[item]] may carry; anything else lands in Item.extras (kind-specific).
+# Keys every [[item]] may carry; a kind's own keys (its Kind.keys) go into Item.extras.
 _ITEM_FIELDS = ("id", "kind", "function", "points", "tolerance", "time_limit", "visibility",
-                "cases", "scoring")
+                "cases", "scoring", "section")
 _REQUIRED = ("id", "kind", "function", "points", "time_limit", "visibility")
-_SETTINGS_FIELDS = ("total_points", "memory_limit_mb", "output_limit_kb", "max_processes",
-                    "visible_seed", "float32_tolerance", "error_floor_float64",
-                    "error_floor_float32", "numeric_tolerance", "visible_only",
-                    "tmp_limit_mb", "work_limit_mb")
+# [settings] keys read by other modules through Settings.extras (their defaults live there).
+_SETTINGS_PASSED_ON = ("notebook_limit_mb",)   # autograder/submission/notebooks.py
 
 
 class SpecError(ValueError):
@@ -63,10 +64,16 @@ class Item:
     cases: tuple = ()
     scoring: str = "all_cases"  # all_cases: points only if every case passes; per_case: share
     extras: dict = field(default_factory=dict)
+    section: str = ""        # "<notebook>: <heading>" the item grades (shown in the feedback)
 
     @property
     def module(self):
         return self.function.split(":", 1)[0]
+
+    @property
+    def function_name(self):
+        """The graded function as a student writes it: nndl.<module>.<function or Class>."""
+        return "nndl.%s.%s" % (self.module, self.qualname)
 
     @property
     def qualname(self):
@@ -114,19 +121,56 @@ class Spec:
     late: LatePolicy = LatePolicy()
     leaderboard: LeaderboardPolicy = LeaderboardPolicy()
 
-    def item(self, item_id):
+    def item(self, item_id: str) -> Item:
         """The item with this id; KeyError if the spec has none."""
         for item in self.items:
             if item.id == item_id:
                 return item
         raise KeyError(item_id)
 
-    def ids(self):
+    def ids(self) -> list:
         return [item.id for item in self.items]
 
     @property
     def total_points(self):
         return sum(item.points for item in self.items)
+
+
+def _did_you_mean(name, known):
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return " (did you mean %r?)" % close[0] if close else ""
+
+
+def _kind_extras(raw, item_id, kind_name):
+    """The item's kind-specific keys, defaults filled in; SpecError naming the item and the key
+    for an unknown key (with the nearest known one), a missing required key or a wrong type."""
+    if kind_name not in kinds.names():
+        raise SpecError("item %s: unknown kind %r%s (known: %s)" % (
+            item_id, kind_name, _did_you_mean(kind_name, kinds.names()), ", ".join(kinds.names())))
+    declared = kinds.kind(kind_name)
+    own = {key.name: key for key in declared.keys}
+    allowed = set(_ITEM_FIELDS) | set(_INHERITED) | set(own)
+    for name in raw:
+        if name not in allowed:
+            raise SpecError("item %s: unknown key %r%s; a %s item takes %s" % (
+                item_id, name, _did_you_mean(name, sorted(allowed)), kind_name,
+                ", ".join(list(_ITEM_FIELDS) + sorted(own) + ["the [settings] keys "
+                                                             + ", ".join(_INHERITED)])))
+    extras = {}
+    for name, key in own.items():
+        if name not in raw:
+            if key.default is kinds.REQUIRED:
+                raise SpecError("item %s: a %s item needs the key %r (%s)"
+                                % (item_id, kind_name, name, key.doc))
+            if key.default is not None:   # None: optional, its reader's default applies
+                extras[name] = key.default
+            continue
+        problem = key.problem(raw[name])
+        if problem:
+            raise SpecError("item %s: %s %s" % (item_id, name, problem))
+        extras[name] = raw[name]
+    extras.update({name: raw[name] for name in _INHERITED if name in raw})
+    return declared, extras
 
 
 def _parse_item(raw, index):
@@ -135,14 +179,13 @@ def _parse_item(raw, index):
         raise SpecError("item #%d (%s) lacks %s" % (index + 1, raw.get("id", "?"), ", ".join(missing)))
     cases = raw.get("cases", ())
     cases = (cases,) if isinstance(cases, str) else tuple(cases)
+    declared, extras = _kind_extras(raw, str(raw["id"]), str(raw["kind"]))
     item = Item(
         id=str(raw["id"]), kind=str(raw["kind"]), function=str(raw["function"]),
         points=raw["points"], tolerance=float(raw.get("tolerance", 0.0)),
         time_limit=float(raw["time_limit"]), visibility=str(raw["visibility"]),
         cases=cases, scoring=str(raw.get("scoring", "all_cases")),
-        extras={k: v for k, v in raw.items() if k not in _ITEM_FIELDS})
-    if item.kind not in KINDS:
-        raise SpecError("item %s: unknown kind %r (known: %s)" % (item.id, item.kind, ", ".join(KINDS)))
+        section=str(raw.get("section", "")), extras=extras)
     if item.visibility not in VISIBILITIES:
         raise SpecError("item %s: visibility must be one of %s, got %r"
                         % (item.id, VISIBILITIES, item.visibility))
@@ -152,7 +195,7 @@ def _parse_item(raw, index):
         raise SpecError("item %s: function must be '<module>:<name>', got %r" % (item.id, item.function))
     if not isinstance(item.points, (int, float)) or item.points < 0:
         raise SpecError("item %s: points must be a non-negative number" % item.id)
-    if item.kind not in ("accuracy",) and not item.cases:
+    if declared.needs_cases and not item.cases:
         raise SpecError("item %s: no cases" % item.id)
     return item
 
@@ -169,11 +212,16 @@ def _with_settings(item, settings):
     return replace(item, extras=extras)
 
 
-def parse_spec(data, visible_only=False, source="<spec>"):
+def parse_spec(data: dict, visible_only: bool = False, source: str = "<spec>") -> "Spec":
     """Build and validate a Spec from the parsed TOML dict."""
     raw_settings = dict(data.get("settings", {}))
-    settings = Settings(**{k: v for k, v in raw_settings.items() if k in _SETTINGS_FIELDS},
-                        extras={k: v for k, v in raw_settings.items() if k not in _SETTINGS_FIELDS})
+    known = [f.name for f in fields(Settings) if f.name != "extras"]
+    for key in raw_settings:
+        if key not in known and key not in _SETTINGS_PASSED_ON:
+            raise SpecError("%s: [settings] has no key %r%s" % (
+                source, key, _did_you_mean(key, known + list(_SETTINGS_PASSED_ON))))
+    settings = Settings(**{k: v for k, v in raw_settings.items() if k in known},
+                        extras={k: v for k, v in raw_settings.items() if k not in known})
     items = [_with_settings(_parse_item(raw, i), settings)
              for i, raw in enumerate(data.get("item", []))]
     seen = set()
@@ -243,7 +291,15 @@ def _policy_problem(policy):
     return ""
 
 
-def load_spec(path=None, visible_only=False):
+def select_items(spec: Spec, pattern: str = "") -> list:
+    """The items whose ids match one of the comma-separated fnmatch patterns (all for none)."""
+    if not pattern:
+        return list(spec.items)
+    patterns = [p.strip() for p in pattern.split(",") if p.strip()]
+    return [item for item in spec.items if any(fnmatch.fnmatchcase(item.id, p) for p in patterns)]
+
+
+def load_spec(path=None, visible_only: bool = False) -> Spec:
     """
     Read and validate the grading spec.
 

@@ -11,6 +11,7 @@ import numpy as np
 from autograder.checks import diagnosis, judging, models, numeric
 from autograder.checks.calls import plain
 from autograder.checks.compare import knob
+from autograder.checks.kinds.base import Kind
 
 PROBES_PER_PARAM = 6
 
@@ -70,9 +71,6 @@ def _probe_params(rec, model, case, X, y, grads):
 
 
 def judge(item, case, student_obs, reference_obs):
-    failed = judging.errors(item, student_obs, reference_obs)
-    if failed is not None:
-        return failed
     keys = _grad_keys(case)
     # A bias followed by batchnorm has a zero gradient in exact arithmetic: compare every
     # gradient on the scale of the largest one, not on its own rounding noise.
@@ -89,3 +87,6 @@ def judge(item, case, student_obs, reference_obs):
     evidence = diagnosis.regularisation_evidence(case, student_obs, reference_obs, mismatches)
     return judging.conclude(item, case, student_obs, reference_obs, keys, mismatches,
                             explanations=explanations, data=evidence)
+
+
+KIND = Kind("model_gradient", observe, judge)

@@ -9,11 +9,16 @@ case's mode; the running statistics after the warm-up and the train-mode
 output on x are observed for the diagnosis (diag.running_mean,
 diag.running_var, diag.train_out).
 """
+from dataclasses import replace
+
 import numpy as np
 
 from autograder.checks import diagnosis, judging
+from autograder.checks.cases import label_of
+from autograder.checks.compare import difference, tolerances
 from autograder.checks.calls import (array_arguments, build_arguments, call_of, dict_argument,
                                      resolve, short_name, split_result)
+from autograder.checks.kinds.base import Kind
 from autograder.checks.recorder import Recorder
 
 
@@ -49,22 +54,17 @@ def observe(item, case, nndl_modules, probes=True):
         given["bn_param"] = bn_param
 
     args = build_arguments(call, case, **given)
-    arrays = array_arguments(call, args)
-    before = rec.snapshot(arrays)
-    with rec.student(name):
-        outputs, _ = split_result(call, function(*args))
+    result = rec.call_watched(name, lambda: split_result(call, function(*args)),
+                              array_arguments(call, args))
     if rec.failed:
         return rec.finish()
-    rec.check_unchanged(name, arrays, before)
+    outputs, _ = result
     for key in call.outputs:
         rec.output(key, outputs[key])
     return rec.finish()
 
 
 def judge(item, case, student_obs, reference_obs):
-    failed = judging.errors(item, student_obs, reference_obs)
-    if failed is not None:
-        return failed
     keys = call_of(item.function).outputs
     mismatches = judging.compare_keys(item, student_obs, reference_obs, keys)
     hints = []
@@ -73,4 +73,23 @@ def judge(item, case, student_obs, reference_obs):
     hints += diagnosis.softmax_fudge_epsilon(case, student_obs, reference_obs, mismatches)
     if item.function.endswith("batchnorm_forward"):
         hints += diagnosis.batchnorm_normalisation(case, student_obs, mismatches)
-    return judging.conclude(item, case, student_obs, reference_obs, keys, mismatches, hints=hints)
+    outcome = judging.conclude(item, case, student_obs, reference_obs, keys, mismatches,
+                               hints=hints)
+    return _with_differences(outcome, item, case, student_obs, reference_obs, mismatches)
+
+
+def _with_differences(outcome, item, case, student_obs, reference_obs, mismatches):
+    """The outcome carrying where each wrong-valued output differs (the report's pictures)."""
+    found = {}
+    for mismatch in mismatches:
+        if mismatch.kind not in ("value", "nan"):
+            continue
+        expected, actual = reference_obs[mismatch.key], student_obs.get(mismatch.key)
+        tolerance, floor = tolerances(item, expected, actual)
+        picture = difference(actual, expected, tolerance, floor, case=label_of(case))
+        if picture is not None:
+            found[mismatch.key] = picture
+    return replace(outcome, differences=found) if found else outcome
+
+
+KIND = Kind("forward_value", observe, judge)

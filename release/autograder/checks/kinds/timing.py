@@ -31,11 +31,12 @@ import time
 
 import numpy as np
 
-from autograder.checks import judging, models
+from autograder.checks import models
 from autograder.checks.calls import plain
 from autograder.checks.compare import compare_output
+from autograder.checks.kinds.base import Key, Kind
 from autograder.checks.observation import read_text, text
-from autograder.checks.outcome import CheckOutcome
+from autograder.checks.outcome import CheckOutcome, Status
 from autograder.checks.recorder import Recorder
 
 REPEATS = 5          # in-process only: timed calls after the warm-up; the fastest counts
@@ -200,24 +201,21 @@ def _unconfirmed(student_obs, reference_obs, tolerance):
 
 
 def judge(item, case, student_obs, reference_obs):
-    failed = judging.errors(item, student_obs, reference_obs)
-    if failed is not None:
-        return failed
     tolerance = max(item.tolerance, 1e-4)
     if finite_loss(student_obs.get("loss")) is None:
-        return CheckOutcome(0.0, "failed", "timing is scored only for a loss(X, y) that returns a "
+        return CheckOutcome(0.0, Status.FAILED, "timing is scored only for a loss(X, y) that returns a "
                             "finite loss (one real number); %s" % _loss_shown(student_obs))
     by_grader = read_text(student_obs, CLOCK) == "grader"
     if by_grader:
         why = _unconfirmed(student_obs, reference_obs, tolerance)
         if why is not None:
-            return CheckOutcome(0.0, "failed", "no timing credit: " + why)
+            return CheckOutcome(0.0, Status.FAILED, "no timing credit: " + why)
     try:
         student_s = float(np.asarray(student_obs["seconds"]))
         reference_s = float(np.asarray(reference_obs["seconds"]))
     except (KeyError, TypeError, ValueError):
-        return CheckOutcome(0.0, "error", "no time was measured")
-    max_ratio = float(item.extras.get("max_ratio", 3.0))
+        return CheckOutcome(0.0, Status.ERROR, "no time was measured")
+    max_ratio = float(item.extras["max_ratio"])
     zero_ratio = float(item.extras.get("zero_credit_ratio", 4 * max_ratio))
     ratio = student_s / max(reference_s, 1e-9)
     fraction = credit(ratio, max_ratio, zero_ratio)
@@ -236,10 +234,10 @@ def judge(item, case, student_obs, reference_obs):
     hints = [] if fraction == 1.0 else [
         "Build ThreeLayerConvNet on the fast sandwich layers (nndl.conv_layer_utils, which use "
         "cs231n.fast_layers), not on the naive loops."]
-    status = "passed" if fraction == 1.0 else "failed"
-    if status == "passed":
+    status = Status.PASSED if fraction == 1.0 else Status.FAILED
+    if status == Status.PASSED:
         notes.insert(0, message)
-    return CheckOutcome(fraction, status, message if status == "failed" else "", hints=hints,
+    return CheckOutcome(fraction, status, message if status == Status.FAILED else "", hints=hints,
                         notes=notes, data={"ratio": ratio, "student_seconds": student_s,
                                            "reference_seconds": reference_s})
 
@@ -254,3 +252,10 @@ def _loss_shown(obs):
     if value.size != 1:
         return "it returned an array of shape %s" % (value.shape,)
     return "it returned %s" % (value.reshape(())[()].item(),)
+
+
+KIND = Kind("timing", observe, judge, keys=(
+    Key("max_ratio", 3.0, "student time / reference time up to which the item gets full credit"),
+    Key("zero_credit_ratio", None, "the ratio from which it gets none (default 4 * max_ratio); "
+        "linear in between", type=float),
+), self_check=False, output_cases=False, grader_runner="autograder.grade.items:run_timing")

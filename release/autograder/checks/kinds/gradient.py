@@ -17,6 +17,7 @@ from autograder.checks import diagnosis, judging, numeric
 from autograder.checks.calls import (array_arguments, build_arguments, call_of, plain, resolve,
                                      short_name, split_result)
 from autograder.checks.compare import knob
+from autograder.checks.kinds.base import REQUIRED, Key, Kind
 from autograder.checks.recorder import Recorder
 
 
@@ -36,23 +37,19 @@ def observe(item, case, nndl_modules, probes=True):
 
     args = build_arguments(fcall, case)
     arrays = array_arguments(fcall, args)
-    before = rec.snapshot(arrays)
-    with rec.student(fname):
-        outputs, cache = split_result(fcall, forward(*args))
+    result = rec.call_watched(fname, lambda: split_result(fcall, forward(*args)), arrays)
     if rec.failed:
         return rec.finish()
-    rec.check_unchanged(fname, arrays, before)
+    outputs, cache = result
     for key, value in outputs.items():
         rec.output("forward." + key, value)
 
     dout = plain(case["dout"])
-    watched = dict(arrays, dout=dout)
-    before = rec.snapshot(watched)
-    with rec.student(bname):
-        grads, _ = split_result(bcall, backward(dout, cache))
+    result = rec.call_watched(bname, lambda: split_result(bcall, backward(dout, cache)),
+                              dict(arrays, dout=dout))
     if rec.failed:
         return rec.finish()
-    rec.check_unchanged(bname, watched, before)
+    grads, _ = result
     for key in bcall.outputs:
         rec.output(key, grads[key])
 
@@ -84,9 +81,6 @@ def _probe_inputs(rec, fcall, forward, case, grads):
 
 
 def judge(item, case, student_obs, reference_obs):
-    failed = judging.errors(item, student_obs, reference_obs)
-    if failed is not None:
-        return failed
     keys = call_of(item.function).outputs
     forward_keys = ["forward." + k for k in call_of(_forward_function(item)).outputs]
     mismatches = judging.compare_keys(item, student_obs, reference_obs, keys)
@@ -101,3 +95,9 @@ def judge(item, case, student_obs, reference_obs):
             break  # one explanation is enough; they share the forward
     return judging.conclude(item, case, student_obs, reference_obs, keys, mismatches,
                             explanations=explanations, hints=hints)
+
+
+KIND = Kind("gradient", observe, judge, keys=(
+    Key("forward", REQUIRED, "the forward pass whose backward is graded (<module>:<function>)",
+        type=str),
+))
