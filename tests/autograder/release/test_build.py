@@ -65,16 +65,19 @@ def test_release_holds_no_build_artefact_data_or_grader_module(fresh_release):
                                                   "autograder/grade"))]
 
 
-def test_student_spec_holds_only_the_visible_items(fresh_release):
+def test_student_spec_holds_the_visible_items_and_only_the_accuracy_rule(fresh_release):
     from autograder.spec import load_spec as load
-    student = load(fresh_release / "autograder" / "spec" / "grading.toml")
+    path = fresh_release / "autograder" / "spec" / "grading.toml"
+    student = load(path, visible_only=True)
     assert student.settings.visible_only
     visible = [item.id for item in load_spec().items if item.visibility == "visible"]
     assert [item.id for item in student.items] == visible
-    text = (fresh_release / "autograder" / "spec" / "grading.toml").read_text()
-    for item in load_spec().items:
-        if item.visibility == "hidden":
-            assert item.id not in text
+    # hidden items stay out, but for the accuracy item's rule (the self-check prices the model)
+    text = path.read_text()
+    hidden = [item for item in load_spec().items if item.visibility == "hidden"]
+    shipped = [item.id for item in hidden if item.id in text]
+    assert shipped == [item.id for item in hidden if item.kind == "accuracy"]
+    assert "heldout_flip" not in text and "heldout_noise" not in text
 
 
 def test_visible_expected_is_plain_arrays_with_fixed_zip_metadata(fresh_release):
