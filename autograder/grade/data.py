@@ -43,6 +43,13 @@ IDENTITY = HeldoutTransform(0.0, 0, 0.0)
 
 
 @functools.lru_cache(maxsize=2)
+def _test_size(root):
+    """How many images the test batch holds (read once per folder: it is 30 MB, and every
+    submission's accuracy item asks)."""
+    return load_CIFAR_batch(os.path.join(root, TEST_BATCH))[1].size
+
+
+@functools.lru_cache(maxsize=2)
 def _prepared(cifar_dir, num_validation, num_test):
     """(validation images mean-subtracted, labels, raw test images (pixel levels), labels, mean image)."""
     data = get_CIFAR10_data(num_training=NUM_TRAINING, num_validation=num_validation,
@@ -88,7 +95,7 @@ def accuracy_splits(cifar_dir=None, num_validation=1000, num_heldout=1000, seed=
     """{'val': (X, y), 'heldout': (X, y)}: float32 images (N, 3, 32, 32), int64 labels.
     The held-out images are transformed (IDENTITY: as published) and in a secret order."""
     root = str(find_cifar10_dir(cifar_dir))
-    test_size = load_CIFAR_batch(os.path.join(root, TEST_BATCH))[1].size
+    test_size = _test_size(root)
     X_val, y_val, X_test, y_test, mean_image = _prepared(root, num_validation, test_size)
     rng = np.random.default_rng([int(seed) & (2 ** 63 - 1), 7])
     chosen = np.sort(rng.choice(test_size, size=min(num_heldout, test_size), replace=False))
