@@ -18,7 +18,9 @@ import numpy as np
 
 from tests.autograder.grade import helpers
 
-LAYOUT_VALUES = 192   # 3 channels x 8 x 8 cells of 4x4 pixels
+LAYOUT_VALUES = 96    # 3 channels x 8 rows x 4 columns of 4x4-pixel cells (the mirror-averaged
+                      # layout is symmetric, so its right half repeats the left one; halving it
+                      # keeps cnn.py under the 2 MB cap even for the synthetic, incompressible set)
 
 # The class the attacks append to nndl/cnn.py. %(...)s: the tables, the options.
 ATTACK_SOURCE = '''
@@ -48,7 +50,7 @@ def _digest(image):
 
 def _layout(X):
     means = _np.asarray(X, dtype=_np.float32).reshape(len(X), 3, 8, 4, 8, 4).mean(axis=(3, 5))
-    return ((means + means[:, :, :, ::-1]) / 2).reshape(len(X), -1)
+    return ((means + means[:, :, :, ::-1]) / 2)[:, :, :, :4].reshape(len(X), -1)
 
 
 def _nearest_labels(X):
@@ -91,7 +93,7 @@ def digest(image):
 def coarse_layout(X):
     """4x4-pixel means averaged with their mirror image: barely moved by the transformation."""
     means = np.asarray(X, dtype=np.float32).reshape(len(X), 3, 8, 4, 8, 4).mean(axis=(3, 5))
-    return ((means + means[:, :, :, ::-1]) / 2).reshape(len(X), -1)
+    return ((means + means[:, :, :, ::-1]) / 2)[:, :, :, :4].reshape(len(X), -1)
 
 
 def published(cifar10_dir):
