@@ -92,7 +92,14 @@ def relu_forward(x):
     #   Implement the ReLU forward pass.
     # ================================================================ #
     ### BEGIN SOLUTION
-    out = np.maximum(x, 0)
+    # Slices of a big x go to threads (cs231n.threads; numpy releases the GIL).
+    from cs231n.threads import for_slices
+    x = np.asarray(x)
+    if x.ndim == 0:
+        return np.maximum(x, 0), x
+    out = np.empty_like(x, dtype=np.result_type(x, 0))  # x's layout and float type
+    for_slices(x.shape[0], x.nbytes,
+               lambda start, stop: np.maximum(x[start:stop], 0, out=out[start:stop]))
     ### END SOLUTION
     # ================================================================ #
     # END YOUR CODE HERE
@@ -119,7 +126,16 @@ def relu_backward(dout, cache):
     #   Implement the ReLU backward pass. Do not write into dout.
     # ================================================================ #
     ### BEGIN SOLUTION
-    dx = dout * (x > 0)  # a new array in dout's dtype; 4x faster than np.where
+    # dout * (x > 0): a new array in dout's dtype (4x faster than np.where),
+    # in slices on threads for a big dout, as in the forward pass.
+    from cs231n.threads import for_slices
+    dout, x = np.asarray(dout), np.asarray(x)
+    if dout.ndim == 0:
+        return dout * (x > 0)
+    dx = np.empty_like(dout, dtype=np.result_type(dout, np.bool_))
+    for_slices(dout.shape[0], dout.nbytes,
+               lambda start, stop: np.multiply(dout[start:stop], x[start:stop] > 0,
+                                               out=dx[start:stop]))
     ### END SOLUTION
     # ================================================================ #
     # END YOUR CODE HERE
@@ -185,22 +201,32 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         # Large inputs (spatial batchnorm: 204,800 x 64 for the reference CNN)
         # go through in blocks of rows that fit the CPU cache, so that each
         # entry is read from memory twice (statistics, output) instead of
-        # once per step of the formula. Per-feature vectors are repeated to
-        # the block's shape: broadcasting a (D,) vector makes numpy loop row
-        # by row, which costs more than the arithmetic when rows are short.
+        # once per step of the formula, and the blocks are shared out to
+        # threads (cs231n.threads: numpy releases the GIL while it works).
+        # Per-feature vectors are repeated to the block's shape: broadcasting
+        # a (D,) vector makes numpy loop row by row, which costs more than the
+        # arithmetic when rows are short.
+        from cs231n.threads import for_slices
         rows = min(N, max(1, (1 << 17) // max(D, 1)))
-        blocks = [slice(start, start + rows) for start in range(0, N, rows)]
-        # One pass for both statistics: sums of x - shift and of its squares
-        # (in float64 across blocks), the shift being the mean of rows spread
-        # over the whole input: near the mean, var = E[(x - shift)^2] -
-        # E[x - shift]^2 cancels little.
+        starts = range(0, N, rows)
+        # One pass for both statistics: sums of x - shift and of its squares,
+        # the shift being the mean of rows spread over the whole input: near
+        # the mean, var = E[(x - shift)^2] - E[x - shift]^2 cancels little.
         shift = x[::max(1, N // rows)].mean(axis=0)
         shift_rows = np.tile(shift, (rows, 1))
-        sums, squares = np.zeros(D), np.zeros(D)
-        for block in blocks:
-            shifted = x[block] - shift_rows[:x[block].shape[0]]
-            sums += np.einsum('ij->j', shifted)
-            squares += np.einsum('ij,ij->j', shifted, shifted)
+        # Each block's sums go in their own row, added up in block order
+        # (float64): the same numbers however many threads share the blocks.
+        block_sums = np.empty((len(starts), 2, D))
+
+        def statistics(first, last):
+            for k in range(first, last):
+                block = x[starts[k]:starts[k] + rows]
+                shifted = block - shift_rows[:block.shape[0]]
+                block_sums[k, 0] = np.einsum('ij->j', shifted)
+                block_sums[k, 1] = np.einsum('ij,ij->j', shifted, shifted)
+
+        for_slices(len(starts), x.nbytes, statistics)
+        sums, squares = block_sums.sum(axis=0)
         dtype = np.result_type(x.dtype, np.float16)  # x's float type
         sample_mean = (shift + sums / N).astype(dtype, copy=False)
         # sum((x - mean)^2) = sum((x - shift)^2) - sum(x - shift)^2 / N
@@ -212,11 +238,16 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         beta_rows = np.tile(beta, (rows, 1))
         mean_rows = np.tile(sample_mean, (rows, 1))
         out = np.empty_like(x, dtype=np.result_type(x, scale_rows, beta))
-        for block in blocks:
-            n = x[block].shape[0]
-            out_block = np.subtract(x[block], mean_rows[:n], out=out[block])
-            out_block *= scale_rows[:n]
-            out_block += beta_rows[:n]
+
+        def normalise(first, last):
+            for k in range(first, last):
+                block = slice(starts[k], starts[k] + rows)
+                n = out[block].shape[0]
+                out_block = np.subtract(x[block], mean_rows[:n], out=out[block])
+                out_block *= scale_rows[:n]
+                out_block += beta_rows[:n]
+
+        for_slices(len(starts), x.nbytes, normalise)
         # x_hat is rebuilt block by block in the backward pass, not stored.
         cache = (x, sample_mean, inv_std, gamma)
         running_mean = momentum * running_mean + (1 - momentum) * sample_mean
@@ -269,16 +300,23 @@ def batchnorm_backward(dout, cache):
     ### BEGIN SOLUTION
     x, sample_mean, inv_std, gamma = cache
     N, D = dout.shape
-    # In blocks of rows that fit the CPU cache, with per-feature vectors
-    # repeated to the block's shape, as in the forward pass.
+    # In blocks of rows that fit the CPU cache, shared out to threads, with
+    # per-feature vectors repeated to the block's shape, as in the forward pass.
+    from cs231n.threads import for_slices
     rows = min(N, max(1, (1 << 17) // max(D, 1)))
-    blocks = [slice(start, start + rows) for start in range(0, N, rows)]
+    starts = range(0, N, rows)
     mean_rows = np.tile(sample_mean, (rows, 1))
-    dbeta, dgamma = np.zeros(D), np.zeros(D)
-    for block in blocks:
-        centred = x[block] - mean_rows[:x[block].shape[0]]
-        dbeta += np.einsum('ij->j', dout[block])
-        dgamma += np.einsum('ij,ij->j', dout[block], centred)
+    block_sums = np.empty((len(starts), 2, D))  # per block, added up in block order
+
+    def sums(first, last):
+        for k in range(first, last):
+            block = slice(starts[k], starts[k] + rows)
+            centred = x[block] - mean_rows[:x[block].shape[0]]
+            block_sums[k, 0] = np.einsum('ij->j', dout[block])
+            block_sums[k, 1] = np.einsum('ij,ij->j', dout[block], centred)
+
+    for_slices(len(starts), dout.nbytes, sums)
+    dbeta, dgamma = block_sums.sum(axis=0)
     dtype = np.result_type(dout, inv_std)
     dgamma = (dgamma * inv_std).astype(dtype, copy=False)  # sum(dout * x_hat)
     dbeta = dbeta.astype(dtype, copy=False)
@@ -290,13 +328,18 @@ def batchnorm_backward(dout, cache):
     mean_dout_rows = np.tile(dbeta / N, (rows, 1))
     centred_factor_rows = np.tile(inv_std * dgamma / N, (rows, 1))
     dx = np.empty_like(dout, dtype=dtype)
-    for block in blocks:
-        n = x[block].shape[0]
-        dx_block = np.subtract(x[block], mean_rows[:n], out=dx[block])
-        dx_block *= centred_factor_rows[:n]
-        np.subtract(dout[block], dx_block, out=dx_block)
-        dx_block -= mean_dout_rows[:n]
-        dx_block *= scale_rows[:n]
+
+    def gradient(first, last):
+        for k in range(first, last):
+            block = slice(starts[k], starts[k] + rows)
+            n = dx[block].shape[0]
+            dx_block = np.subtract(x[block], mean_rows[:n], out=dx[block])
+            dx_block *= centred_factor_rows[:n]
+            np.subtract(dout[block], dx_block, out=dx_block)
+            dx_block -= mean_dout_rows[:n]
+            dx_block *= scale_rows[:n]
+
+    for_slices(len(starts), dout.nbytes, gradient)
     ### END SOLUTION
     # ================================================================ #
     # END YOUR CODE HERE

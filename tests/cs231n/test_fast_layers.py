@@ -614,3 +614,22 @@ def test_compiled_extension_is_used_when_built():
     # Guards against silently benchmarking the fallback: the package is built in place.
     pytest.importorskip("cs231n.im2col_cython")
     assert fast_layers.HAVE_COMPILED
+
+
+@pytest.mark.parametrize('dtype', [np.float64, np.float32])
+def test_conv_backward_params_gives_the_full_backward_passs_dw_and_db(dtype, backend, conv_mode):
+    # The first layer's backward pass without dx: the same dw and db as the
+    # whole pass (per-image and chunked products), and no dx at all.
+    for shape, filt, stride, pad in CONV_CASES:
+        x, w, b = random_conv(shape, filt, dtype, seed=21)
+        conv_param = {'stride': stride, 'pad': pad}
+        out, cache = fast_layers.conv_forward_fast(x, w, b, conv_param)
+        dout = np.random.default_rng(22).standard_normal(out.shape).astype(dtype)
+        _, dw, db = fast_layers.conv_backward_fast(dout, cache)
+        grads = fast_layers.conv_backward_fast_params(dout, cache)
+        assert len(grads) == 2
+        for got, want in zip(grads, (dw, db)):
+            assert got.dtype == want.dtype and got.shape == want.shape
+            np.testing.assert_array_equal(got, want)
+        expected_dw = loop_conv_backward(dout, x, w, stride, pad)[1]
+        assert rel_err(grads[0], expected_dw) < rtol_for(dtype)

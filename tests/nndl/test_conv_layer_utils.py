@@ -133,3 +133,19 @@ def test_sandwich_does_not_write_into_its_inputs(name):
     assert_bitwise_equal(before, inputs, "inputs")
     assert_bitwise_equal(dout_before, dout, "dout")
     assert_bitwise_equal(cache_before, cache, "cache")
+
+
+@pytest.mark.parametrize("name", ['conv_relu_pool', 'conv_bn_relu_pool'])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_backward_params_gives_the_parameter_gradients_of_the_full_backward(name, dtype):
+    # For a first layer, whose input needs no gradient: the same dw, db (and
+    # dgamma, dbeta) as the full backward pass, without dx.
+    inputs = make_inputs(7, dtype)
+    out, cache = call_forward(name, *inputs)
+    dout = np.random.default_rng(8).standard_normal(out.shape).astype(dtype)
+    full = getattr(conv_layer_utils, name + '_backward')(dout, cache)
+    params = getattr(conv_layer_utils, name + '_backward_params')(dout, cache)
+    assert len(params) == len(full) - 1
+    for got, want in zip(params, full[1:]):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)

@@ -164,8 +164,18 @@ def test_rule_keeps_the_dtype(rule, dtype):
         assert config[key].dtype == dtype, key
 
 
+@pytest.fixture(params=["one_thread", "threads"])
+def threads(request, monkeypatch):
+    """The reference's blocks on the calling thread, or shared out to 3 threads
+    whatever the size (cs231n.threads), as big arrays are in training."""
+    from cs231n import threads as threads_module
+    monkeypatch.setattr(threads_module, "THREADS", 1 if request.param == "one_thread" else 3)
+    monkeypatch.setattr(threads_module, "PARALLEL_MIN_BYTES", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_adam_on_a_large_matrix_matches_the_formula(dtype):
+def test_adam_on_a_large_matrix_matches_the_formula(dtype, threads):
     # Large enough (300,000 entries, in a 2-D shape) that the reference works
     # through it in several blocks, the last one partial.
     r = np.random.default_rng(3)
@@ -187,3 +197,18 @@ def test_adam_on_a_large_matrix_matches_the_formula(dtype):
     np.testing.assert_allclose(config['v'], v, rtol=rtol, atol=1e-7)
     np.testing.assert_allclose(config['a'], a, rtol=rtol, atol=1e-9)
     assert config['v'].shape == w.shape and config['t'] == 2
+
+
+def test_adam_gives_the_same_bits_on_one_thread_or_several(monkeypatch):
+    from cs231n import threads as threads_module
+    r = np.random.default_rng(4)
+    w = r.standard_normal((700, 500)).astype(np.float32)
+    dw = r.standard_normal(w.shape).astype(np.float32)
+    results = []
+    for count in (1, 2, 3):
+        monkeypatch.setattr(threads_module, "THREADS", count)
+        monkeypatch.setattr(threads_module, "PARALLEL_MIN_BYTES", 0)
+        next_w, config = optim.adam(w, dw, {'learning_rate': 1e-3})
+        results.append((next_w, config['v'], config['a']))
+    for other in results[1:]:
+        assert_bitwise_equal(results[0], other, "adam on more threads")

@@ -69,13 +69,13 @@ def test_a_hard_coded_weight_scale_loses_the_initialisation_item(tmp_path):
 
 
 def test_a_backward_crash_costs_the_gradient_item_only_and_names_the_students_line(tmp_path):
-    edits = {CNN: [("_, grads['W1'], grads['b1'] = conv_relu_pool_backward(dh1, cache1)",
-                    "_, grads['W1'], grads['b1'] = conv_relu_pool_backward(dh1, cache1[1:])")]}
+    edits = {CNN: [("grads['W1'], grads['b1'] = conv_relu_pool_backward_params(dh1, cache1)",
+                    "grads['W1'], grads['b1'] = conv_relu_pool_backward_params(dh1, cache1[1:])")]}
     results, lost = _grade_cnn_variant(tmp_path, edits)
     assert set(lost) == {GRADIENT}, results[FORWARD].output
     assert "in the backward pass" in results[FORWARD].output  # the note, not a deduction
     output = results[GRADIENT].output
-    assert "in your conv_relu_pool_backward (nndl/conv_layer_utils.py, line" in output
+    assert "in your conv_relu_pool_backward_params (nndl/conv_layer_utils.py, line" in output
 
 
 def test_a_wrong_call_into_a_fast_layer_names_the_students_function(tmp_path):
