@@ -174,7 +174,7 @@ def adam(w, dw, config=None):
     # the reference CNN, about twice the time). The blocks are shared out to
     # threads (cs231n.threads: numpy releases the GIL while it works).
     from cs231n.threads import for_slices
-    block = 1 << 16
+    block = 1 << 17
 
     def update(first, last):
         for start in range(first * block, min(last * block, w_flat.size), block):
