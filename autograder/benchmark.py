@@ -9,9 +9,12 @@ accuracy item and the rest apart), class throughput, projected wall time for 700
 submissions and peak memory (resident, the grader and all its workers).
 
 With `--baseline DIR` (another checkout of the kit, e.g. `git worktree add DIR
-<commit>`), the same class is first graded by that checkout's autograder, under
-the same seed, spec and data, and the table gives both runs side by side with
-the ratio: the noise of this shared machine is the same for both.
+<commit>`), a class of the same size is first graded by that checkout's
+autograder, under the same seed, spec, model and data, and the table gives both
+runs side by side with the ratio: the noise of this shared machine is the same
+for both. Each class is built from its checkout's own reference nndl and release
+notebooks, so each is a correct class of its day (a reference calling a cs231n
+function that the older kit lacks would fail there for that reason alone).
 
 The model: the reference ThreeLayerConvNet at the reference's size, trained for
 20 iterations on 2000 images (about 30% validation accuracy, a few seconds), so
@@ -89,12 +92,12 @@ def scaled_spec(source, path, thresholds=ACCURACY_SCALED):
     return path
 
 
-def correct_variant(dest, index, model):
-    """The reference with harmless differences (a header comment, an unused helper), the
-    release notebooks and `model` (hard-linked); odd indices zipped."""
+def correct_variant(dest, index, model, checkout=KIT_ROOT):
+    """The checkout's reference with harmless differences (a header comment, an unused
+    helper), its release notebooks and `model` (hard-linked); odd indices zipped."""
     import zipfile
     folder = os.path.join(dest, "student_%03d" % index)
-    shutil.copytree(os.path.join(SOLUTIONS_DIR, "nndl"), os.path.join(folder, "nndl"),
+    shutil.copytree(os.path.join(checkout, "solutions", "nndl"), os.path.join(folder, "nndl"),
                     ignore=shutil.ignore_patterns("__pycache__"))
     for name in sorted(os.listdir(os.path.join(folder, "nndl"))):
         path = os.path.join(folder, "nndl", name)
@@ -104,7 +107,7 @@ def correct_variant(dest, index, model):
             f.write("# submitted by student %d\n%s\n\ndef _helper_%d():\n    return %d\n"
                     % (index, text, index, index))
     for name in NOTEBOOKS:
-        shutil.copyfile(os.path.join(KIT_ROOT, "release", name), os.path.join(folder, name))
+        shutil.copyfile(os.path.join(checkout, "release", name), os.path.join(folder, name))
     os.link(model, os.path.join(folder, "cnn_model.npz"))
     if index % 2:
         with zipfile.ZipFile(folder + ".zip", "w", zipfile.ZIP_DEFLATED) as z:
@@ -297,14 +300,22 @@ def grade_class(checkout, classroom, grades, spec, cifar_dir, jobs, seed=CLASS_S
     return reports, last - start, memory.peak_total, cpu
 
 
-def side(label, checkout, work, classroom, cifar_dir, jobs):
-    """Grade the class with one checkout; its ClassFigures."""
+def side(label, checkout, work, size, model, cifar_dir, jobs):
+    """Grade a class of `size` correct submissions with one checkout; its ClassFigures.
+
+    The class is the checkout's own reference (a correct submission of its day): a
+    reference that calls a cs231n function only its own kit has still grades at full
+    marks, and both sides get the same number of submissions, zipped alike."""
     kernel = os.path.join(checkout, "assignment", "cs231n")
     if not any(name.startswith("im2col_cython") and name.endswith(".so")
                for name in os.listdir(kernel)):
         raise SystemExit("%s has no compiled im2col_cython: copy this checkout's "
                          "assignment/cs231n/im2col_cython*.so there (or build it in place)"
                          % kernel)
+    classroom = os.path.join(work, "class-%s" % label)
+    os.makedirs(classroom, exist_ok=True)
+    for i in range(size):
+        correct_variant(classroom, i, model, checkout)
     source = os.path.join(checkout, "autograder", "spec", "grading.toml")
     spec = scaled_spec(source, os.path.join(work, "grading-%s.toml" % label))
     grades = os.path.join(work, "grades-%s" % label)
@@ -354,8 +365,6 @@ def main(argv=None):
     cifar_dir = str(find_cifar10_dir())
     jobs = args.jobs or default_jobs()
     work = args.keep or tempfile.mkdtemp(prefix="autograder-benchmark-")
-    classroom = os.path.join(work, "class")
-    os.makedirs(classroom, exist_ok=True)
     try:
         if args.similarity_only:
             similarity_benchmark(work, args.similarity_size, jobs)
@@ -368,15 +377,13 @@ def main(argv=None):
               % (", ".join("%s=%s" % kv for kv in REFERENCE_SHAPE.items()), 100 * accuracy,
                  time.monotonic() - start, ACCURACY_SCALED["full_credit_at"],
                  ACCURACY_SCALED["zero_credit_at"]), flush=True)
-        for i in range(args.size):
-            correct_variant(classroom, i, model)
-        print("class: %d correct submissions; %d jobs on %d cores" % (args.size, jobs,
-                                                                      default_jobs()), flush=True)
+        print("class: %d correct submissions (each checkout's own reference); %d jobs on %d "
+              "cores" % (args.size, jobs, default_jobs()), flush=True)
         before = None
         if args.baseline:
-            before = side("before", os.path.abspath(args.baseline), work, classroom, cifar_dir,
-                          jobs)
-        after = side("after", KIT_ROOT, work, classroom, cifar_dir, jobs)
+            before = side("before", os.path.abspath(args.baseline), work, args.size, model,
+                          cifar_dir, jobs)
+        after = side("after", KIT_ROOT, work, args.size, model, cifar_dir, jobs)
         print()
         print(throughput.comparison_table(before, after, jobs))
         if args.hostile:

@@ -90,3 +90,26 @@ def test_the_benchmark_spec_scales_the_accuracy_thresholds_only(tmp_path):
     for item in kit.items:
         if item.id != benchmark.ACCURACY_ID:
             assert scaled.item(item.id) == item
+
+
+def test_a_benchmark_class_is_built_from_its_own_checkouts_reference(tmp_path):
+    # The baseline's class comes from the baseline's solutions and release, not this kit's:
+    # a reference that calls a cs231n function only its own kit has grades there.
+    checkout = tmp_path / "older-kit"
+    (checkout / "solutions" / "nndl").mkdir(parents=True)
+    (checkout / "solutions" / "nndl" / "layers.py").write_text("OLDER = True\n")
+    (checkout / "release").mkdir()
+    for name in benchmark.NOTEBOOKS:
+        (checkout / "release" / name).write_text('{"older": "%s"}' % name)
+    model = tmp_path / "cnn_model.npz"
+    model.write_bytes(b"model")
+    classroom = tmp_path / "class"
+    classroom.mkdir()
+    benchmark.correct_variant(str(classroom), 0, str(model), str(checkout))
+    student = classroom / "student_000"
+    assert sorted(p.name for p in (student / "nndl").iterdir()) == ["layers.py"]
+    assert "OLDER = True" in (student / "nndl" / "layers.py").read_text()
+    for name in benchmark.NOTEBOOKS:
+        assert (student / name).read_text() == '{"older": "%s"}' % name
+    benchmark.correct_variant(str(classroom), 1, str(model), str(checkout))
+    assert (classroom / "student_001.zip").is_file()  # odd indices zipped
