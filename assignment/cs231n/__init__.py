@@ -7,9 +7,9 @@ cs231n.threads spreads over the same cores, and the spinning threads take one
 of them: measured on 2 cores, the reference CNN's batchnorm and Adam ran 1.6x
 slower, the whole step 1.3x. 4 (2^4 cycles) is OpenBLAS's shortest wait. It is
 read once, when numpy loads OpenBLAS, so it takes effect where cs231n is
-imported first (the `python -m cs231n.*` commands, the grader's workers); a
-value already set is kept, and a notebook that imported numpy first can set
-it in the environment of the Jupyter server instead.
+imported before numpy (the `python -m cs231n.*` commands); a value already
+set is kept, and for a notebook that imports numpy first it can be set in the
+environment of the Jupyter server.
 """
 import os
 

@@ -75,3 +75,20 @@ def test_thread_budget_follows_omp_num_threads(monkeypatch):
     assert threads.thread_budget() == min(4, threads.cpu_count())
     monkeypatch.delenv("OMP_NUM_THREADS")
     assert threads.thread_budget() == min(4, threads.cpu_count())
+
+
+@pytest.mark.parametrize("preset, expected", [(None, "4"), ("12", "12")])
+def test_importing_cs231n_first_shortens_openblas_spinning_unless_set(preset, expected):
+    # Read once by OpenBLAS when numpy loads it: cs231n sets it before that, never over a
+    # value of the user's.
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    if preset is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = preset
+    code = ("import sys, cs231n; assert 'numpy' not in sys.modules; import os; "
+            "print(os.environ['OPENBLAS_THREAD_TIMEOUT'])")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == expected
