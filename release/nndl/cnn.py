@@ -1,8 +1,9 @@
 """A three-layer convolutional network for image classification."""
 import numpy as np
 
-from nndl.conv_layer_utils import (conv_bn_relu_pool_backward, conv_bn_relu_pool_forward,
-                                   conv_relu_pool_backward, conv_relu_pool_forward)
+from nndl.conv_layer_utils import (conv_bn_relu_pool_backward, conv_bn_relu_pool_backward_params,
+                                   conv_bn_relu_pool_forward, conv_relu_pool_backward,
+                                   conv_relu_pool_backward_params, conv_relu_pool_forward)
 from nndl.layer_utils import (affine_bn_relu_backward, affine_bn_relu_forward,
                               affine_relu_backward, affine_relu_forward)
 from nndl.layers import affine_backward, affine_forward, softmax_loss

@@ -3,7 +3,7 @@
 Each sandwich is a forward/backward pair with the usual (out, cache) and
 (dout, cache) conventions.
 """
-from cs231n.fast_layers import (conv_backward_fast, conv_forward_fast,
+from cs231n.fast_layers import (conv_backward_fast, conv_backward_fast_params, conv_forward_fast,
                                 max_pool_backward_fast, max_pool_forward_fast)
 from nndl.conv_layers import spatial_batchnorm_backward, spatial_batchnorm_forward
 from nndl.layers import relu_backward, relu_forward
@@ -70,6 +70,19 @@ def conv_relu_pool_backward(dout, cache):
     return conv_backward_fast(da, conv_cache)
 
 
+def conv_relu_pool_backward_params(dout, cache):
+    """
+    conv_relu_pool_backward without dx, for a first layer (whose input, the
+    images, needs no gradient): see cs231n.fast_layers.conv_backward_fast_params.
+
+    Returns dw (F, C, HH, WW), db (F,).
+    """
+    conv_cache, relu_cache, pool_cache = cache
+    ds = max_pool_backward_fast(dout, pool_cache)
+    da = relu_backward(ds, relu_cache)
+    return conv_backward_fast_params(da, conv_cache)
+
+
 def conv_bn_relu_forward(x, w, b, gamma, beta, conv_param, bn_param):
     """
     Convolution, spatial batch normalization, then ReLU.
@@ -110,3 +123,18 @@ def conv_bn_relu_pool_backward(dout, cache):
     cbr_cache, pool_cache = cache
     da = max_pool_backward_fast(dout, pool_cache)
     return conv_bn_relu_backward(da, cbr_cache)
+
+
+def conv_bn_relu_pool_backward_params(dout, cache):
+    """
+    conv_bn_relu_pool_backward without dx, for a first layer (whose input, the
+    images, needs no gradient): see cs231n.fast_layers.conv_backward_fast_params.
+
+    Returns dw (F, C, HH, WW), db (F,), dgamma (F,), dbeta (F,).
+    """
+    (conv_cache, bn_cache, relu_cache), pool_cache = cache
+    da = max_pool_backward_fast(dout, pool_cache)
+    da_bn = relu_backward(da, relu_cache)
+    da, dgamma, dbeta = spatial_batchnorm_backward(da_bn, bn_cache)
+    dw, db = conv_backward_fast_params(da, conv_cache)
+    return dw, db, dgamma, dbeta

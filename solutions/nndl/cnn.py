@@ -1,8 +1,9 @@
 """A three-layer convolutional network for image classification."""
 import numpy as np
 
-from nndl.conv_layer_utils import (conv_bn_relu_pool_backward, conv_bn_relu_pool_forward,
-                                   conv_relu_pool_backward, conv_relu_pool_forward)
+from nndl.conv_layer_utils import (conv_bn_relu_pool_backward, conv_bn_relu_pool_backward_params,
+                                   conv_bn_relu_pool_forward, conv_relu_pool_backward,
+                                   conv_relu_pool_backward_params, conv_relu_pool_forward)
 from nndl.layer_utils import (affine_bn_relu_backward, affine_bn_relu_forward,
                               affine_relu_backward, affine_relu_forward)
 from nndl.layers import affine_backward, affine_forward, softmax_loss
@@ -169,10 +170,6 @@ class ThreeLayerConvNet(object):
         #   matrices.
         # ================================================================ #
         ### BEGIN SOLUTION
-        # The first layer's backward pass without dx (the images need no
-        # gradient): the same dW1, db1 (dgamma1, dbeta1) as the sandwiches above.
-        from nndl.conv_layer_utils import (conv_bn_relu_pool_backward_params,
-                                           conv_relu_pool_backward_params)
         data_loss, dscores = softmax_loss(scores, y)
         reg = self.reg
         # vdot: the sum of squares without a temporary copy of each weight matrix.
@@ -182,6 +179,7 @@ class ThreeLayerConvNet(object):
         if self.use_batchnorm:
             dh1, grads['W2'], grads['b2'], grads['gamma2'], grads['beta2'] = \
                 affine_bn_relu_backward(dh2, cache2)
+            # The images need no gradient: the first layer's backward pass skips dx.
             grads['W1'], grads['b1'], grads['gamma1'], grads['beta1'] = \
                 conv_bn_relu_pool_backward_params(dh1, cache1)
         else:
