@@ -54,7 +54,7 @@ REFERENCE_SOLVER = dict(update_rule="adam", optim_config={"learning_rate": 1e-3}
 # (1 BLAS thread); with this kit's blocked batchnorm and 2 threads 56.3%, 61.5%,
 # 63.6%, 66.1% / 69.5%; with the threaded reference (cs231n.threads) 55.0%, 62.4%,
 # 63.4%, 67.0% / 70.1%. 65% is first reached after the 4th epoch; on an idle
-# 2-core machine (about 0.21 s per iteration) that is 213 s of wall time.
+# 2-core machine (about 0.19 s per iteration) that is 188 s of wall time.
 FAST_SOLVER = dict(REFERENCE_SOLVER, lr_decay=0.5, num_epochs=4)
 TARGET_VAL_ACC = 0.65  # the course's bar; the summary reports the wall time to reach it
 
