@@ -137,16 +137,6 @@ def _batchnorm_by_formula(x, gamma, beta, dout, eps=1e-5):
     return out, dx, dgamma, dbeta
 
 
-@pytest.fixture(params=["one_thread", "threads"])
-def threads(request, monkeypatch):
-    """The reference's blocks on the calling thread, or shared out to 3 threads
-    whatever the size (cs231n.threads), as big arrays are in training."""
-    from cs231n import threads as threads_module
-    monkeypatch.setattr(threads_module, "THREADS", 1 if request.param == "one_thread" else 3)
-    monkeypatch.setattr(threads_module, "PARALLEL_MIN_BYTES", 0)
-    return request.param
-
-
 @pytest.mark.parametrize("layout", ["C", "F", "strided"])
 def test_batchnorm_of_many_rows_of_few_features(layout, threads):
     # Spatial batchnorm's shape: many rows of 64 features (the reference

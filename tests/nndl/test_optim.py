@@ -164,16 +164,6 @@ def test_rule_keeps_the_dtype(rule, dtype):
         assert config[key].dtype == dtype, key
 
 
-@pytest.fixture(params=["one_thread", "threads"])
-def threads(request, monkeypatch):
-    """The reference's blocks on the calling thread, or shared out to 3 threads
-    whatever the size (cs231n.threads), as big arrays are in training."""
-    from cs231n import threads as threads_module
-    monkeypatch.setattr(threads_module, "THREADS", 1 if request.param == "one_thread" else 3)
-    monkeypatch.setattr(threads_module, "PARALLEL_MIN_BYTES", 0)
-    return request.param
-
-
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_adam_on_a_large_matrix_matches_the_formula(dtype, threads):
     # Large enough (300,000 entries, in a 2-D shape) that the reference works
