@@ -11,7 +11,7 @@ CNN = "cnn.py"
 # name: (edits, {broken item: hint substring}, notes expected on a passing item)
 PLANTED = {
     "regularisation_missing_from_gradient": (
-        {CNN: [("grads[name] = grads[name] + reg * W", "grads[name] = grads[name]")]},
+        {CNN: [("grad[block] += reg * W[block]", "pass")]},
         {"cnn.ThreeLayerConvNet.loss.gradient": "Right with reg = 0 but wrong with reg > 0"},
     ),
     "regularisation_wrong_in_loss": (
@@ -40,8 +40,8 @@ PLANTED = {
         {"cnn.ThreeLayerConvNet.loss.forward": "right in train mode (the scores it passes to softmax_loss) but gives wrong scores in test mode"},
     ),
     "relu_backward_writes_into_dout": (
-        {LAYERS: [("dx = dout * (x > 0)  # a new array in dout's dtype; 4x faster than np.where",
-                   "dout[x <= 0] = 0\n    dx = dout")]},
+        {LAYERS: [("    if dout.ndim == 0:\n        return dout * (x > 0)\n",
+                   "    dout[x <= 0] = 0\n    return dout\n")]},
         {"layers.relu_backward.gradient": "relu_backward wrote into its argument dout"},
     ),
     "softmax_fudge_epsilon": (
