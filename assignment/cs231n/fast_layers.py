@@ -620,12 +620,17 @@ def _channels_last(x):
     return x.transpose(0, 2, 3, 1).flags.c_contiguous and not x.flags.c_contiguous
 
 
+def _rows_contiguous(x):
+    """Whether x's rows (its last axis) are contiguous, whatever its other strides."""
+    return x.shape[3] <= 1 or x.strides[3] == x.itemsize
+
+
 def _winners(shape, geo):
     return np.empty(shape, dtype=_winner_dtype(geo))
 
 
 def _max_pool_forward_compiled(x, geo):
-    N, C, _, W = x.shape
+    N, C = x.shape[:2]
     ph, pw, stride = geo.pool_height, geo.pool_width, geo.stride
     out = np.empty((N, C, geo.out_h, geo.out_w), dtype=x.dtype)
     if _channels_last(x):
@@ -646,8 +651,7 @@ def _max_pool_forward_compiled(x, geo):
         return out, ('compiled_nhwc', x.shape, x.dtype, geo, winner)
     # Any other layout (a sliced batch, a cropped or mirrored view) is read
     # where it lies: a copy cost more than the pooling (measured 2x to 10x).
-    rows_contiguous = W == 1 or x.strides[3] == x.itemsize
-    kernel = (_compiled._max_pool_forward_into if rows_contiguous
+    kernel = (_compiled._max_pool_forward_into if _rows_contiguous(x)
               else _compiled._max_pool_forward_strided_into)
     winner = _winners(out.shape, geo)
     _for_slices(N, x.nbytes, lambda start, stop: kernel(
