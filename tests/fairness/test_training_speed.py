@@ -99,12 +99,27 @@ def test_the_layout_table_has_every_layout_of_every_pass():
         assert layouts == list(ts.LAYOUTS), (case, op)
         c_row = next(row for row in rows if (row.case, row.op, row.layout) == (case, op, "C order"))
         assert c_row.ratio == 1.0
-    assert all(row.ms > 0 and math.isfinite(row.ratio) for row in rows)
+        assert c_row.extra_mb == 0.0
+    assert all(row.ms > 0 and math.isfinite(row.ratio) and row.argument_mb > 0 for row in rows)
     table = ts.format_layout_table(rows).splitlines()
     assert len(table) == 1 + len(rows)
     for row, line in zip(rows, table[1:]):
         assert line.startswith(row.case) and row.layout in line and ("%.2fx" % row.ratio) in line
-        assert ("hidden copy" in line) == (row.ratio > ts.COPY_RATIO)
+        assert ("copies its argument" in line) == row.copies
+        assert ("<-" in line) == row.hidden_copy == (row.copies or row.ratio > ts.COPY_RATIO)
+
+
+def test_the_peak_allocation_sees_a_copy_and_no_view():
+    a = np.zeros((64, 1024))  # 0.5 MB
+    assert ts.peak_allocation(lambda: a.transpose()) < 1000
+    assert ts.peak_allocation(lambda: np.ascontiguousarray(a.T)) >= a.nbytes
+    # where the copies are: the layout table's memory column finds the conv's copy of a
+    # Fortran-order x (the im2col kernel takes C order) and no copy of a sliced batch
+    rows = ts.conv_layout_rows(*SMALL_CONV[1], repeat=1)
+    by_layout = {row.layout: row for row in rows if row.op == "forward (x)"}
+    assert by_layout["Fortran order"].copies and by_layout["Fortran order"].extra_mb > 0
+    pool_rows = ts.pool_layout_rows(*SMALL_POOL[0], repeat=1)
+    assert not any(row.copies for row in pool_rows if row.op == "forward (x)")
 
 
 # ---- plain fast layers ---------------------------------------------------------------------

@@ -9,8 +9,10 @@ Prints two tables, every time a median of rounds timed alternately in this proce
 1. Layouts: conv_forward_fast / conv_backward_fast and max_pool_forward_fast /
    max_pool_backward_fast at the reference network's training shapes in float32, with
    x (forward) or dout (backward) handed over in each layout a student's code can
-   produce (LAYOUTS), as the median ms and the ratio to C order. A ratio above
-   COPY_RATIO marks a hidden copy (flagged in the table).
+   produce (LAYOUTS), as the median ms and the ratio to C order, and the peak memory
+   the call allocates beyond the C-order call's (tracemalloc, which numpy reports
+   its buffers to: noise-free evidence of a copy). A ratio above COPY_RATIO, or extra
+   memory of at least COPY_FRACTION of the argument's size, is flagged.
 2. Typical student CNNs: one Solver._step (batch 200 of random data, the
    train_cifar.REFERENCE_MODEL network, Adam) of nndl packages assembled as the
    fairness suite assembles its correct variants (build.py, variants.py), once with the
@@ -28,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +45,7 @@ from tests.fairness import build, verify
 from tests.fairness import variants as v
 
 COPY_RATIO = 1.15     # a layout this much slower than C order is paying for a copy
+COPY_FRACTION = 0.5   # ... or allocating at least half its argument's size more than C order does
 SLOWER_RATIO = 1.10   # a student style this much slower than "plain" is a regression
 
 # The reference network's training shapes: its conv, its pool, and a conv on a
@@ -109,15 +113,45 @@ class LayoutRow:
     layout: str
     ms: float
     ratio: float     # ms over the C-order ms of the same case and op
+    extra_mb: float  # peak allocation beyond the C-order call's, MB
+    argument_mb: float
+
+    @property
+    def slower(self):
+        return self.ratio > COPY_RATIO
+
+    @property
+    def copies(self):
+        return self.extra_mb >= COPY_FRACTION * self.argument_mb
 
     @property
     def hidden_copy(self):
-        return self.ratio > COPY_RATIO
+        return self.slower or self.copies
 
 
-def _rows(case, op, medians):
-    base = medians["C order"]
-    return [LayoutRow(case, op, name, ms, ms / base) for name, ms in medians.items()]
+def peak_allocation(run):
+    """Bytes allocated at the peak of one call of run(), beyond what was allocated before."""
+    was_tracing = tracemalloc.is_tracing()
+    if not was_tracing:
+        tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        before = tracemalloc.get_traced_memory()[0]
+        run()
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        if not was_tracing:
+            tracemalloc.stop()
+
+
+def _rows(case, op, runs, arguments, repeat):
+    """Rows of one pass: runs and arguments map each layout to its call and the array it takes."""
+    medians = time_rounds(runs, repeat)
+    peaks = {name: peak_allocation(run) for name, run in runs.items()}
+    base_ms, base_peak = medians["C order"], peaks["C order"]
+    return [LayoutRow(case, op, name, medians[name], medians[name] / base_ms,
+                      (peaks[name] - base_peak) / 1e6, arguments[name].nbytes / 1e6)
+            for name in runs]
 
 
 def _in_layouts(a):
@@ -136,8 +170,8 @@ def conv_layout_rows(case, spec, repeat, dtype=np.float32):
                for name, xl in xs.items()}
     backward = {name: (lambda dl=dl: fast_layers.conv_backward_fast(dl, cache))
                 for name, dl in douts.items()}
-    return (_rows(case, "forward (x)", time_rounds(forward, repeat))
-            + _rows(case, "backward (dout)", time_rounds(backward, repeat)))
+    return (_rows(case, "forward (x)", forward, xs, repeat)
+            + _rows(case, "backward (dout)", backward, douts, repeat))
 
 
 def pool_layout_rows(case, spec, repeat, dtype=np.float32):
@@ -145,16 +179,17 @@ def pool_layout_rows(case, spec, repeat, dtype=np.float32):
     xs = _in_layouts(x)
     forward = {name: (lambda xl=xl: fast_layers.max_pool_forward_fast(xl, pool_param))
                for name, xl in xs.items()}
-    rows = _rows(case, "forward (x)", time_rounds(forward, repeat))
+    rows = _rows(case, "forward (x)", forward, xs, repeat)
     # The backward pass depends on the forward's input layout too (the channels-last
     # path keeps its winners channels-last): dout in every layout after each.
     for forward_layout in ("C order", "channels-last"):
         out, cache = fast_layers.max_pool_forward_fast(xs[forward_layout], pool_param)
         dout = np.random.default_rng(1).standard_normal(out.shape).astype(dtype)
+        douts = _in_layouts(dout)
         backward = {name: (lambda dl=dl, cache=cache: fast_layers.max_pool_backward_fast(dl, cache))
-                    for name, dl in _in_layouts(dout).items()}
+                    for name, dl in douts.items()}
         op = "backward (dout), x %s" % forward_layout
-        rows += _rows(case, op, time_rounds(backward, repeat))
+        rows += _rows(case, op, backward, douts, repeat)
     return rows
 
 
@@ -167,13 +202,18 @@ def layout_rows(repeat, conv_cases=CONV_CASES, pool_cases=POOL_CASES):
     return rows
 
 
+def _flag(row):
+    if row.copies:
+        return "  <- copies its argument (%.0f MB)" % row.argument_mb
+    return "  <- slower" if row.slower else ""
+
+
 def format_layout_table(rows):
-    lines = ["%-30s %-30s %-15s %9s %9s" % ("case (float32)", "pass (argument in the layout)",
-                                            "layout", "median ms", "/C order")]
+    lines = ["%-30s %-33s %-15s %9s %9s %9s" % ("case (float32)", "pass (argument in the layout)",
+                                                "layout", "median ms", "/C order", "extra MB")]
     for row in rows:
-        lines.append("%-30s %-30s %-15s %9.2f %8.2fx%s" % (
-            row.case, row.op, row.layout, row.ms, row.ratio,
-            "  <- hidden copy?" if row.hidden_copy else ""))
+        lines.append("%-30s %-33s %-15s %9.2f %8.2fx %9.1f%s" % (
+            row.case, row.op, row.layout, row.ms, row.ratio, row.extra_mb, _flag(row)))
     return "\n".join(lines)
 
 
@@ -393,8 +433,12 @@ def main(argv=None):
         rows = layout_rows(args.repeat)
         print()
         print(format_layout_table(rows))
-        flagged = ["%s %s %s (%.2fx)" % (r.case, r.op, r.layout, r.ratio) for r in rows if r.hidden_copy]
-        print("hidden copies (> %.2fx C order): %s" % (COPY_RATIO, "; ".join(flagged) or "none"))
+        copied = ["%s %s %s (+%.0f MB)" % (r.case, r.op, r.layout, r.extra_mb)
+                  for r in rows if r.copies]
+        slower = ["%s %s %s (%.2fx)" % (r.case, r.op, r.layout, r.ratio) for r in rows if r.slower]
+        print("copies (extra memory >= %g x the argument): %s"
+              % (COPY_FRACTION, "; ".join(copied) or "none"))
+        print("slower than C order (> %.2fx): %s" % (COPY_RATIO, "; ".join(slower) or "none"))
         print(_load_line())
     if not args.no_training:
         rows = style_rows(styles, args.steps)
