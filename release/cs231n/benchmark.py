@@ -250,15 +250,21 @@ def main(argv=None):
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch rows")
     args = parser.parse_args(argv)
 
+    # As in training (the Solver sets it): freed big arrays stay in the heap, so
+    # neither side pays fresh page faults for every output (both run in this process).
+    from cs231n.allocator import keep_freed_memory
+    kept = keep_freed_memory()
     threads = blas_threads()
     naive = import_naive()
     torch = None if args.no_torch else import_torch(threads)
     print("load average (1 min) at the start: %.2f on %d CPUs (other work skews timings)"
           % (os.getloadavg()[0], os.cpu_count()))
-    print("numpy %s, BLAS threads %d, compiled kernels: %s, naive reference: %s, torch: %s"
+    print("numpy %s, BLAS threads %d, compiled kernels: %s, naive reference: %s, torch: %s, "
+          "freed memory kept as in training: %s"
           % (np.__version__, threads, "yes" if fast_layers.HAVE_COMPILED else "NO (numpy fallback)",
              "yes" if naive else "not found",
-             "%s (%d threads)" % (torch.__version__, torch.get_num_threads()) if torch else "no"))
+             "%s (%d threads)" % (torch.__version__, torch.get_num_threads()) if torch else "no",
+             "yes" if kept else "no"))
     rows = []
     rows += bench_conv("handout conv x100x3x31x31 f64", HANDOUT_CONV, np.float64,
                        args.repeat, naive, torch)

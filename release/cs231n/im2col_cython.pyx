@@ -199,9 +199,12 @@ def col2im_6d_cython(cols, int N, int C, int H, int W, int HH, int WW, int pad, 
     return col2im_cython(cols, N, C, H, W, HH, WW, pad, stride)
 
 
-def _max_pool_forward_into(const floating_t[:, :, :, ::1] x, floating_t[:, :, :, ::1] out,
+def _max_pool_forward_into(const floating_t[:, :, :, :] x, floating_t[:, :, :, ::1] out,
                            index_t[:, :, :, ::1] winner, Py_ssize_t ph, Py_ssize_t pw,
                            Py_ssize_t s):
+    # x's rows must be contiguous (the caller checks, as it checks the geometry:
+    # a check here, even outside the loops, cost this kernel 20%, measured); the
+    # other axes may have any strides (a sliced batch, a cropped view), read in place.
     cdef Py_ssize_t N = out.shape[0], C = out.shape[1], OH = out.shape[2], OW = out.shape[3]
     cdef Py_ssize_t n, c, oh, ow, a, b
     cdef index_t tap
@@ -239,6 +242,47 @@ def _max_pool_forward_into(const floating_t[:, :, :, ::1] x, floating_t[:, :, :,
                                 winner_row[ow] = tap if take else winner_row[ow]
 
 
+def _max_pool_forward_strided_into(const floating_t[:, :, :, :] x, floating_t[:, :, :, ::1] out,
+                                   index_t[:, :, :, ::1] winner, Py_ssize_t ph, Py_ssize_t pw,
+                                   Py_ssize_t s):
+    """_max_pool_forward_into for x whose rows are not contiguous (a mirrored
+    view, Fortran order), read where it lies instead of through a copy. A kernel
+    of its own: the runtime column stride would cost the common case 15% (measured)."""
+    cdef Py_ssize_t N = out.shape[0], C = out.shape[1], OH = out.shape[2], OW = out.shape[3]
+    cdef Py_ssize_t xs = x.strides[3] // <Py_ssize_t>sizeof(floating_t)
+    cdef Py_ssize_t step = s * xs  # elements between neighbouring windows of a row
+    cdef Py_ssize_t n, c, oh, ow, a, b
+    cdef index_t tap
+    cdef bint take
+    cdef floating_t v, best
+    cdef const floating_t *src
+    cdef floating_t *best_row
+    cdef index_t *winner_row
+    with nogil:
+        for n in range(N):
+            for c in range(C):
+                for oh in range(OH):
+                    best_row = &out[n, c, oh, 0]
+                    winner_row = &winner[n, c, oh, 0]
+                    src = &x[n, c, oh * s, 0]
+                    for ow in range(OW):
+                        best_row[ow] = src[ow * step]
+                        winner_row[ow] = 0
+                    for a in range(ph):
+                        for b in range(pw):
+                            if a == 0 and b == 0:
+                                continue
+                            tap = <index_t>(a * pw + b)
+                            src = &x[n, c, oh * s + a, b]
+                            for ow in range(OW):
+                                v = src[ow * step]
+                                best = best_row[ow]
+                                # As in _max_pool_forward_into: first maximum, NaN wins.
+                                take = (v > best) | ((v != v) & (best == best))
+                                best_row[ow] = v if take else best
+                                winner_row[ow] = tap if take else winner_row[ow]
+
+
 def max_pool_forward_cython(x, int pool_height, int pool_width, int stride):
     """Max pooling of x (N, C, H, W); windows past the bottom/right edge are dropped.
 
@@ -262,15 +306,15 @@ def max_pool_forward_cython(x, int pool_height, int pool_width, int stride):
     return out, winner
 
 
-def _max_pool_backward_tiled(const floating_t[:, :, :, ::1] dout,
+def _max_pool_backward_tiled(const floating_t[:, :, :, :] dout,
                              const index_t[:, :, :, ::1] winner,
                              floating_t[:, :, :, ::1] dx, Py_ssize_t ph, Py_ssize_t pw):
-    """Pools tile dx exactly: every entry of dx is written once (dx may be uninitialised)."""
+    """Pools tile dx exactly: every entry of dx is written once (dx may be uninitialised).
+    dout may have any strides (read in place, not copied)."""
     cdef Py_ssize_t N = dout.shape[0], C = dout.shape[1], OH = dout.shape[2], OW = dout.shape[3]
     cdef Py_ssize_t W = dx.shape[3], band = ph * W
     cdef Py_ssize_t n, c, oh, ow, k
     cdef floating_t *rows
-    cdef const floating_t *grad_row
     cdef const index_t *winner_row
     with nogil:
         for n in range(N):
@@ -282,18 +326,17 @@ def _max_pool_backward_tiled(const floating_t[:, :, :, ::1] dout,
                     rows = &dx[n, c, oh * ph, 0]
                     for k in range(band):
                         rows[k] = 0
-                    grad_row = &dout[n, c, oh, 0]
                     winner_row = &winner[n, c, oh, 0]
                     for ow in range(OW):
                         k = winner_row[ow]
-                        rows[(k // pw) * W + ow * pw + k % pw] = grad_row[ow]
+                        rows[(k // pw) * W + ow * pw + k % pw] = dout[n, c, oh, ow]
 
 
-def _max_pool_backward_add(const floating_t[:, :, :, ::1] dout,
+def _max_pool_backward_add(const floating_t[:, :, :, :] dout,
                            const index_t[:, :, :, ::1] winner,
                            floating_t[:, :, :, ::1] dx, Py_ssize_t ph, Py_ssize_t pw,
                            Py_ssize_t s):
-    """Any geometry: dx (zeroed by the caller) += dout at each window's winner."""
+    """Any geometry: dx (zeroed by the caller) += dout (any strides) at each window's winner."""
     cdef Py_ssize_t N = dout.shape[0], C = dout.shape[1], OH = dout.shape[2], OW = dout.shape[3]
     cdef Py_ssize_t n, c, oh, ow, k
     with nogil:
@@ -393,15 +436,18 @@ def max_pool_forward_nhwc_cython(x_nhwc, int pool_height, int pool_width, int st
     return out, winner
 
 
-def _max_pool_backward_nhwc_into(const floating_t[:, :, :, ::1] dout,
+def _max_pool_backward_nhwc_into(const floating_t[:, :, :, :] dout,
                                  const index_t[:, :, :, ::1] winner,
                                  floating_t[:, :, :, ::1] dx, Py_ssize_t ph, Py_ssize_t pw,
                                  Py_ssize_t s, bint tiled):
     """dx (N, H, W, C) gets dout at each window's winner. Tiled pools write
     every entry of dx once (dx may be uninitialised); otherwise dx must be
-    zeroed and overlapping windows add up."""
+    zeroed and overlapping windows add up. dout may have any strides: the
+    channels-first dout an affine layer hands back is read in place (its
+    transposing copy cost more than these strided reads)."""
     cdef Py_ssize_t N = dout.shape[0], OH = dout.shape[1], OW = dout.shape[2], C = dout.shape[3]
     cdef Py_ssize_t W = dx.shape[2]
+    cdef Py_ssize_t gs = dout.strides[3] // <Py_ssize_t>sizeof(floating_t)
     cdef Py_ssize_t n, oh, ow, a, b, c, k
     cdef index_t tap
     cdef floating_t zero = 0, g
@@ -422,15 +468,20 @@ def _max_pool_backward_nhwc_into(const floating_t[:, :, :, ::1] dout,
                             for b in range(pw):
                                 tap = <index_t>(a * pw + b)
                                 dst = &dx[n, oh * ph + a, ow * pw + b, 0]
-                                for c in range(C):
-                                    # Both operands loaded unconditionally, so
-                                    # the compiler can vectorise the select.
-                                    g = grad[c]
-                                    dst[c] = g if win[c] == tap else zero
+                                if gs == 1:
+                                    for c in range(C):
+                                        # Both operands loaded unconditionally, so
+                                        # the compiler can vectorise the select.
+                                        g = grad[c]
+                                        dst[c] = g if win[c] == tap else zero
+                                else:
+                                    for c in range(C):
+                                        g = grad[c * gs]
+                                        dst[c] = g if win[c] == tap else zero
                     else:
                         for c in range(C):
                             k = win[c]
-                            dx[n, oh * s + k // pw, ow * s + k % pw, c] += grad[c]
+                            dx[n, oh * s + k // pw, ow * s + k % pw, c] += grad[c * gs]
 
 
 def max_pool_backward_nhwc_cython(dout_nhwc, winner, int H, int W, int pool_height,
