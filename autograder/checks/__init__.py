@@ -30,7 +30,7 @@ import numpy as np
 
 from autograder.checks import kinds
 from autograder.checks.cases import CASES, label_of
-from autograder.checks.outcome import (CheckOutcome, ItemResult, Status,
+from autograder.checks.outcome import (CheckOutcome, GroupResult, ItemResult, Status,
                                        gradescope_visibility)
 
 __all__ = ["CheckOutcome", "ItemResult", "make_cases", "observe_all", "judge_all",
@@ -51,15 +51,27 @@ def public_rng(item) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(item.id.encode())])
 
 
+ALL_CASES = "all"   # the one group of an item whose spec declares none
+
+
 def make_cases(item, rng: np.random.Generator) -> list:
-    """The item's cases from its named builders, in order ([] for `accuracy`: the grader builds those)."""
+    """The item's cases from its named builders, in order ([] for `accuracy`: the grader builds
+    those); each case's "_group" names its spec group (judge_all scores by it)."""
+    groups = {builder: group.name for group in getattr(item, "groups", ()) for builder in group.cases}
     cases = []
     for name in item.cases:
         if name not in CASES:
             raise KeyError("item %s: no case builder named %r in autograder/checks/cases.py"
                            % (item.id, name))
-        cases.extend(CASES[name](rng))
+        for case in CASES[name](rng):
+            case["_group"] = groups.get(name, ALL_CASES)
+            cases.append(case)
     return cases
+
+
+def group_of(case) -> str:
+    raw = case.get("_group", ALL_CASES) if isinstance(case, Mapping) else ALL_CASES
+    return str(np.asarray(raw).reshape(())[()]) if not isinstance(raw, str) else raw
 
 
 def _modules(nndl_modules):
@@ -93,12 +105,64 @@ def _dedup(items):
     return out
 
 
-def _score(item, outcomes):
-    if not outcomes:
+def _case_groups(item, cases):
+    """[(name, share, hint, cause, [case indices])] in spec order: the spec item's groups when
+    every case names one of them, else one group "all" (an item whose cases were replaced)."""
+    declared = list(getattr(item, "groups", ()) or ())
+    names = [group_of(case) for case in cases]
+    if not declared or not set(names) <= {g.name for g in declared}:
+        return [(ALL_CASES, 1.0, "", "", list(range(len(cases))))]
+    return [(g.name, g.share, g.hint, g.cause, [i for i, n in enumerate(names) if n == g.name])
+            for g in declared if g.name in names]
+
+
+def _fraction(outcome):
+    return min(max(float(outcome.fraction), 0.0), 1.0)
+
+
+def _status_of(outcomes):
+    if outcomes and all(o.status == Status.PASSED for o in outcomes):
+        return Status.PASSED
+    first = next((o for o in outcomes if o.status != Status.PASSED), None)
+    return Status.ERROR if first is None or first.status == Status.ERROR else Status.FAILED
+
+
+def score_groups(item, cases, outcomes) -> list:
+    """GroupResult per case group. by_group: a group earns its share times its weakest case's
+    fraction (all its cases pass: the share); per_case: its share times the mean fraction;
+    all_cases: every group earns its share only when every case of the item passes."""
+    points = float(item.points)
+    every_case = min((_fraction(o) for o in outcomes), default=0.0)
+    results = []
+    for name, share, hint, cause, indices in _case_groups(item, cases):
+        mine = [outcomes[i] for i in indices]
+        fractions = [_fraction(o) for o in mine]
+        if item.scoring == "per_case":
+            earned = float(np.mean(fractions)) if fractions else 0.0
+        elif item.scoring == "all_cases":
+            earned = every_case
+        else:
+            earned = min(fractions, default=0.0)
+        results.append(GroupResult(
+            name=name, share=share, points=points * share, earned=round(points * share * earned, 4),
+            cases_passed=sum(1 for o in mine if o.status == Status.PASSED), cases_total=len(mine),
+            status=str(_status_of(mine)), hint=hint, cause=cause))
+    return results
+
+
+def side_effect_charge(item, outcomes) -> float:
+    """Points charged for writes into arguments (once per item; 0 unless the spec sets
+    side_effect_charge: a write that leaves every result right is a note)."""
+    rate = float(getattr(item, "side_effect_charge", 0.0) or 0.0)
+    if rate <= 0 or not any(o.data.get("side_effect") for o in outcomes):
         return 0.0
-    fractions = [min(max(float(o.fraction), 0.0), 1.0) for o in outcomes]
-    share = np.mean(fractions) if item.scoring == "per_case" else min(fractions)
-    return round(float(item.points) * float(share), 4)
+    return round(rate * float(item.points), 4)
+
+
+def _score(item, groups, charge=0.0):
+    if not groups:
+        return 0.0
+    return round(max(sum(g.earned for g in groups) - charge, 0.0), 4)
 
 
 def _indent(text, prefix="    "):
@@ -109,8 +173,13 @@ def _case_list(numbers):
     return ", ".join(str(n) for n in numbers)
 
 
+def _points(value):
+    return "%g" % round(float(value), 2)
+
+
 def _scoring_rule(item, passed, total):
-    """The first line of a failing item: how many cases passed and what that is worth."""
+    """The first line of a failing item without groups: how many cases passed and what that is
+    worth."""
     if total <= 1:
         return "Failed."
     if item.scoring == "per_case":
@@ -119,31 +188,69 @@ def _scoring_rule(item, passed, total):
     return "%d of %d cases passed: this item needs all cases." % (passed, total)
 
 
-def format_output(item, cases, outcomes, hints):
+GROUP_RULES = {
+    "by_group": "its points split across case groups; a group earns its share when all its "
+                "cases pass",
+    "per_case": "its points split across case groups; a group earns its share per case passed",
+    "all_cases": "all or nothing: its points only when every case of every group passes",
+}
+
+
+def group_lines(scoring, points, groups):
+    """The rule and one line per group ("core: 8/8 points, 3 of 3 cases passed"), then the
+    cost and the hint of each failing group (scoring and points: the spec item's)."""
+    lines = ["Case groups (%s):" % GROUP_RULES.get(scoring, scoring)]
+    for g in groups:
+        state = {"passed": "passed", "not_charged": "failed, not charged here"}.get(
+            g.status, "failed" if g.status == Status.FAILED else "error")
+        lines.append("  %s: %s/%s points, %d of %d cases passed (%s)"
+                     % (g.name, _points(g.earned), _points(g.points), g.cases_passed,
+                        g.cases_total, state))
+    for g in groups:
+        if g.status == Status.PASSED:
+            continue
+        if g.status == "not_charged":
+            lines.append("Group %s: %s" % (g.name, g.note))
+            continue
+        lines.append("Group %s failed: it cost %s of the item's %s points%s"
+                     % (g.name, _points(g.lost), _points(points),
+                        (". " + g.hint) if g.hint else "."))
+    return lines
+
+
+def format_output(item, cases, outcomes, hints, groups=None, charge=0.0):
     """The feedback text of one item (shown to students); equal messages are shown once."""
     total = len(outcomes)
     failing = [(i, o) for i, o in enumerate(outcomes) if o.status != Status.PASSED]
     notes = _dedup(n for o in outcomes for n in o.notes)
+    grouped = groups is not None and len(groups) > 1
     lines = []
     if not failing:
         lines.append("Passed: %s." % ("all %d cases" % total if total > 1 else "the case"))
     else:
-        lines.append(_scoring_rule(item, total - len(failing), total))
-        groups = {}
+        if grouped:
+            lines += group_lines(item.scoring, item.points, groups)
+        else:
+            lines.append(_scoring_rule(item, total - len(failing), total))
+        messages = {}
         for i, outcome in failing:
-            groups.setdefault(outcome.message or outcome.status, []).append(i)
-        for message, indices in list(groups.items())[:MAX_CASES_SHOWN]:
+            messages.setdefault(outcome.message or outcome.status, []).append(i)
+        for message, indices in list(messages.items())[:MAX_CASES_SHOWN]:
             first = indices[0]
             label = label_of(cases[first]) or "case %d" % (first + 1)
+            where = (" [%s]" % group_of(cases[first])) if grouped else ""
             if len(indices) == 1:
-                lines.append("Case %d of %d (%s):" % (first + 1, total, label))
+                lines.append("Case %d of %d%s (%s):" % (first + 1, total, where, label))
             else:
-                lines.append("Cases %s of %d (the first: %s):"
-                             % (_case_list(i + 1 for i in indices), total, label))
+                lines.append("Cases %s of %d%s (the first: %s):"
+                             % (_case_list(i + 1 for i in indices), total, where, label))
             lines.append(_indent(message))
-        if len(groups) > MAX_CASES_SHOWN:
-            rest = sum(len(v) for v in list(groups.values())[MAX_CASES_SHOWN:])
+        if len(messages) > MAX_CASES_SHOWN:
+            rest = sum(len(v) for v in list(messages.values())[MAX_CASES_SHOWN:])
             lines.append("... and %d more failing case(s)." % rest)
+    if charge:
+        lines.append("Side effect: your code wrote into an argument; the spec charges that %s of "
+                     "the %s points." % (_points(charge), _points(item.points)))
     lines += ["Hint: " + h for h in hints]
     lines += ["Note: " + n for n in notes]
     return "\n".join(lines)
@@ -169,17 +276,15 @@ def judge_all(item, cases: list, student_obs_list: list, ref_obs_list) -> ItemRe
     for rule in diagnosis.CROSS_CASE_RULES:
         hints += rule(cases, outcomes)
     hints = _dedup(hints)
-    score = _score(item, outcomes)
-    if outcomes and all(o.status == Status.PASSED for o in outcomes):
-        status = Status.PASSED
-    else:
-        first = next((o for o in outcomes if o.status != Status.PASSED), None)
-        status = Status.ERROR if first is None or first.status == Status.ERROR else Status.FAILED
-    output = format_output(item, cases, outcomes, hints)
+    groups = score_groups(item, cases, outcomes) if outcomes else []
+    charge = side_effect_charge(item, outcomes)
+    score = _score(item, groups, charge)
+    status = _status_of(outcomes)
+    output = format_output(item, cases, outcomes, hints, groups, charge)
     return ItemResult(item_id=item.id, title=item.id, score=score, max_score=float(item.points),
                       passed=status == Status.PASSED, output=output,
                       visibility=gradescope_visibility(item), status=status, hints=hints,
-                      outcomes=outcomes)
+                      outcomes=outcomes, groups=groups)
 
 
 def run_item_in_process(item, nndl_modules, reference_modules=None, expected=None,

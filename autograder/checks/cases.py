@@ -55,15 +55,31 @@ def conv_notebook_shape(rng):
     return [_label(case, "the notebook's shapes with other values")]
 
 
+# The convolution cases by case group (the spec's groups name these builders): core is the
+# homework's own configuration (3x3 filters with pad 1 and stride 1, the notebook's 4x4
+# filters with stride 2 and pad 1); each other group moves one thing away from it.
 # (N, C, H, W), (F, HH, WW), stride, pad, dtype, what the case is about
-_CONV_SHAPES = (
-    ((2, 3, 5, 5), (3, 3, 3), 1, 1, F64, "odd 5x5 input, 3x3 filter, stride 1, pad 1"),
-    ((2, 3, 7, 5), (4, 3, 5), 2, 1, F64, "stride 2, 7x5 input, non-square 3x5 filter, pad 1"),
-    ((1, 2, 6, 9), (2, 2, 3), 2, 0, F64, "stride 2, no padding, 2x3 filter, 6x9 input"),
-    ((3, 2, 4, 6), (2, 3, 3), 1, 2, F64, "pad 2, 4x6 input, 3x3 filter"),
-    ((1, 3, 8, 8), (2, 2, 2), 3, 0, F64, "stride 3, 2x2 filter"),
-    ((2, 3, 6, 6), (3, 4, 4), 2, 1, F32, "float32, stride 2, 4x4 filter, pad 1"),
-)
+_CONV_GROUPS = {
+    "core": (
+        ((2, 3, 5, 5), (3, 3, 3), 1, 1, F64, "3x3 filters, stride 1, pad 1, odd 5x5 input"),
+        ((2, 3, 8, 8), (4, 3, 3), 1, 1, F64, "3x3 filters, stride 1, pad 1, 8x8 input"),
+        ((2, 3, 6, 6), (3, 4, 4), 2, 1, F64, "the notebook's 4x4 filters, stride 2, pad 1"),
+    ),
+    "no_padding": (
+        ((1, 2, 6, 9), (2, 2, 3), 2, 0, F64, "no padding (pad 0), stride 2, 2x3 filter, 6x9 input"),
+        ((2, 3, 5, 5), (3, 3, 3), 1, 0, F64, "no padding (pad 0), 3x3 filters, stride 1"),
+    ),
+    "wide_padding": (
+        ((3, 2, 4, 6), (2, 3, 3), 1, 2, F64, "pad 2, 4x6 input, 3x3 filter"),
+    ),
+    "odd_shapes": (
+        ((2, 3, 7, 5), (4, 3, 5), 2, 1, F64, "stride 2, 7x5 input, non-square 3x5 filter, pad 1"),
+        ((1, 3, 9, 9), (2, 2, 2), 3, 1, F64, "stride 3, 2x2 filter, pad 1"),
+    ),
+    "float32": (
+        ((2, 3, 6, 6), (3, 4, 4), 2, 1, F32, "float32, stride 2, 4x4 filter, pad 1"),
+    ),
+}
 
 
 def output_size(size, window, stride, pad=0):
@@ -71,9 +87,9 @@ def output_size(size, window, stride, pad=0):
     return 1 + (size + 2 * pad - window) // stride
 
 
-def conv_shapes(rng):
+def _conv_cases(rng, group):
     cases = []
-    for (N, C, H, W), (F, HH, WW), stride, pad, dtype, what in _CONV_SHAPES:
+    for (N, C, H, W), (F, HH, WW), stride, pad, dtype, what in _CONV_GROUPS[group]:
         out_h, out_w = output_size(H, HH, stride, pad), output_size(W, WW, stride, pad)
         scale = rng.uniform(0.5, 2.0)
         case = {
@@ -106,20 +122,32 @@ def pool_notebook_shape(rng):
     return [_label(case, "the notebook's shapes with other values")]
 
 
+# The pooling cases by case group: core is the homework's 2x2 pools with stride 2 tiling
+# the input; overlapping windows (stride < pool size), windows not covering the input,
+# and float32 are the other groups.
 # (N, C, H, W), (pool_height, pool_width), stride, dtype, what
-_POOL_SHAPES = (
-    ((2, 3, 4, 4), (2, 2), 2, F64, "2x2 pools, stride 2, tiling the input"),
-    ((2, 2, 5, 5), (3, 3), 1, F64, "overlapping 3x3 pools, stride 1"),
-    ((1, 3, 7, 6), (3, 2), 2, F64, "non-square 3x2 pools, stride 2 (overlapping rows)"),
-    ((2, 2, 7, 7), (2, 2), 2, F64, "2x2 pools, stride 2, not tiling a 7x7 input"),
-    ((1, 2, 9, 7), (3, 3), 3, F64, "3x3 pools, stride 3, not tiling 9x7"),
-    ((2, 3, 6, 8), (2, 2), 2, F32, "float32, 2x2 pools, stride 2"),
-)
+_POOL_GROUPS = {
+    "core": (
+        ((2, 3, 4, 4), (2, 2), 2, F64, "2x2 pools, stride 2, tiling the input"),
+        ((2, 4, 8, 8), (2, 2), 2, F64, "2x2 pools, stride 2, tiling an 8x8 input"),
+    ),
+    "overlapping": (
+        ((2, 2, 5, 5), (3, 3), 1, F64, "overlapping 3x3 pools, stride 1"),
+        ((1, 3, 7, 6), (3, 2), 2, F64, "non-square 3x2 pools, stride 2 (overlapping rows)"),
+    ),
+    "non_tiling": (
+        ((2, 2, 7, 7), (2, 2), 2, F64, "2x2 pools, stride 2, not tiling a 7x7 input"),
+        ((1, 2, 9, 7), (3, 3), 3, F64, "3x3 pools, stride 3, not tiling 9x7"),
+    ),
+    "float32": (
+        ((2, 3, 6, 8), (2, 2), 2, F32, "float32, 2x2 pools, stride 2"),
+    ),
+}
 
 
-def pool_shapes(rng):
+def _pool_cases(rng, group):
     cases = []
-    for (N, C, H, W), (ph, pw), stride, dtype, what in _POOL_SHAPES:
+    for (N, C, H, W), (ph, pw), stride, dtype, what in _POOL_GROUPS[group]:
         out_h, out_w = output_size(H, ph, stride), output_size(W, pw, stride)
         case = {
             "x": _distinct(rng, (N, C, H, W), -2.0, 2.0, dtype),
@@ -158,24 +186,28 @@ def _bn_case(rng, shape, dtype, what, momentum=0.9, eps=1e-5):
     return _label(case, "%s: x %s" % (what, "x".join(map(str, shape))), tags)
 
 
-def spatial_bn_train(rng):
-    return [
-        _bn_case(rng, (4, 3, 5, 5), F64, "train mode"),
-        _bn_case(rng, (2, 4, 3, 7), F64, "train mode, non-square maps"),
-        _bn_case(rng, (3, 2, 2, 3), F64, "train mode, small batch, momentum 0.7", momentum=0.7),
-        _bn_case(rng, (5, 2, 4, 4), F32, "train mode, float32"),
-    ]
+def spatial_bn_train_core(rng):
+    return [_bn_case(rng, (4, 3, 5, 5), F64, "train mode"),
+            _bn_case(rng, (2, 4, 6, 6), F64, "train mode, 4 channels")]
 
 
-def spatial_bn_test_after_training(rng):
+def spatial_bn_train_odd_shapes(rng):
+    return [_bn_case(rng, (2, 4, 3, 7), F64, "train mode, non-square maps"),
+            _bn_case(rng, (3, 2, 2, 3), F64, "train mode, small batch, momentum 0.7", momentum=0.7)]
+
+
+def spatial_bn_train_float32(rng):
+    return [_bn_case(rng, (5, 2, 4, 4), F32, "train mode, float32")]
+
+
+def _bn_test_cases(rng, configurations):
     """Train-mode passes on `warmup.x` batches, then a test-mode pass on x.
 
     The test batch comes from a shifted distribution, so normalising it with
     its own statistics (mode never switched) is far from the right answer.
     """
     cases = []
-    for shape, dtype, warmups in (((4, 3, 4, 4), F64, 6), ((3, 2, 5, 3), F64, 4),
-                                  ((4, 3, 4, 4), F32, 5)):
+    for shape, dtype, warmups in configurations:
         case = _bn_case(rng, shape, dtype, "test mode after %d training passes" % warmups)
         base_means = rng.uniform(-2, 2, shape[1])
         warm = [base_means[None, :, None, None] + rng.uniform(0.5, 2.0, shape[1])[None, :, None, None]
@@ -188,11 +220,19 @@ def spatial_bn_test_after_training(rng):
     return cases
 
 
+def spatial_bn_test_core(rng):
+    return _bn_test_cases(rng, (((4, 3, 4, 4), F64, 6), ((3, 2, 5, 3), F64, 4)))
+
+
+def spatial_bn_test_float32(rng):
+    return _bn_test_cases(rng, (((4, 3, 4, 4), F32, 5),))
+
+
 # ---- carried-over layers ------------------------------------------------------------------------
 
-def relu_shapes(rng):
+def _relu_cases(rng, configurations):
     cases = []
-    for shape, dtype in (((3, 4), F64), ((2, 3, 4, 5), F64), ((5, 6), F32)):
+    for shape, dtype in configurations:
         case = {"x": _away_from_zero(rng, shape, dtype=dtype),
                 "dout": rng.standard_normal(shape).astype(dtype)}
         tags = ("float32",) if dtype == F32 else ()
@@ -200,9 +240,24 @@ def relu_shapes(rng):
     return cases
 
 
-def softmax_cases(rng):
-    N, C = 8, 10
-    normal = rng.standard_normal((N, C))
+def relu_core(rng):
+    return _relu_cases(rng, (((3, 4), F64), ((2, 3, 4, 5), F64)))
+
+
+def relu_float32(rng):
+    return _relu_cases(rng, (((5, 6), F32),))
+
+
+_SOFTMAX_N, _SOFTMAX_C = 8, 10
+
+
+def softmax_core(rng):
+    x = rng.standard_normal((_SOFTMAX_N, _SOFTMAX_C))
+    return [_label({"x": x, "y": rng.integers(0, _SOFTMAX_C, _SOFTMAX_N)}, "scores 8x10, float64")]
+
+
+def softmax_extreme_scores(rng):
+    N, C = _SOFTMAX_N, _SOFTMAX_C
     y = rng.integers(0, C, N)
     tiny = rng.standard_normal((N, C))
     # Half the rows put the correct class 60 below the rest (probability ~1e-26), half
@@ -211,13 +266,17 @@ def softmax_cases(rng):
     tiny[rows, y] += np.where(rows % 2 == 0, -60.0, 60.0)
     large = rng.standard_normal((N, C)) * 5 + np.where(rows % 2 == 0, 1000.0, -1000.0)[:, None]
     return [
-        _label({"x": normal, "y": y}, "scores 8x10, float64"),
         _label({"x": tiny, "y": y}, "scores where the correct class has probability ~1e-26 or ~1",
                ("tiny_probabilities",)),
         _label({"x": large, "y": y}, "large scores (about +-1000: exp overflows unless shifted)",
                ("large_scores",)),
-        _label({"x": normal.astype(F32), "y": y}, "scores 8x10, float32", ("float32",)),
     ]
+
+
+def softmax_float32(rng):
+    x = rng.standard_normal((_SOFTMAX_N, _SOFTMAX_C)).astype(F32)
+    return [_label({"x": x, "y": rng.integers(0, _SOFTMAX_C, _SOFTMAX_N)}, "scores 8x10, float32",
+                   ("float32",))]
 
 
 # ---- ThreeLayerConvNet ------------------------------------------------------------------------
@@ -277,37 +336,66 @@ def cnn_case(rng, input_dim, N, num_filters, filter_size, hidden_dim, num_classe
                      reg, ", batchnorm" if use_batchnorm else "", np.dtype(dtype).name), tags)
 
 
-def cnn_shapes(rng):
-    """Odd and non-square sizes (W2 sized with / or for 32x32 only shows), batchnorm on and off,
-    float64 and float32, reg 0 and > 0, and weight scales other than the usual 1e-2."""
+# ThreeLayerConvNet's cases by case group. Each group moves one thing away from the core (the
+# homework's network on even-sized images, float64, reg 0, no batchnorm), so a bug or a
+# missing feature fails its own group only: the batchnorm cases are even-sized with reg 0,
+# the odd sizes (where W2 sized with / shows) have no batchnorm, and so on. Weight scales
+# other than the usual 1e-2 everywhere: a hard-coded scale shows in the core.
+
+def cnn_forward_core(rng):
     return [
-        cnn_case(rng, (3, 10, 8), 4, 3, 3, 7, 5, 0.0, False, F64, "non-square 10x8 images",
-                 weight_scale=3e-3),
-        cnn_case(rng, (3, 9, 7), 3, 2, 5, 6, 4, 0.7, False, F64, "odd 9x7 images, 5x5 filters",
-                 weight_scale=5e-2),
-        cnn_case(rng, (2, 8, 12), 4, 4, 3, 5, 3, 0.1, True, F64, "batchnorm", warmups=3,
-                 weight_scale=2e-2),
-        cnn_case(rng, (3, 7, 7), 5, 3, 3, 4, 4, 0.0, True, F64, "odd 7x7 images, batchnorm",
-                 warmups=2, weight_scale=1e-1),
-        cnn_case(rng, (3, 32, 32), 2, 4, 7, 10, 10, 0.05, False, F32, "CIFAR-sized, float32",
+        cnn_case(rng, (3, 32, 32), 2, 4, 7, 10, 10, 0.0, False, F64, "CIFAR-sized, 7x7 filters",
                  weight_scale=1e-3),
-        cnn_case(rng, (2, 9, 11), 4, 3, 3, 6, 3, 0.2, True, F32, "odd 9x11 images, batchnorm",
-                 warmups=2, weight_scale=5e-3),
+        cnn_case(rng, (3, 8, 8), 4, 3, 3, 7, 5, 0.0, False, F64, "8x8 images, 3x3 filters",
+                 weight_scale=3e-3),
     ]
 
 
-def cnn_small(rng):
-    """Pairs of cases with the same data at reg 0 and reg > 0 (the regularisation hint)."""
-    plain0 = cnn_case(rng, (3, 8, 8), 3, 3, 3, 6, 4, 0.0, False, F64, "8x8 images", weight_scale=2e-2)
-    bn0 = cnn_case(rng, (2, 7, 9), 3, 2, 3, 5, 3, 0.0, True, F64, "7x9 images", weight_scale=5e-3)
+def cnn_forward_regularisation(rng):
+    return [cnn_case(rng, (3, 8, 8), 3, 3, 3, 6, 4, 0.7, False, F64, "8x8 images",
+                     weight_scale=5e-2)]
+
+
+def cnn_forward_batchnorm(rng):
     return [
-        plain0,
-        cnn_case(rng, (3, 8, 8), 3, 3, 3, 6, 4, 0.5, False, F64, "8x8 images", params_from=plain0,
+        cnn_case(rng, (2, 8, 12), 4, 4, 3, 5, 3, 0.0, True, F64, "batchnorm", warmups=3,
                  weight_scale=2e-2),
-        bn0,
-        cnn_case(rng, (2, 7, 9), 3, 2, 3, 5, 3, 0.3, True, F64, "7x9 images", params_from=bn0,
+        cnn_case(rng, (3, 6, 6), 5, 3, 3, 4, 4, 0.0, True, F64, "6x6 images, batchnorm",
+                 warmups=2, weight_scale=1e-1),
+    ]
+
+
+def cnn_forward_odd_sizes(rng):
+    return [
+        cnn_case(rng, (3, 9, 7), 3, 2, 5, 6, 4, 0.0, False, F64, "odd 9x7 images, 5x5 filters",
+                 weight_scale=5e-2),
+        cnn_case(rng, (2, 9, 11), 4, 3, 3, 6, 3, 0.0, False, F64, "odd 9x11 images",
                  weight_scale=5e-3),
     ]
+
+
+def cnn_forward_float32(rng):
+    return [cnn_case(rng, (3, 32, 32), 2, 4, 7, 10, 10, 0.0, False, F32, "CIFAR-sized, float32",
+                     weight_scale=1e-3)]
+
+
+def cnn_gradient_core(rng):
+    return [cnn_case(rng, (3, 8, 8), 3, 3, 3, 6, 4, 0.0, False, F64, "8x8 images",
+                     weight_scale=2e-2)]
+
+
+def cnn_gradient_regularisation(rng):
+    """The core's network and data again with reg > 0 (a case of its own draw, so the group
+    stands alone; the regularisation hint compares it with the core case)."""
+    plain0 = cnn_case(rng, (3, 8, 8), 3, 3, 3, 6, 4, 0.0, False, F64, "8x8 images",
+                      weight_scale=2e-2)
+    return [cnn_case(rng, (3, 8, 8), 3, 3, 3, 6, 4, 0.5, False, F64, "8x8 images",
+                     params_from=plain0, weight_scale=2e-2)]
+
+
+def cnn_gradient_batchnorm(rng):
+    return [cnn_case(rng, (2, 8, 10), 3, 2, 3, 5, 3, 0.0, True, F64, "8x10 images",
+                     weight_scale=5e-3)]
 
 
 def cnn_cifar_batch50(rng):
@@ -316,19 +404,38 @@ def cnn_cifar_batch50(rng):
                      "batch of 50 CIFAR-sized images, default architecture", weight_scale=1e-3)]
 
 
+def _by_group(builder, group):
+    def build(rng):
+        return builder(rng, group)
+    build.__name__ = "%s_%s" % (builder.__name__.strip("_").replace("_cases", ""), group)
+    return build
+
+
 CASES = {
     "conv_forward_fixed": conv_forward_fixed,
     "conv_notebook_shape": conv_notebook_shape,
-    "conv_shapes": conv_shapes,
+    **{"conv_" + group: _by_group(_conv_cases, group) for group in _CONV_GROUPS},
     "pool_forward_fixed": pool_forward_fixed,
     "pool_notebook_shape": pool_notebook_shape,
-    "pool_shapes": pool_shapes,
-    "spatial_bn_train": spatial_bn_train,
-    "spatial_bn_test_after_training": spatial_bn_test_after_training,
-    "relu_shapes": relu_shapes,
-    "softmax_cases": softmax_cases,
-    "cnn_shapes": cnn_shapes,
-    "cnn_small": cnn_small,
+    **{"pool_" + group: _by_group(_pool_cases, group) for group in _POOL_GROUPS},
+    "spatial_bn_train_core": spatial_bn_train_core,
+    "spatial_bn_train_odd_shapes": spatial_bn_train_odd_shapes,
+    "spatial_bn_train_float32": spatial_bn_train_float32,
+    "spatial_bn_test_core": spatial_bn_test_core,
+    "spatial_bn_test_float32": spatial_bn_test_float32,
+    "relu_core": relu_core,
+    "relu_float32": relu_float32,
+    "softmax_core": softmax_core,
+    "softmax_extreme_scores": softmax_extreme_scores,
+    "softmax_float32": softmax_float32,
+    "cnn_forward_core": cnn_forward_core,
+    "cnn_forward_regularisation": cnn_forward_regularisation,
+    "cnn_forward_batchnorm": cnn_forward_batchnorm,
+    "cnn_forward_odd_sizes": cnn_forward_odd_sizes,
+    "cnn_forward_float32": cnn_forward_float32,
+    "cnn_gradient_core": cnn_gradient_core,
+    "cnn_gradient_regularisation": cnn_gradient_regularisation,
+    "cnn_gradient_batchnorm": cnn_gradient_batchnorm,
     "cnn_cifar_batch50": cnn_cifar_batch50,
 }
 

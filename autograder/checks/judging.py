@@ -50,7 +50,7 @@ def dtype_notes(student, reference, keys):
 def conclude(item, case, student, reference, keys, mismatches, explanations=(), hints=(), data=None):
     """
     The CheckOutcome of one case from its mismatches: the generic hints (NaN,
-    shape, return type, writes into inputs, printing) and the dtype notes are
+    shape, return type, printing) and the notes (dtype, writes into inputs) are
     added here. `data` carries evidence for the cross-case rules (outcome.data).
     """
     hints = list(hints)
@@ -60,11 +60,13 @@ def conclude(item, case, student, reference, keys, mismatches, explanations=(), 
     notes, too_much_output = diagnosis.debug_printing(student, knob(item, "output_limit_kb"))
     notes = dtype_notes(student, reference, keys) + notes
     lines = [m.message for m in mismatches] + list(explanations)
+    # A write into an argument with every result right is a note (the spec's
+    # side_effect_charge may price it, once per item); a write that changes what a later
+    # call computes shows in that call's values, which are charged there.
+    notes = list(notes)
     if writes:
-        entries = read_json(student, "mutated", None) or []
-        lines.append("; ".join("%s wrote into its input %s" % tuple(e.split(": ", 1))
-                               if ": " in e else e for e in entries))
-        hints = writes + hints
+        notes = ["Side effect: " + w for w in writes] + notes
+        data = dict(data or {}, side_effect=True)
     if too_much_output:
         lines.append("your code printed more than the grader's output cap")
     # rounding-sized errors hint at precision only when no specific hint explains them

@@ -8,6 +8,7 @@ import time
 import traceback
 from dataclasses import dataclass, field, replace
 
+from autograder.checks.charges import charge_causes_once
 from autograder.checks.in_worker import IMPORT_FAILURE
 from autograder.grade import adapter
 from autograder.grade.aggregate import failed_item
@@ -182,6 +183,7 @@ class Grader:
                             missing=[m for m in SUBMODULES if m not in submission.modules])
             for item in self.items:
                 result.items.append(self._run(ctx, item, result))
+            result.items = charge_causes_once(result.items)
             result.extra.update(ctx.extra)
             result.extra.update(leaderboard_extra(self.spec.leaderboard, self.spec.ids(),
                                                   ctx.extra))

@@ -25,6 +25,7 @@ STUDENT_MODULES = (
     "autograder/spec/__init__.py",
     "autograder/checks/__init__.py",
     "autograder/checks/calls.py",
+    "autograder/checks/charges.py",
     "autograder/checks/cases.py",
     "autograder/checks/compare.py",
     "autograder/checks/diagnosis.py",
@@ -103,8 +104,11 @@ def visible_spec_text(spec_path=None):
             continue
         lines += ["", "[[item]]"]
         for key, value in item.items():
-            if key not in SECRET_KEYS:
+            if key not in SECRET_KEYS and key != "group":
                 lines.append("%s = %s" % (key, _toml_value(value)))
+        for group in item.get("group", []):   # the case groups, as sub-tables of the item
+            lines += ["[[item.group]]"] + ["%s = %s" % (key, _toml_value(value))
+                                           for key, value in group.items()]
     return "\n".join(lines) + "\n"
 
 

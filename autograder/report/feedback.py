@@ -6,7 +6,8 @@ format: inline markdown escapes or a fence longer than any backtick run in feedb
 html.escape in feedback.html.
 
 Each item says which notebook section and nndl function it grades, how its points are
-given (all cases or per case, with the count that passed), on which inputs it was graded,
+given (per case group, with what each group earned, or all cases or per case, with the
+count that passed), on which inputs it was graded,
 and for the accuracy item the credited value and the rule. Failed items come first in the
 details; the html table links to them. Pictures (autograder.report.pictures) are inlined in
 the html and written beside feedback.md, which links them. Hidden items are labelled
@@ -48,6 +49,8 @@ def _points(value):
 def _status(item):
     if item.passed:
         return "passed"
+    if item.score >= item.max_score - 1e-9:
+        return "full points"   # what failed is charged in another item (checks/charges.py)
     return "partial" if item.score > 0 else "failed"
 
 
@@ -77,8 +80,9 @@ def what_it_tests(item):
 
 
 def scoring_line(item):
-    """How many cases passed and how the item gives points ('' when it does not apply)."""
-    if item.passed or item.cases_total <= 1:
+    """How many cases passed and how the item gives points ('' when it does not apply, or
+    when the item's output states it per case group)."""
+    if item.passed or item.cases_total <= 1 or len(item.groups or ()) > 1:
         return ""
     passed, total = item.cases_passed, item.cases_total
     if item.scoring == "per_case":

@@ -27,7 +27,8 @@ def results_json(result):
             "output": item.output,
             "visibility": item.visibility,
             "extra_data": dict({"item": item.item_id, "kind": item.kind,
-                                "seconds": round(item.seconds, 3)},
+                                "seconds": round(item.seconds, 3),
+                                "groups": [group.record() for group in item.groups or ()]},
                                **{k: v for k, v in (("section", item.section),
                                                     ("function", item.function)) if v}),
         })

@@ -19,11 +19,14 @@ from autograder.checks import kinds
 SPEC_PATH = Path(__file__).with_name("grading.toml")
 
 VISIBILITIES = ("visible", "hidden")
-SCORINGS = ("all_cases", "per_case")
+SCORINGS = ("by_group", "all_cases", "per_case")
+CORE_GROUP = "core"          # the homework's own configuration
+CORE_DEFAULT_SHARE = 2 / 3   # core's share of an item when the spec gives no weights
 
 # Keys every [[item]] may carry; a kind's own keys (its Kind.keys) go into Item.extras.
 _ITEM_FIELDS = ("id", "kind", "function", "points", "tolerance", "time_limit", "visibility",
-                "cases", "scoring", "section")
+                "cases", "scoring", "section", "group", "side_effect_charge")
+_GROUP_FIELDS = ("name", "cases", "weight", "hint", "cause")
 _REQUIRED = ("id", "kind", "function", "points", "time_limit", "visibility")
 # [settings] keys read by other modules through Settings.extras (their defaults live there).
 _SETTINGS_PASSED_ON = ("notebook_limit_mb",)   # autograder/submission/notebooks.py
@@ -52,8 +55,28 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class CaseGroup:
+    """One named group of an item's cases ([[item.group]] in the spec).
+
+    - name: shown to students ("core": the homework's own configuration)
+    - cases: its case-builder names (autograder/checks/cases.py)
+    - share: its fraction of the item's points (the weights normalised; they sum to 1)
+    - hint: shown when the group fails (what usually breaks it)
+    - cause: groups of several items failing for one cause (e.g. batchnorm inside the
+      network) share a cause name; a submission is charged for it once (the largest charge)
+    """
+    name: str
+    cases: tuple
+    share: float
+    hint: str = ""
+    cause: str = ""
+
+
+@dataclass(frozen=True)
 class Item:
-    """One graded item. `cases` is a tuple of case-builder names (autograder/checks/cases.py)."""
+    """One graded item. `cases` is a tuple of case-builder names (autograder/checks/cases.py);
+    `groups` splits them (and the points) into named groups: one group "all" holding every
+    case when the spec declares none."""
     id: str
     kind: str
     function: str            # "<nndl module>:<function or Class>"
@@ -62,9 +85,19 @@ class Item:
     time_limit: float
     visibility: str
     cases: tuple = ()
-    scoring: str = "all_cases"  # all_cases: points only if every case passes; per_case: share
+    scoring: str = "by_group"   # by_group: each group's share when all its cases pass;
+    #                             all_cases: points only if every case passes; per_case: share
     extras: dict = field(default_factory=dict)
     section: str = ""        # "<notebook>: <heading>" the item grades (shown in the feedback)
+    groups: tuple = ()       # CaseGroup, in spec order
+    side_effect_charge: float = 0.0  # fraction of the points a write into an argument costs
+
+    def group_of_builder(self, builder: str) -> "CaseGroup":
+        """The group holding a case builder (the only group when the spec declares none)."""
+        for group in self.groups:
+            if builder in group.cases:
+                return group
+        raise KeyError("item %s: no group holds the cases %r" % (self.id, builder))
 
     @property
     def module(self):
@@ -173,19 +206,79 @@ def _kind_extras(raw, item_id, kind_name):
     return declared, extras
 
 
+def _parse_groups(raw, item_id):
+    """The item's CaseGroups from [[item.group]] (or one group "all" of `cases`) and the
+    case-builder names in order. Weights: all given or none; none gives core 2/3 of the
+    item and the other groups equal parts of the rest (equal parts when there is no core)."""
+    declared = raw.get("group")
+    if declared is None:
+        cases = raw.get("cases", ())
+        cases = (cases,) if isinstance(cases, str) else tuple(cases)
+        return (CaseGroup("all", cases, 1.0),) if cases else (), cases
+    if "cases" in raw:
+        raise SpecError("item %s: give its cases in [[item.group]] or in `cases`, not both" % item_id)
+    if not isinstance(declared, list) or not declared:
+        raise SpecError("item %s: [[item.group]] must be a list of tables" % item_id)
+    names, weights, parsed = [], [], []
+    for entry in declared:
+        if not isinstance(entry, dict):
+            raise SpecError("item %s: each [[item.group]] is a table" % item_id)
+        for key in entry:
+            if key not in _GROUP_FIELDS:
+                raise SpecError("item %s: a group has no key %r%s (keys: %s)" % (
+                    item_id, key, _did_you_mean(key, _GROUP_FIELDS), ", ".join(_GROUP_FIELDS)))
+        name, cases = entry.get("name"), entry.get("cases")
+        cases = (cases,) if isinstance(cases, str) else cases
+        if not isinstance(name, str) or not name or not isinstance(cases, (list, tuple)) or \
+                not cases or not all(isinstance(c, str) for c in cases):
+            raise SpecError("item %s: each group needs a name and a list of case builders" % item_id)
+        if name in names:
+            raise SpecError("item %s: two groups are named %r" % (item_id, name))
+        weight = entry.get("weight")
+        if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float))
+                                   or weight <= 0):
+            raise SpecError("item %s: group %s: weight must be a positive number" % (item_id, name))
+        for key in ("hint", "cause"):
+            if not isinstance(entry.get(key, ""), str):
+                raise SpecError("item %s: group %s: %s must be a string" % (item_id, name, key))
+        names.append(name)
+        weights.append(weight)
+        parsed.append((name, tuple(cases), entry.get("hint", ""), entry.get("cause", "")))
+    if any(w is None for w in weights) and not all(w is None for w in weights):
+        raise SpecError("item %s: give every group a weight, or none (core 2/3, the rest "
+                        "shared)" % item_id)
+    if weights[0] is None:
+        others = len([n for n in names if n != CORE_GROUP])
+        if CORE_GROUP in names and others:
+            weights = [CORE_DEFAULT_SHARE if n == CORE_GROUP else (1 - CORE_DEFAULT_SHARE) / others
+                       for n in names]
+        else:
+            weights = [1.0] * len(names)
+    total = float(sum(weights))
+    builders = [c for _, cases, _, _ in parsed for c in cases]
+    if len(set(builders)) != len(builders):
+        raise SpecError("item %s: a case builder is in two groups" % item_id)
+    groups = tuple(CaseGroup(name, cases, weight / total, hint, cause)
+                   for (name, cases, hint, cause), weight in zip(parsed, weights))
+    return groups, tuple(builders)
+
+
 def _parse_item(raw, index):
     missing = [key for key in _REQUIRED if key not in raw]
     if missing:
         raise SpecError("item #%d (%s) lacks %s" % (index + 1, raw.get("id", "?"), ", ".join(missing)))
-    cases = raw.get("cases", ())
-    cases = (cases,) if isinstance(cases, str) else tuple(cases)
     declared, extras = _kind_extras(raw, str(raw["id"]), str(raw["kind"]))
+    groups, cases = _parse_groups(raw, str(raw["id"]))
+    charge = raw.get("side_effect_charge", 0.0)
+    if isinstance(charge, bool) or not isinstance(charge, (int, float)) or not 0 <= charge <= 1:
+        raise SpecError("item %s: side_effect_charge must be a number from 0 to 1" % raw["id"])
     item = Item(
         id=str(raw["id"]), kind=str(raw["kind"]), function=str(raw["function"]),
         points=raw["points"], tolerance=float(raw.get("tolerance", 0.0)),
         time_limit=float(raw["time_limit"]), visibility=str(raw["visibility"]),
-        cases=cases, scoring=str(raw.get("scoring", "all_cases")),
-        section=str(raw.get("section", "")), extras=extras)
+        cases=cases, scoring=str(raw.get("scoring", "by_group")),
+        section=str(raw.get("section", "")), extras=extras, groups=groups,
+        side_effect_charge=float(charge))
     if item.visibility not in VISIBILITIES:
         raise SpecError("item %s: visibility must be one of %s, got %r"
                         % (item.id, VISIBILITIES, item.visibility))

@@ -27,6 +27,42 @@ class CheckOutcome:
     differences: dict = field(default_factory=dict)
 
 
+@dataclass
+class GroupResult:
+    """The verdict on one case group of an item (autograder.spec.CaseGroup).
+
+    - name, share (fraction of the item's points), points (share * item points)
+    - earned: the points it earned (its share when all its cases pass, by the item's rule)
+    - cases_passed, cases_total
+    - status: passed | failed | error | not_charged (failed, but its cause is charged in
+      another item: see checks/charges.py)
+    - hint: the spec's hint for the group, shown when it fails
+    - cause: the root cause it shares with groups of other items ('' for none)
+    - note: why it was not charged, when it was not
+    """
+    name: str
+    share: float
+    points: float
+    earned: float
+    cases_passed: int
+    cases_total: int
+    status: str
+    hint: str = ""
+    cause: str = ""
+    note: str = ""
+
+    @property
+    def lost(self) -> float:
+        return max(self.points - self.earned, 0.0)
+
+    def record(self) -> dict:
+        """The JSON record in results.json's extra_data.groups."""
+        return {"name": self.name, "weight": round(self.share, 6), "points": round(self.points, 4),
+                "earned": round(self.earned, 4), "cases_passed": self.cases_passed,
+                "cases_total": self.cases_total, "status": str(self.status), "cause": self.cause,
+                "hint": self.hint, "note": self.note}
+
+
 def gradescope_visibility(item) -> str:
     """Gradescope's name for a spec item's visibility (hidden items: after_published)."""
     return "visible" if item.visibility == "visible" else "after_published"
@@ -59,6 +95,8 @@ class ItemResult:
       given, passed or failed as `passed` says
     - hints: the hints of the failing cases and the cross-case diagnosis
     - outcomes: CheckOutcome per case (empty when the item could not be checked)
+    - groups: GroupResult per case group of the spec item, in spec order (empty when the
+      item could not be checked or has no cases)
     """
     item_id: str
     title: str
@@ -79,6 +117,7 @@ class ItemResult:
     status: Status = None
     hints: list = field(default_factory=list)
     outcomes: list = field(default_factory=list)
+    groups: list = field(default_factory=list)
 
     def __post_init__(self):
         if self.status is None:

@@ -36,8 +36,13 @@ def test_fixed_cases_are_the_notebooks_inputs():
     assert (pool["pool_param.pool_height"], pool["pool_param.pool_width"], pool["pool_param.stride"]) == (2, 2, 2)
 
 
+def _all(prefix):
+    return [c for name in CASES if name.startswith(prefix) for c in CASES[name](RNG)]
+
+
 def test_conv_cases_cover_the_required_shapes():
-    cases = CASES["conv_shapes"](RNG)
+    cases = _all("conv_")
+    cases = [c for c in cases if "dout" in c]
     assert any(c["conv_param.stride"] == 2 for c in cases)
     assert any(c["x"].shape[2] % 2 or c["x"].shape[3] % 2 for c in cases)          # odd sizes
     assert any(c["w"].shape[2] != c["w"].shape[3] for c in cases)                  # non-square filters
@@ -51,8 +56,21 @@ def test_conv_cases_cover_the_required_shapes():
                                    1 + (W + 2 * p - WW) // s)
 
 
+def test_conv_groups_each_move_one_thing_from_the_core():
+    """core: pad 1 (3x3 stride 1, the notebook's 4x4 stride 2), float64; every pad 0 case is in
+    no_padding, every pad 2 in wide_padding, every float32 in float32."""
+    core = CASES["conv_core"](RNG)
+    assert all(c["conv_param.pad"] == 1 and c["x"].dtype == np.float64 for c in core)
+    assert any(c["w"].shape[2:] == (3, 3) and c["conv_param.stride"] == 1 for c in core)
+    assert all(c["conv_param.pad"] == 0 for c in CASES["conv_no_padding"](RNG))
+    assert all(c["conv_param.pad"] == 2 for c in CASES["conv_wide_padding"](RNG))
+    assert all(c["x"].dtype == np.float32 for c in CASES["conv_float32"](RNG))
+    others = CASES["conv_odd_shapes"](RNG) + CASES["conv_wide_padding"](RNG) + core
+    assert all(c["conv_param.pad"] > 0 for c in others)
+
+
 def test_pool_cases_overlap_and_do_not_tile_and_have_no_ties():
-    cases = CASES["pool_shapes"](RNG)
+    cases = [c for c in _all("pool_") if "dout" in c]
     assert any(c["pool_param.stride"] < c["pool_param.pool_height"] for c in cases)  # overlapping
     assert any((c["x"].shape[2] - c["pool_param.pool_height"]) % c["pool_param.stride"] for c in cases)
     for c in cases:
@@ -60,19 +78,39 @@ def test_pool_cases_overlap_and_do_not_tile_and_have_no_ties():
         assert np.min(np.diff(values)) > 1e-4  # numerical gradients never cross a tie
 
 
-def test_cnn_cases_use_non_32_images_and_pairs_of_reg():
-    shapes = {tuple(c["init.input_dim"]) for c in CASES["cnn_shapes"](RNG)}
-    assert any(s[1:] != (32, 32) for s in shapes) and (3, 32, 32) in shapes
-    small = CASES["cnn_small"](RNG)
-    assert {"reg0", "reg"} <= set().union(*(tags_of(c) for c in small))
-    # the reg > 0 case of a pair has the same data as its reg = 0 case
-    assert np.array_equal(small[0]["X"], small[1]["X"]) and small[1]["init.reg"] > 0
+def test_pool_groups_isolate_overlap_and_tiling():
+    def overlaps(c):
+        return c["pool_param.stride"] < max(c["pool_param.pool_height"], c["pool_param.pool_width"])
+
+    def tiles(c):
+        H, W = c["x"].shape[2:]
+        s = c["pool_param.stride"]
+        return (H - c["pool_param.pool_height"]) % s == 0 and (W - c["pool_param.pool_width"]) % s == 0
+    assert all(not overlaps(c) and tiles(c) for c in CASES["pool_core"](RNG) + CASES["pool_float32"](RNG))
+    assert all(overlaps(c) and tiles(c) for c in CASES["pool_overlapping"](RNG))
+    assert all(not overlaps(c) and not tiles(c) for c in CASES["pool_non_tiling"](RNG))
+
+
+def test_cnn_groups_isolate_batchnorm_regularisation_and_odd_sizes():
+    """A network without batchnorm, without the penalty or with W2 sized by / fails one group."""
+    for name in CASES:
+        if not name.startswith(("cnn_forward_", "cnn_gradient_")):
+            continue
+        for case in CASES[name](RNG):
+            tags = tags_of(case)
+            H, W = case["init.input_dim"][1:]
+            assert ("batchnorm" in tags) == name.endswith("_batchnorm"), name
+            assert ("reg" in tags) == name.endswith("_regularisation"), name
+            assert (H % 2 == 1 or W % 2 == 1) == name.endswith("_odd_sizes"), name
+            assert (case["X"].dtype == np.float32) == name.endswith("_float32"), name
+    shapes = {tuple(c["init.input_dim"]) for c in _all("cnn_forward_")}
+    assert (3, 32, 32) in shapes
     timing = CASES["cnn_cifar_batch50"](RNG)[0]
     assert timing["X"].shape == (50, 3, 32, 32)
 
 
 def test_softmax_cases_separate_an_epsilon_and_overflow():
-    cases = {next(iter(tags_of(c)), "plain"): c for c in CASES["softmax_cases"](RNG)}
+    cases = {next(iter(tags_of(c)), "plain"): c for c in CASES["softmax_extreme_scores"](RNG)}
     tiny = cases["tiny_probabilities"]
     x, y = tiny["x"], tiny["y"]
     log_p = x - np.log(np.exp(x - x.max(1, keepdims=True)).sum(1, keepdims=True)) - x.max(1, keepdims=True)

@@ -88,7 +88,10 @@ def test_a_wrong_call_into_a_fast_layer_names_the_students_function(tmp_path):
     (folder / CNN).write_text(text)
     results = support.grade(folder, [support.spec().item(i) for i in CNN_ITEMS])
     output = results[FORWARD].output
-    assert results[FORWARD].score == 0
+    # every case without batchnorm takes the broken line: all groups but batchnorm fail
+    assert {g.name for g in results[FORWARD].groups if g.status != "passed"} == \
+        {"core", "regularisation", "odd_sizes", "float32"}
+    assert results[FORWARD].score <= 0.25 * results[FORWARD].max_score
     assert "in your loss (nndl/cnn.py, line" in output and "conv_forward_fast(X, W1, conv_param)" in output
 
 

@@ -128,7 +128,10 @@ def test_per_case_scoring_gives_a_share():
     cases, reference = support.expected(item.id)
     mixed = [dict(r, out=r["out"] * 2) if i == 0 else r for i, r in enumerate(reference)]
     result = judge_all(item, cases, mixed, reference)
-    assert abs(result.score - item.points * (len(cases) - 1) / len(cases)) < 1e-3
+    core = item.groups[0]
+    core_cases = sum(1 for case in cases if case["_group"] == core.name)
+    # per case within each group: the first core case's part of the core's share is lost
+    assert abs(result.score - item.points * (1 - core.share / core_cases)) < 1e-3
 
 
 def test_visible_expected_is_deterministic_and_equivalent_to_the_reference(tmp_path):

@@ -13,7 +13,7 @@ from tests.autograder.checks import support
 
 GRADIENT = {"id": "layers.relu_backward.gradient", "kind": "gradient",
             "function": "layers:relu_backward", "forward": "layers:relu_forward",
-            "cases": "relu_shapes", "points": 100, "tolerance": 1e-9, "time_limit": 10,
+            "cases": "relu_core", "points": 100, "tolerance": 1e-9, "time_limit": 10,
             "visibility": "visible"}
 
 
@@ -85,7 +85,7 @@ def test_the_shipped_spec_loads_and_its_header_documents_every_kind_key():
 
 TOY_MODULE = "tests.autograder.checks.output_shape"
 TOY_ITEM = {"id": "layers.relu_forward.shape", "kind": "output_shape",
-            "function": "layers:relu_forward", "cases": "relu_shapes", "points": 100,
+            "function": "layers:relu_forward", "cases": "relu_core", "points": 100,
             "time_limit": 10, "visibility": "visible"}
 FLATTENING = {"layers": SimpleNamespace(relu_forward=lambda x: (np.maximum(x, 0).ravel(), x))}
 

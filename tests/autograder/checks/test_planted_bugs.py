@@ -1,5 +1,6 @@
 """One planted bug per diagnosis: the variant loses exactly the points of the
-items the bug breaks, and the failing items' feedback carries the right hint."""
+case groups the bug breaks (in proportion: an edge case or a missing feature costs its
+group's share, not the item), and the failing items' feedback carries the right hint."""
 import pytest
 
 from tests.autograder.checks import support
@@ -8,62 +9,57 @@ CONV = "conv_layers.py"
 LAYERS = "layers.py"
 CNN = "cnn.py"
 
-# name: (edits, {broken item: hint substring}, notes expected on a passing item)
+# name: (edits, {broken item: (hint substring, the groups it fails)})
 PLANTED = {
     "regularisation_missing_from_gradient": (
         {CNN: [("grad[block] += reg * W[block]", "pass")]},
-        {"cnn.ThreeLayerConvNet.loss.gradient": "Right with reg = 0 but wrong with reg > 0"},
+        {"cnn.ThreeLayerConvNet.loss.gradient": ("Right with reg = 0 but wrong with reg > 0", ('regularisation',))},
     ),
     "regularisation_wrong_in_loss": (
         {CNN: [("loss = data_loss + 0.5 * reg * sum(", "loss = data_loss + reg * sum(")]},
-        {"cnn.ThreeLayerConvNet.loss.forward": "Right with reg = 0 but wrong with reg > 0"},
+        {"cnn.ThreeLayerConvNet.loss.forward": ("Right with reg = 0 but wrong with reg > 0", ('regularisation',))},
     ),
     "batchnorm_test_mode_uses_batch_statistics": (
         {LAYERS: [("out = gamma * ((x - running_mean) / np.sqrt(running_var + eps)) + beta",
                    "out = gamma * ((x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)) + beta")]},
-        {"conv_layers.spatial_batchnorm_forward.test_mode": "equals the train-mode output",
-         "cnn.ThreeLayerConvNet.loss.forward": "right in train mode (the scores it passes to softmax_loss) but gives wrong scores in test mode"},
+        {"conv_layers.spatial_batchnorm_forward.test_mode": ("equals the train-mode output", ('core', 'float32')),
+         "cnn.ThreeLayerConvNet.loss.forward": ("right in train mode (the scores it passes to softmax_loss) but gives wrong scores in test mode", ('batchnorm',))},
     ),
     "batchnorm_running_statistics_never_updated": (
         {LAYERS: [("        running_mean = momentum * running_mean + (1 - momentum) * sample_mean\n"
                    "        running_var = momentum * running_var + (1 - momentum) * sample_var\n", "")]},
-        {"conv_layers.spatial_batchnorm_forward.test_mode": "running statistics are never updated",
-         "cnn.ThreeLayerConvNet.loss.forward": "running statistics differ after training passes"},
+        {"conv_layers.spatial_batchnorm_forward.test_mode": ("running statistics are never updated", ('core', 'float32')),
+         "cnn.ThreeLayerConvNet.loss.forward": ("running statistics differ after training passes", ('batchnorm',))},
     ),
     "cnn_w2_sized_for_32x32_images_only": (
         {CNN: [("pooled = num_filters * (conv_h // 2) * (conv_w // 2)", "pooled = num_filters * 16 * 16")]},
-        {"cnn.ThreeLayerConvNet.loss.forward": "compute it from input_dim",
-         "cnn.ThreeLayerConvNet.loss.gradient": "compute it from input_dim"},
+        {"cnn.ThreeLayerConvNet.loss.forward": ("compute it from input_dim", ('core', 'regularisation', 'batchnorm', 'odd_sizes')),
+         "cnn.ThreeLayerConvNet.loss.gradient": ("compute it from input_dim", ('core', 'regularisation', 'batchnorm'))},
     ),
     "cnn_mode_never_switched": (
         {CNN: [("mode = 'test' if y is None else 'train'", "mode = 'train'")]},
-        {"cnn.ThreeLayerConvNet.loss.forward": "right in train mode (the scores it passes to softmax_loss) but gives wrong scores in test mode"},
-    ),
-    "relu_backward_writes_into_dout": (
-        {LAYERS: [("    if dout.ndim == 0:\n        return dout * (x > 0)\n",
-                   "    dout[x <= 0] = 0\n    return dout\n")]},
-        {"layers.relu_backward.gradient": "relu_backward wrote into its argument dout"},
+        {"cnn.ThreeLayerConvNet.loss.forward": ("right in train mode (the scores it passes to softmax_loss) but gives wrong scores in test mode", ('batchnorm',))},
     ),
     "softmax_fudge_epsilon": (
         {LAYERS: [("loss = -log_probs[rows, y].sum() / N",
                    "loss = -np.log(exp_shifted[rows, y] / sum_exp[:, 0] + 1e-12).sum() / N")]},
-        {"layers.softmax_loss.loss": "an epsilon inside the log"},
+        {"layers.softmax_loss.loss": ("an epsilon inside the log", ('extreme_scores',))},
     ),
     "softmax_without_shift_gives_nan": (
         {LAYERS: [("shifted = x - x.max(axis=1, keepdims=True)", "shifted = x")]},
-        {"layers.softmax_loss.loss": "NaN appeared in your output"},
+        {"layers.softmax_loss.loss": ("NaN appeared in your output", ('extreme_scores',))},
     ),
     "pool_forward_wrong_output_shape": (
         {CONV: [("    out_h = 1 + (H - ph) // stride\n    out_w = 1 + (W - pw) // stride\n"
                  "    out = np.empty(",
                  "    out_h = H // stride\n    out_w = W // stride\n    out = np.empty(")]},
-        {"conv_layers.max_pool_forward_naive.forward_secret": "wrong shape"},
+        {"conv_layers.max_pool_forward_naive.forward_secret": ("wrong shape", ('overlapping',))},
     ),
     "conv_backward_bug_in_dw": (
         {CONV: [("dw[f] += dout[n, f, i, j] * xpad[n, :, rows, cols]",
                  "dw[f] += dout[n, f, i, j] * xpad[n, :, rows, cols] * (1 + (i == 0))")]},
         {"conv_layers.conv_backward_naive.gradient":
-         "Your backward disagrees with the numerical gradient of your forward"},
+         ("Your backward disagrees with the numerical gradient of your forward", ('core', 'no_padding', 'wide_padding', 'odd_shapes', 'float32'))},
     ),
     # Flipped filters in both passes: a consistent pair, but not the layer asked for.
     "conv_flipped_filters_forward_and_backward": (
@@ -73,24 +69,52 @@ PLANTED = {
                  "dxpad[n, :, rows, cols] += dout[n, f, i, j] * w[f, :, ::-1, ::-1]"),
                 ("dw[f] += dout[n, f, i, j] * xpad[n, :, rows, cols]",
                  "dw[f] += dout[n, f, i, j] * xpad[n, :, rows, cols][:, ::-1, ::-1]")]},
-        {"conv_layers.conv_forward_naive.forward": "out differs",
-         "conv_layers.conv_forward_naive.forward_secret": "out differs",
+        {"conv_layers.conv_forward_naive.forward": ("out differs", ('all',)),
+         "conv_layers.conv_forward_naive.forward_secret": ("out differs", ('core', 'no_padding', 'wide_padding', 'odd_shapes', 'float32')),
          "conv_layers.conv_backward_naive.gradient":
-         "Your backward matches the numerical gradient of your forward, but your forward is wrong"},
+         ("Your backward matches the numerical gradient of your forward, but your forward is wrong", ('core', 'no_padding', 'wide_padding', 'odd_shapes', 'float32'))},
     ),
 }
 
 
+def group_points(item_id, names):
+    """The points of the named case groups of a spec item (the spec's weights)."""
+    item = support.spec().item(item_id)
+    return sum(g.share * item.points for g in item.groups if g.name in names)
+
+
 @pytest.mark.parametrize("name", sorted(PLANTED))
-def test_planted_bug_loses_exactly_its_items_with_the_right_hint(name, tmp_path):
+def test_planted_bug_loses_exactly_its_groups_with_the_right_hint(name, tmp_path):
     edits, broken = PLANTED[name]
     results = support.grade(support.variant(tmp_path, edits))
     lost = support.lost_points(results)
-    expected_lost = {item_id: results[item_id].max_score for item_id in broken}
-    assert lost == expected_lost, {k: results[k].output for k in set(lost) | set(broken)}
-    for item_id, hint in broken.items():
+    expected_lost = {item_id: group_points(item_id, groups) for item_id, (_, groups) in broken.items()}
+    assert lost == pytest.approx(expected_lost), {k: results[k].output for k in set(lost) | set(broken)}
+    for item_id, (hint, groups) in broken.items():
         assert results[item_id].status in ("failed", "error"), results[item_id].output
         assert hint in results[item_id].output, results[item_id].output
+        failed = {g.name for g in results[item_id].groups if g.status != "passed"}
+        assert failed == set(groups), results[item_id].output
+
+
+def test_a_write_into_dout_with_right_values_is_a_note_costing_nothing(tmp_path):
+    edits = {LAYERS: [("    if dout.ndim == 0:\n        return dout * (x > 0)\n",
+                       "    dout[x <= 0] = 0\n    return dout\n")]}
+    results = support.grade(support.variant(tmp_path, edits))
+    assert support.lost_points(results) == {}
+    output = results["layers.relu_backward.gradient"].output
+    assert "Note: Side effect: relu_backward wrote into its argument dout" in output, output
+
+
+def test_the_spec_may_charge_a_side_effect_once(tmp_path):
+    import dataclasses
+    edits = {LAYERS: [("    if dout.ndim == 0:\n        return dout * (x > 0)\n",
+                       "    dout[x <= 0] = 0\n    return dout\n")]}
+    item = dataclasses.replace(support.spec().item("layers.relu_backward.gradient"),
+                               side_effect_charge=0.25)
+    results = support.grade(support.variant(tmp_path, edits), [item])
+    assert support.lost_points(results) == {item.id: 0.5}   # a quarter of 2 points, once
+    assert "the spec charges that 0.5 of the 2 points" in results[item.id].output
 
 
 def test_float64_output_for_float32_inputs_costs_nothing_but_is_noted(tmp_path):
@@ -111,7 +135,7 @@ def test_float16_output_for_float32_inputs_fails_on_its_values(tmp_path):
     item = "conv_layers.conv_forward_naive.forward_secret"
     assert item in support.lost_points(results)
     assert "out differs from the expected values" in results[item].output
-    assert "this item needs all cases" in results[item].output
+    assert "core: 0/4 points" in results[item].output   # float16 loses precision everywhere
 
 
 def test_debug_printing_costs_nothing_but_is_noted(tmp_path):

@@ -9,7 +9,7 @@ from autograder.spec import SpecError, load_spec, parse_spec
 from tests.autograder.checks import support
 
 ITEM = {"id": "a.b.c", "kind": "forward_value", "function": "conv_layers:conv_forward_naive",
-        "cases": "conv_shapes", "points": 100, "tolerance": 1e-7, "time_limit": 10,
+        "cases": "conv_core", "points": 100, "tolerance": 1e-7, "time_limit": 10,
         "visibility": "visible"}
 
 

@@ -1,0 +1,58 @@
+"""One charge per root cause across the items of one submission.
+
+Case groups of several items may name one `cause` in the spec (batchnorm inside
+ThreeLayerConvNet fails a group of the forward item and a group of the gradient item; so
+does a missing regularisation). When groups sharing a cause fail in more than one item,
+the submission is charged for the cause once: the group with the largest charge keeps it,
+the others are refunded with a note naming where the cause is charged. Items scored all or
+nothing (scoring = "all_cases") keep their own rule and take no part.
+
+    results = charge_causes_once(results)     # ItemResults of one submission, spec order
+"""
+import dataclasses
+
+from autograder.checks import group_lines
+from autograder.checks.outcome import Status
+
+NOT_CHARGED = "not_charged"
+
+
+def _failing_groups(results):
+    """{cause: [(result index, group index)]} of the failing groups that cost points."""
+    found = {}
+    for i, result in enumerate(results):
+        if result.scoring == "all_cases":
+            continue
+        for j, group in enumerate(result.groups or ()):
+            if group.cause and group.status != Status.PASSED and group.lost > 1e-9:
+                found.setdefault(group.cause, []).append((i, j))
+    return found
+
+
+def charge_causes_once(results: list) -> list:
+    """The ItemResults with every shared cause charged once (new objects where refunded)."""
+    results = list(results)
+    for cause, places in _failing_groups(results).items():
+        if len(places) < 2:
+            continue
+        # the largest charge stays; on a tie the first item in spec order keeps it
+        kept_i, kept_j = max(places, key=lambda p: (results[p[0]].groups[p[1]].lost, -p[0]))
+        where = "group %s of %s" % (results[kept_i].groups[kept_j].name, results[kept_i].item_id)
+        for i, j in places:
+            if (i, j) != (kept_i, kept_j):
+                results[i] = _refund(results[i], j, cause, where)
+    return results
+
+
+def _refund(result, index, cause, where):
+    """The item with group `index` refunded: its points back, its line in the output saying
+    where the cause is charged."""
+    group = result.groups[index]
+    note = ("it fails for the same cause (%s) as the %s, which is charged for it: not charged "
+            "again here (%g points kept)." % (cause.replace("_", " "), where, round(group.lost, 2)))
+    groups = list(result.groups)
+    groups[index] = dataclasses.replace(group, earned=group.points, status=NOT_CHARGED, note=note)
+    before = "\n".join(group_lines(result.scoring, result.max_score, result.groups))
+    after = "\n".join(group_lines(result.scoring, result.max_score, groups))
+    return dataclasses.replace(result, groups=groups, output=result.output.replace(before, after),
+                               score=min(round(result.score + group.lost, 4), float(result.max_score)))
