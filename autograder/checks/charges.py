@@ -1,11 +1,17 @@
 """One charge per root cause across the items of one submission.
 
-Case groups of several items may name one `cause` in the spec (batchnorm inside
-ThreeLayerConvNet fails a group of the forward item and a group of the gradient item; so
-does a missing regularisation). When groups sharing a cause fail in more than one item,
-the submission is charged for the cause once: the group with the largest charge keeps it,
-the others are refunded with a note naming where the cause is charged. Items scored all or
-nothing (scoring = "all_cases") keep their own rule and take no part.
+- Declared causes: case groups of several items may name one `cause` in the spec
+  (batchnorm inside ThreeLayerConvNet fails a group of the forward item and a group of the
+  gradient item; so does a missing regularisation). When groups sharing a cause fail in
+  more than one item, the group with the largest charge keeps it and the others are
+  refunded.
+- Observed causes: a backward pass that agrees with the numerical gradient of the
+  student's own forward, where that forward is wrong, fails because of the forward
+  (GroupResult.because_of). When an item grading that forward lost points, the backward's
+  group is refunded: the forward's bug is charged there.
+
+Every refund leaves the group failed, with a note naming where its cause is charged. Items
+scored all or nothing (scoring = "all_cases") keep their own rule and take no part.
 
     results = charge_causes_once(results)     # ItemResults of one submission, spec order
 """
@@ -31,7 +37,7 @@ def _failing_groups(results):
 
 def charge_causes_once(results: list) -> list:
     """The ItemResults with every shared cause charged once (new objects where refunded)."""
-    results = list(results)
+    results = _charge_forward_bugs_once(list(results))
     for cause, places in _failing_groups(results).items():
         if len(places) < 2:
             continue
@@ -40,16 +46,36 @@ def charge_causes_once(results: list) -> list:
         where = "group %s of %s" % (results[kept_i].groups[kept_j].name, results[kept_i].item_id)
         for i, j in places:
             if (i, j) != (kept_i, kept_j):
-                results[i] = _refund(results[i], j, cause, where)
+                results[i] = _refund(results[i], j, cause=cause, where=where)
     return results
 
 
-def _refund(result, index, cause, where):
+def _charge_forward_bugs_once(results):
+    """Refund the groups that fail only because of a forward pass whose own item lost points."""
+    for i, result in enumerate(results):
+        if result.scoring == "all_cases":
+            continue
+        for j, group in enumerate(result.groups or ()):
+            if not group.because_of or group.status == Status.PASSED or group.lost <= 1e-9:
+                continue
+            charged = [other.item_id for other in results
+                       if other is not result and other.function == group.because_of
+                       and other.score < other.max_score - 1e-9]
+            if charged:
+                note = ("your backward agrees with the numerical gradient of your %s, whose bug "
+                        "is charged in %s: not charged again here (%g points kept)."
+                        % (group.because_of, " and ".join(charged), round(group.lost, 2)))
+                results[i] = result = _refund(result, j, note=note)
+    return results
+
+
+def _refund(result, index, cause="", where="", note=""):
     """The item with group `index` refunded: its points back, its line in the output saying
     where the cause is charged."""
     group = result.groups[index]
-    note = ("it fails for the same cause (%s) as the %s, which is charged for it: not charged "
-            "again here (%g points kept)." % (cause.replace("_", " "), where, round(group.lost, 2)))
+    note = note or ("it fails for the same cause (%s) as the %s, which is charged for it: not "
+                    "charged again here (%g points kept)."
+                    % (cause.replace("_", " "), where, round(group.lost, 2)))
     groups = list(result.groups)
     groups[index] = dataclasses.replace(group, earned=group.points, status=NOT_CHARGED, note=note)
     before = "\n".join(group_lines(result.scoring, result.max_score, result.groups))

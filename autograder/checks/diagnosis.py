@@ -282,14 +282,19 @@ def precision_evidence(mismatches):
     return {}
 
 
+def forward_is_wrong(student, reference, forward_keys):
+    """Whether any of the student's forward outputs (forward_keys) differs from the reference's."""
+    return any(compare_output(k, student.get(k), reference[k], 1e-6, 1e-6) is not None
+               for k in forward_keys if k in reference)
+
+
 def gradient_source(grad_key, student, reference, forward_keys, probe_prefix, tolerance, scale=0.0):
     """
     For a backward output that differs from the reference: does it agree with the
     numerical gradient of the student's own forward? Returns one explanation.
     """
     agrees, error = numeric.agreement(student.get(grad_key), student, probe_prefix, tolerance, scale)
-    forward_wrong = any(compare_output(k, student.get(k), reference[k], 1e-6, 1e-6) is not None
-                        for k in forward_keys if k in reference)
+    forward_wrong = forward_is_wrong(student, reference, forward_keys)
     if agrees is None:
         return ("(no numerical check on this case)" if not forward_wrong else
                 "Your forward output is wrong here too; fix the forward first.")

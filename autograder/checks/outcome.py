@@ -38,6 +38,9 @@ class GroupResult:
       another item: see checks/charges.py)
     - hint: the spec's hint for the group, shown when it fails
     - cause: the root cause it shares with groups of other items ('' for none)
+    - because_of: the nndl function (nndl.<module>.<name>) whose bug explains every failing
+      case of the group ('' when none does): a backward that agrees with the numerical
+      gradient of a wrong forward fails because of the forward
     - note: why it was not charged, when it was not
     """
     name: str
@@ -49,6 +52,7 @@ class GroupResult:
     status: str
     hint: str = ""
     cause: str = ""
+    because_of: str = ""
     note: str = ""
 
     @property
@@ -60,7 +64,7 @@ class GroupResult:
         return {"name": self.name, "weight": round(self.share, 6), "points": round(self.points, 4),
                 "earned": round(self.earned, 4), "cases_passed": self.cases_passed,
                 "cases_total": self.cases_total, "status": str(self.status), "cause": self.cause,
-                "hint": self.hint, "note": self.note}
+                "because_of": self.because_of, "hint": self.hint, "note": self.note}
 
 
 def gradescope_visibility(item) -> str:

@@ -186,7 +186,8 @@ def student_work():
 
 def readme_text():
     from autograder.spec import load_spec
-    visible = [(item.id, item.points) for item in load_spec(visible_only=True).items]
+    visible = [(item.id, item.points, [(g.name, g.share * item.points) for g in item.groups])
+               for item in load_spec(visible_only=True).items]
     return student_readme.render(student_work(), visible)
 
 

@@ -81,6 +81,25 @@ pass or what to fix:
 Hidden items (other shapes, test mode, speed, the accuracy of your saved
 model) are graded after the deadline.
 
+### How an item gives its points: case groups
+
+An item's cases come in named groups, and its points split across the
+groups. `core` is the homework's own configuration (the notebook's shapes,
+3x3 filters with pad 1, 2x2 pools with stride 2, the default network) and
+holds most of the points; each other group moves one thing away from it:
+no padding or pad 2, overlapping or non-covering pools, non-square sizes,
+float32 inputs, extreme scores, batchnorm or the regularisation inside the
+network. A group earns its share when all its cases pass. So a bug that shows
+only with pad = 0 costs the `no_padding` share, not the whole item, and code
+wrong on the homework's own configuration loses most of it. A feature missing
+from the network (batchnorm, the regularisation) fails a group in both network
+items but is charged once. The report of every item lists its groups, what
+each earned, and for a failing group what it cost and a hint.
+
+Writing into an argument (`dout`, `x`, a cache) while returning the right values
+costs nothing; the report notes it, because a later call that reads the changed
+array computes something else, and that is charged where it shows.
+
 The grader runs the visible items too, on new inputs of the same shapes (from a
 secret seed for each grading run), not on the inputs the self-check and the notebooks
 use. So a passing self-check and a failing graded case are not a contradiction:
@@ -127,14 +146,21 @@ def render(todo, visible_items, model_file="cnn_model.npz"):
     """README text.
 
     todo: list of (relative path, [function names]) of the student's work.
-    visible_items: list of (item id, points) run by the self-check.
+    visible_items: list of (item id, points, [(group name, points)]) run by the self-check.
     """
     todo_lines = "\n".join("- `%s`: %s" % (path, ", ".join("`%s`" % n for n in names))
                            for path, names in todo)
-    visible_lines = "\n".join("- `%s` (%s points)" % (item_id, _points(points))
-                              for item_id, points in visible_items)
+    visible_lines = "\n".join("- `%s` (%s points%s)" % (item_id, _points(points), _groups(groups))
+                              for item_id, points, groups in visible_items)
     return TEMPLATE.format(todo=todo_lines, visible=visible_lines, model_file=model_file)
 
 
 def _points(points):
-    return ("%g" % points)
+    return ("%g" % round(points, 2))
+
+
+def _groups(groups):
+    """': core 8, no_padding 1, ...' for an item with case groups ('' for one group)."""
+    if len(groups) < 2:
+        return ""
+    return ": " + ", ".join("`%s` %s" % (name, _points(points)) for name, points in groups)

@@ -93,8 +93,23 @@ def judge(item, case, student_obs, reference_obs):
                 mismatch.key, student_obs, reference_obs, forward_keys, "num." + mismatch.key[1:],
                 knob(item, "numeric_tolerance")))
             break  # one explanation is enough; they share the forward
+    data = {"forward_explains": True} if _forward_explains(
+        item, student_obs, reference_obs, mismatches, forward_keys) else None
     return judging.conclude(item, case, student_obs, reference_obs, keys, mismatches,
-                            explanations=explanations, hints=hints)
+                            explanations=explanations, hints=hints, data=data)
+
+
+def _forward_explains(item, student_obs, reference_obs, mismatches, forward_keys):
+    """True when the student's forward output is wrong and every wrong backward output agrees
+    with the numerical gradient of that forward: one bug, the forward's, which the forward's
+    own items charge (checks/charges.py then charges this case's group nothing)."""
+    if not mismatches or any(m.kind != "value" for m in mismatches):
+        return False
+    if not diagnosis.forward_is_wrong(student_obs, reference_obs, forward_keys):
+        return False
+    tolerance = knob(item, "numeric_tolerance")
+    return all(numeric.agreement(student_obs.get(m.key), student_obs, "num." + m.key[1:],
+                                 tolerance)[0] is True for m in mismatches)
 
 
 KIND = Kind("gradient", observe, judge, keys=(

@@ -133,6 +133,8 @@ def score_groups(item, cases, outcomes) -> list:
     all_cases: every group earns its share only when every case of the item passes."""
     points = float(item.points)
     every_case = min((_fraction(o) for o in outcomes), default=0.0)
+    forward = getattr(item, "extras", {}).get("forward", "")
+    forward = "nndl.%s.%s" % tuple(forward.split(":", 1)) if ":" in forward else ""
     results = []
     for name, share, hint, cause, indices in _case_groups(item, cases):
         mine = [outcomes[i] for i in indices]
@@ -143,10 +145,13 @@ def score_groups(item, cases, outcomes) -> list:
             earned = every_case
         else:
             earned = min(fractions, default=0.0)
+        failing = [o for o in mine if o.status != Status.PASSED]
         results.append(GroupResult(
             name=name, share=share, points=points * share, earned=round(points * share * earned, 4),
-            cases_passed=sum(1 for o in mine if o.status == Status.PASSED), cases_total=len(mine),
-            status=str(_status_of(mine)), hint=hint, cause=cause))
+            cases_passed=len(mine) - len(failing), cases_total=len(mine),
+            status=str(_status_of(mine)), hint=hint, cause=cause,
+            because_of=forward if failing and forward and all(
+                o.data.get("forward_explains") for o in failing) else ""))
     return results
 
 

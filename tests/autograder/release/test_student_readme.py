@@ -8,9 +8,20 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_render_lists_the_work_and_the_visible_items():
-    text = student_readme.render([("nndl/a.py", ["f", "C.g"])], [("a.f.forward", 3)])
+    text = student_readme.render([("nndl/a.py", ["f", "C.g"])],
+                                 [("a.f.forward", 3, [("all", 3)]),
+                                  ("a.g.gradient", 12, [("core", 8), ("no_padding", 4)])])
     assert "- `nndl/a.py`: `f`, `C.g`" in text
     assert "- `a.f.forward` (3 points)" in text
+    assert "- `a.g.gradient` (12 points: `core` 8, `no_padding` 4)" in text
+
+
+def test_readme_explains_case_groups_and_side_effects():
+    text = build.readme_text()
+    assert "### How an item gives its points: case groups" in text
+    assert "charged once" in text and "costs nothing" in text
+    gradient = load_spec().item("conv_layers.conv_backward_naive.gradient")
+    assert "`%s` (12 points: `core` 8, `no_padding` 1" % gradient.id in text
 
 
 def test_readme_covers_setup_data_notebooks_selfcheck_and_submission():
