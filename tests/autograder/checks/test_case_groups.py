@@ -154,3 +154,44 @@ def test_results_json_records_every_group():
     assert groups["float32"]["status"] == "failed" and groups["float32"]["earned"] == 0
     assert groups["core"]["points"] == 8 and groups["core"]["earned"] == 8
     assert sum(g["earned"] for g in groups.values()) == data["tests"][0]["score"]
+
+
+def test_a_consistent_backward_of_a_wrong_forward_is_charged_in_the_forward_items(tmp_path):
+    """Flipped filters in both passes: one bug (a true convolution instead of correlation).
+    The forward items charge it; the backward agrees with the numerical gradient of that
+    forward, so its groups are refunded, with a note naming where the bug is charged."""
+    edits = {"conv_layers.py": [
+        ("out[n, f, i, j] = np.sum(window * w[f]) + b[f]",
+         "out[n, f, i, j] = np.sum(window * w[f, :, ::-1, ::-1]) + b[f]"),
+        ("dxpad[n, :, rows, cols] += dout[n, f, i, j] * w[f]",
+         "dxpad[n, :, rows, cols] += dout[n, f, i, j] * w[f, :, ::-1, ::-1]"),
+        ("dw[f] += dout[n, f, i, j] * xpad[n, :, rows, cols]",
+         "dw[f] += dout[n, f, i, j] * xpad[n, :, rows, cols][:, ::-1, ::-1]")]}
+    ids = ["conv_layers.conv_forward_naive.forward", "conv_layers.conv_forward_naive.forward_secret",
+           "conv_layers.conv_backward_naive.gradient"]
+    items = [support.spec().item(i) for i in ids]
+    graded = support.grade(support.variant(tmp_path, edits), items)
+    results = charge_causes_once([from_checks(item, graded[item.id]) for item in items])
+    forward, secret, backward = results
+    assert forward.score == 0 and secret.score < secret.max_score
+    # float32 cases have no numerical probes: there the grader cannot tell, and charges
+    refunded = {g.name for g in backward.groups if g.status == "not_charged"}
+    assert refunded == {"core", "no_padding", "wide_padding", "odd_shapes"}
+    assert backward.score == backward.max_score - {g.name: g for g in backward.groups}["float32"].points
+    assert "whose bug is charged in conv_layers.conv_forward_naive.forward and " \
+           "conv_layers.conv_forward_naive.forward_secret" in backward.output
+
+
+def test_a_backward_wrong_on_its_own_is_charged_even_when_the_forward_is_wrong_too(tmp_path):
+    edits = {"conv_layers.py": [
+        ("out[n, f, i, j] = np.sum(window * w[f]) + b[f]",
+         "out[n, f, i, j] = np.sum(window * w[f, :, ::-1, ::-1]) + b[f]"),
+        ("dw[f] += dout[n, f, i, j] * xpad[n, :, rows, cols]",
+         "dw[f] += dout[n, f, i, j] * xpad[n, :, rows, cols] * (1 + (i == 0))")]}
+    ids = ["conv_layers.conv_forward_naive.forward_secret", "conv_layers.conv_backward_naive.gradient"]
+    items = [support.spec().item(i) for i in ids]
+    graded = support.grade(support.variant(tmp_path, edits), items)
+    results = charge_causes_once([from_checks(item, graded[item.id]) for item in items])
+    assert results[0].score < results[0].max_score
+    assert results[1].score == 0   # dw is wrong whatever the forward: it disagrees with both
+    assert not [g for g in results[1].groups if g.status == "not_charged"]
