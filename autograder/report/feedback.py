@@ -144,10 +144,38 @@ def item_lines(item, published):
     return [line for line in lines if line]
 
 
+GROUP_STATES = {"passed": "passed", "failed": "failed", "error": "error",
+                "not_charged": "failed, charged in another item"}
+
+
+def group_rows(item):
+    """(group, 'earned / points', 'passed of total', state) per case group of a failed item
+    scored by groups ([] otherwise: the output's first line says it)."""
+    if item.passed or len(item.groups or ()) < 2:
+        return []
+    return [(g.name, "%s / %s" % (_points(g.earned), _points(g.points)),
+             "%d of %d" % (g.cases_passed, g.cases_total), GROUP_STATES.get(g.status, g.status))
+            for g in item.groups]
+
+
+def _without_group_block(lines):
+    """The output's lines without the checks' case-group block (its rule line and one
+    indented line per group), which the reports show as a table."""
+    if not lines or not lines[0].startswith("Case groups ("):
+        return lines
+    rest = lines[1:]
+    while rest and rest[0].startswith("  ") and " points, " in rest[0]:
+        rest = rest[1:]
+    return ["Case groups: " + lines[0][len("Case groups ("):].rstrip("):") + "."] + rest
+
+
 def item_output(item):
     """The item's output without the checks' first line when the reports state it already:
-    the case count (scoring_line) or a bare "Failed." (the heading's status)."""
+    the case count (scoring_line), a bare "Failed." (the heading's status), or the case-group
+    lines (group_rows)."""
     lines = item.output.rstrip().splitlines()
+    if group_rows(item):
+        lines = _without_group_block(lines)
     if lines and ((item.cases_total > 1 and _RULE_LINE.match(lines[0]))
                   or (item.cases_total == 1 and lines[0] == "Failed.")):
         lines = lines[1:]
@@ -216,6 +244,10 @@ def markdown(result, figures=None):
                                                    _points(item.max_score), _status(item)), ""]
             facts = item_lines(item, published)
             lines += [md(line) for line in facts] + ([""] if facts else [])
+            rows = group_rows(item)
+            if rows:
+                lines += ["| Case group | Points | Cases passed | Status |", "|---|---|---|---|"]
+                lines += ["| %s |" % " | ".join(md(cell) for cell in row) for row in rows] + [""]
             output = item_output(item)
             if output or not item.passed:
                 lines += [markdown_block(output or "(no message)"), ""]
@@ -238,7 +270,8 @@ pre {{ background: #f4f4f4; padding: .6em; white-space: pre-wrap; }}
 pre, code, td, li, p, h3 {{ overflow-wrap: anywhere; }}
 figure {{ margin: .8em 0; }} figure img {{ max-width: 100%; height: auto; }}
 figcaption {{ font-size: .9em; color: #333; }}
-.facts {{ margin: .3em 0; }}
+.facts {{ margin: .3em 0; }} table.groups {{ margin: .4em 0; }}
+td.points, th {{ white-space: nowrap; }}
 </style></head><body>
 <h1>Grading report: {submission}</h1>
 <p><strong>Score: {score} / {max_score}</strong></p>
@@ -297,6 +330,13 @@ def html_page(result, figures=None):
                 % (e(anchor(item, index)), e(item.item_id), _points(item.score),
                    _points(item.max_score), e(status), e(status))]
         part += ['<p class="facts">%s</p>' % e(line) for line in item_lines(item, published)]
+        table = group_rows(item)
+        if table:
+            part.append('<table class="groups"><tr><th>Case group</th><th>Points</th>'
+                        '<th>Cases passed</th><th>Status</th></tr>%s</table>' % "".join(
+                            '<tr><td>%s</td><td>%s</td><td>%s</td><td class="%s">%s</td></tr>'
+                            % (e(name), e(points), e(cases), e(state.split(",")[0]), e(state))
+                            for name, points, cases, state in table))
         output = item_output(item)
         if output or not item.passed:
             part.append("<pre>%s</pre>" % e(output or "(no message)"))
@@ -369,8 +409,12 @@ def fit(line, width):
 
 
 def _headline(output):
-    """The most telling line of an item's feedback (skipping 'Failed.' / 'k of n cases passed.')."""
+    """The most telling line of an item's feedback: the first failing case group's, else the
+    first line past 'Failed.' / 'k of n cases passed.'."""
     lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    failed_group = next((line for line in lines if line.startswith("Group ")), None)
+    if failed_group:   # an item scored by case groups: which group failed and what it cost
+        return failed_group
     for line in lines:
         if line in ("Failed.",) or line.endswith("cases passed.") or " cases passed: " in line \
                 or line.startswith("Case"):

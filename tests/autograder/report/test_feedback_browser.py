@@ -110,3 +110,26 @@ def test_feedback_with_pictures_screenshot_is_not_blank(tmp_path):
     # the pictures' colours (the magma map, the bars' blue) are on screen, not only text
     colourful = (pixels.max(axis=2) - pixels.min(axis=2)) > 0.25
     assert colourful.mean() > 0.002
+
+
+@needs_chromium
+def test_a_failed_item_shows_its_case_groups_as_a_table(tmp_path):
+    from autograder.checks.outcome import GroupResult
+    result = sample(score_a=11.0)
+    item = result.items[0]
+    item.max_score = 12.0
+    item.output = ("Case groups (the item's points split across them; a group earns its share "
+                   "when all its cases pass):\n  core: 8/8 points, 3 of 3 cases passed (passed)\n"
+                   "  no_padding: 0/4 points, 0 of 2 cases passed (failed)\n"
+                   "Group no_padding failed: it cost 4 of the item's 12 points. dx is empty")
+    item.groups = [GroupResult("core", 2 / 3, 8.0, 8.0, 3, 3, "passed"),
+                   GroupResult("no_padding", 1 / 3, 4.0, 0.0, 0, 2, "failed")]
+    item.score, item.passed, item.status = 8.0, False, "failed"
+    write_reports(result, tmp_path / "out")
+    dom = dumped_dom(tmp_path / "out" / "feedback.html", tmp_path, LAYOUT_CHECK)
+    table = dom.split('<table class="groups">', 1)[1].split("</table>", 1)[0]
+    assert "<td>no_padding</td><td>0 / 4</td><td>0 of 2</td><td class=\"failed\">failed</td>" in table
+    assert "<td>core</td><td>8 / 8</td>" in table
+    details = dom.split("</table>", 2)[-1]
+    assert "Group no_padding failed: it cost 4 of the item's 12 points" in details
+    assert "  core: 8/8 points" not in details   # the table says it; the text does not repeat it

@@ -31,7 +31,7 @@ def test_results_json_has_the_gradescope_fields():
     assert first == {"name": "conv forward (conv_layers.conv_forward_naive.forward)", "score": 3,
                      "max_score": 3, "status": "passed", "output": "", "visibility": "visible",
                      "extra_data": {"item": "conv_layers.conv_forward_naive.forward",
-                                    "kind": "forward_value", "seconds": 0.1}}
+                                    "kind": "forward_value", "seconds": 0.1, "groups": []}}
     assert second["status"] == "failed" and second["visibility"] == "after_published"
     assert data["extra_data"]["seed"] == 987654321 and data["extra_data"]["accuracy"]["val"] is None
     assert "987654321" not in data["output"]
