@@ -203,6 +203,15 @@ def test_every_bug_loses_the_items_that_test_it(class_run):
     assert not kept, kept
 
 
+def test_no_bug_costs_more_than_its_labelled_groups(class_run):
+    _, outcomes = class_run
+    if not any(o.groups for o in outcomes):
+        pytest.skip("the grader writes no case groups (extra_data.groups) yet")
+    over = {o.variant.name: "%g points beyond %s" % (o.overcharge, "/".join(o.variant.label_groups))
+            for o in outcomes if o.overcharge}
+    assert not over, "%s\n%s" % (over, run.charge_table(run.charges(outcomes)))
+
+
 def test_every_bug_is_named_in_its_feedback(class_run):
     _, outcomes = class_run
     unnamed = {o.variant.name: o.missing_words for o in outcomes if o.variant.is_bug and o.missing_words}
