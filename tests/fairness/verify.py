@@ -182,8 +182,11 @@ BN_TEST_CASES = [((4, 3, 4, 4), F64, 6, "core"), ((3, 2, 5, 3), F64, 4, "core"),
                  ((4, 3, 4, 4), F32, 5, "float32")]
 # (group, (input_dim, N, filters, filter size, hidden, classes, reg, batchnorm, dtype)): the core
 # is even sizes, reg 0, no batchnorm, float64; every other group varies one of them (the
-# batchnorm group also holds a float32 batchnorm case). The gradient item takes the float64
-# cases of its groups (core, regularisation, batchnorm).
+# batchnorm group also holds a float32 batchnorm case). MIXED inputs vary several at once:
+# they hold correct variants and the items' verdicts to account, but no group label (the
+# grader's group for such a case is not ours to say). The gradient item takes the float64
+# cases of its groups (core, regularisation, batchnorm) and the mixed ones.
+MIXED = "mixed"
 CNN_CASES = [("core", ((3, 10, 8), 4, 3, 3, 7, 5, 0.0, False, F64)),
              ("core", ((3, 8, 8), 3, 3, 3, 6, 4, 0.0, False, F64)),
              ("regularisation", ((3, 8, 8), 3, 3, 3, 6, 4, 0.5, False, F64)),
@@ -194,7 +197,9 @@ CNN_CASES = [("core", ((3, 10, 8), 4, 3, 3, 7, 5, 0.0, False, F64)),
              ("odd_sizes", ((3, 9, 7), 3, 2, 5, 6, 4, 0.0, False, F64)),
              ("odd_sizes", ((3, 7, 7), 5, 3, 3, 4, 4, 0.0, False, F64)),
              ("float32", ((3, 32, 32), 2, 4, 7, 10, 10, 0.0, False, F32)),
-             ("float32", ((2, 8, 10), 4, 3, 3, 6, 3, 0.0, False, F32))]
+             ("float32", ((2, 8, 10), 4, 3, 3, 6, 3, 0.0, False, F32)),
+             (MIXED, ((2, 7, 9), 3, 2, 3, 5, 3, 0.3, True, F64)),
+             (MIXED, ((2, 9, 11), 4, 3, 3, 6, 3, 0.2, True, F32))]
 
 
 def distinct(rng, shape, dtype=F64, low=-2.0, high=2.0):
@@ -538,7 +543,7 @@ def cnn_gradient_checks(S, R, rng):
                     scaled_error(grads_s[key], grads_r[key], floor)
         return check
     return [make(group, cfg) for group, cfg in CNN_CASES
-            if group in v.groups_of(v.CNN_G) and cfg[-1] == F64]
+            if group in v.groups_of(v.CNN_G) + (MIXED,) and cfg[-1] == F64]
 
 
 def item_checks(item, S, R, rng):
@@ -623,6 +628,14 @@ def numerical_problems(S, rng):
         model = S["cnn"].ThreeLayerConvNet(input_dim=(2, 6, 5), num_filters=2, filter_size=3,
                                            hidden_dim=4, num_classes=3, weight_scale=0.3,
                                            reg=0.2, dtype=F64, use_batchnorm=use_bn)
+        # parameters drawn from rng, not from the global np.random the model's __init__ used
+        # (whose state depends on what ran before: a draw near a ReLU kink or a pooling tie
+        # made this check flaky)
+        for key, value in sorted(model.params.items()):
+            shape = np.shape(value)
+            model.params[key] = (0.3 * rng.standard_normal(shape) if key.startswith("W") else
+                                 rng.uniform(0.7, 1.5, shape) if key.startswith("gamma") else
+                                 rng.uniform(-0.2, 0.2, shape))
         X, y = rng.standard_normal((3, 2, 6, 5)), rng.integers(0, 3, 3)
         _, grads = model.loss(X, y)
         for key in sorted(model.params):
@@ -663,7 +676,7 @@ def label_problems(variant, verdicts):
     """Why a bug's confined_to / feature label is wrong (empty: it holds), from its
     group_verdicts: the labelled groups must be groups of the items it touches, the bug must
     show in a labelled group of every item it must lose, and every other group of every
-    reached item must pass at the grader's tolerance."""
+    reached item must pass at the grader's tolerance (MIXED inputs aside)."""
     allowed = set(variant.label_groups)
     if not allowed:
         return []
@@ -676,7 +689,7 @@ def label_problems(variant, verdicts):
                 verdict.error > BUG_VISIBLE for group, verdict in by_group.items() if group in allowed):
             problems.append("%s: the bug does not show in its groups %s" % (item, sorted(allowed)))
         for group, verdict in by_group.items():
-            if group not in allowed and verdict.grader_weight > 1.0:
+            if group not in allowed and group != MIXED and verdict.grader_weight > 1.0:
                 problems.append("%s: group %s, outside %s, differs (%.1e at %s)"
                                 % (item, group, sorted(allowed), verdict.error, verdict.label))
     return problems
