@@ -3,9 +3,11 @@
     python -m tests.fairness [--seed N] [--jobs 2] [--workdir DIR] [--status FILE]
                              [--grader-checkout DIR]
 
-prints `fairness: C/Nc correct at full credit, B/Nb bugs caught, F false deductions (P points)`
-and a table of the misgraded variants; exit status 0 when every variant is graded as its
-label says, 1 otherwise, 2 when the class run itself failed.
+prints `fairness: C/Nc correct at full credit, B/Nb bugs caught, F false deductions (P points)`,
+the distribution of the bugs' charges (points lost / points of the items they touch) and a
+table of them, and a table of the misgraded variants (a bug charged beyond its labelled
+groups is one); exit status 0 when every variant is graded as its label says, 1 otherwise,
+2 when the class run itself failed.
 """
 import argparse
 import sys
@@ -44,9 +46,8 @@ def main(argv=None):
             print(proc.stdout[-2000:], proc.stderr[-4000:], sep="\n", file=sys.stderr)
             return 2
         outcomes = run.read_outcomes(grades)
-        report = "%s\n%s\n(class run: %d submissions, seed %d, %.0f s)" % (
-            run.figures(outcomes), run.table(run.misgraded(outcomes)), len(outcomes),
-            args.seed, seconds)
+        report = "%s\n(class run: %d submissions, seed %d, %.0f s)" % (
+            run.report(outcomes), len(outcomes), args.seed, seconds)
         print(report)
         if args.status:
             Path(args.status).write_text(report + "\n")

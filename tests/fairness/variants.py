@@ -8,6 +8,13 @@ correct style; it must lose every item in `loses`, may lose the items in
 every other item, and its feedback must match every regex in `feedback` (words
 that name the bug). verify.py checks each label against the reference without
 the grader before the class run trusts it.
+
+The grader splits most items into case groups (GROUPS; an item without groups has
+one, "all"). A bug whose damage stays in some groups says so: `confined_to` names
+the groups it breaks (it must cost no more than those groups' points over the items
+it touches), `feature` names the group of a missing feature (batchnorm,
+regularisation) that the grader charges once across items (it must cost no more
+than that group's largest share of one item). run.py holds the class run to both.
 """
 from dataclasses import dataclass
 
@@ -34,6 +41,25 @@ ITEM_PATTERNS = "conv_layers.*,layers.*,cnn.ThreeLayerConvNet.loss.*"
 
 CNN_BN = (CNN_F, CNN_G)  # a broken batchnorm layer also breaks the network that uses it
 
+# The case groups of the grader's items (an item not listed has one group, "all").
+CONV_GROUPS = ("core", "no_padding", "wide_padding", "odd_shapes", "float32")
+POOL_GROUPS = ("core", "overlapping", "non_tiling", "float32")
+GROUPS = {
+    CONV_FS: CONV_GROUPS, CONV_B: CONV_GROUPS,
+    POOL_FS: POOL_GROUPS, POOL_B: POOL_GROUPS,
+    BN_TRAIN: ("core", "odd_shapes", "float32"), BN_B: ("core", "odd_shapes", "float32"),
+    BN_TEST: ("core", "float32"),
+    RELU_B: ("core", "float32"),
+    SOFTMAX: ("core", "extreme_scores", "float32"),
+    CNN_F: ("core", "regularisation", "batchnorm", "odd_sizes", "float32"),
+    CNN_G: ("core", "regularisation", "batchnorm"),
+}
+
+
+def groups_of(item):
+    """The case groups of an item: ("all",) for an item without groups."""
+    return GROUPS.get(item, ("all",))
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -43,10 +69,22 @@ class Variant:
     loses: tuple = ()        # bugs: items that must lose points
     may_lose: tuple = ()     # bugs: items that run the broken code too
     feedback: tuple = ()     # bugs: regexes the feedback must match
+    confined_to: tuple = ()  # bugs: the only case groups the bug breaks (GROUPS)
+    feature: str = ""        # bugs: the group of the missing feature (charged once across items)
 
     @property
     def is_bug(self):
         return bool(self.loses)
+
+    @property
+    def touches(self):
+        """The items the bug may cost points on: loses + may_lose."""
+        return tuple(self.loses) + tuple(self.may_lose)
+
+    @property
+    def label_groups(self):
+        """The groups the bug is allowed to break (confined_to and the feature)."""
+        return tuple(self.confined_to) + ((self.feature,) if self.feature else ())
 
 
 def edit(source, *changes):
@@ -114,6 +152,41 @@ CNN_REG_OTHER_FORMS = edit(
      "        grads['W1'] += self.reg * W1\n",
      "        for k in ['W1', 'W2', 'W3']:\n            grads[k] = grads[k] + self.reg * self.params[k]\n"))
 
+# The classic template without batchnorm at all: use_batchnorm is taken and ignored (no gamma,
+# beta or bn_params, no batchnorm layers), the network is right otherwise.
+CNN_WITHOUT_BATCHNORM = edit(
+    s.CNN_CLASSIC_DICT,
+    ("        if self.use_batchnorm:\n"
+     "            self.params['gamma1'] = np.ones(num_filters)\n"
+     "            self.params['beta1'] = np.zeros(num_filters)\n"
+     "            self.params['gamma2'] = np.ones(hidden_dim)\n"
+     "            self.params['beta2'] = np.zeros(hidden_dim)\n"
+     "            self.bn_params['bn_param1'] = {'mode': 'train'}\n"
+     "            self.bn_params['bn_param2'] = {'mode': 'train'}\n", ""),
+    ("        if self.use_batchnorm:\n"
+     "            out1, cache1 = conv_bn_relu_pool_forward(X, W1, b1, self.params['gamma1'], "
+     "self.params['beta1'],\n"
+     "                                                     conv_param, self.bn_params['bn_param1'], "
+     "pool_param)\n"
+     "            out2, cache2 = affine_bn_relu_forward(out1, W2, b2, self.params['gamma2'], "
+     "self.params['beta2'],\n"
+     "                                                  self.bn_params['bn_param2'])\n"
+     "        else:\n"
+     "            out1, cache1 = conv_relu_pool_forward(X, W1, b1, conv_param, pool_param)\n"
+     "            out2, cache2 = affine_relu_forward(out1, W2, b2)\n",
+     "        out1, cache1 = conv_relu_pool_forward(X, W1, b1, conv_param, pool_param)\n"
+     "        out2, cache2 = affine_relu_forward(out1, W2, b2)\n"),
+    ("        if self.use_batchnorm:\n"
+     "            dout1, grads['W2'], grads['b2'], grads['gamma2'], grads['beta2'] = "
+     "affine_bn_relu_backward(dout2, cache2)\n"
+     "            dx, grads['W1'], grads['b1'], grads['gamma1'], grads['beta1'] = "
+     "conv_bn_relu_pool_backward(dout1, cache1)\n"
+     "        else:\n"
+     "            dout1, grads['W2'], grads['b2'] = affine_relu_backward(dout2, cache2)\n"
+     "            dx, grads['W1'], grads['b1'] = conv_relu_pool_backward(dout1, cache1)\n",
+     "        dout1, grads['W2'], grads['b2'] = affine_relu_backward(dout2, cache2)\n"
+     "        dx, grads['W1'], grads['b1'] = conv_relu_pool_backward(dout1, cache1)\n"))
+
 CORRECT = [
     Variant("reference_unchanged", "the reference itself (the control)", ()),
     Variant("conv_classic_template", "conv forward and backward in the classic template: "
@@ -158,6 +231,12 @@ CORRECT = [
             (("layers", s.RELU_BACKWARD_COPY_MASK),)),
     Variant("relu_backward_where", "ReLU backward with np.where",
             (("layers", s.RELU_BACKWARD_WHERE),)),
+    Variant("relu_forward_in_place", "ReLU forward zeroing x's negatives in place (x[x < 0] = 0) "
+            "and caching x: writes into its argument, returns the right values (a note, no cost)",
+            (("layers", s.RELU_FORWARD_IN_PLACE),)),
+    Variant("relu_backward_in_place", "ReLU backward zeroing dout in place (dout[x <= 0] = 0; "
+            "dx = dout): writes into its argument, returns the right values (a note, no cost)",
+            (("layers", s.RELU_BACKWARD_IN_PLACE),)),
     Variant("softmax_probs", "softmax through probabilities and log of the correct class's",
             (("layers", s.SOFTMAX_PROBS),)),
     Variant("softmax_logsumexp_float", "softmax by log-sum-exp, the loss a Python float",
@@ -182,8 +261,9 @@ CORRECT = [
 ]
 
 
-def _bug(name, what, module, source, loses, may_lose=(), feedback=()):
-    return Variant(name, what, ((module, source),), tuple(loses), tuple(may_lose), tuple(feedback))
+def _bug(name, what, module, source, loses, may_lose=(), feedback=(), confined_to=(), feature=""):
+    return Variant(name, what, ((module, source),), tuple(loses), tuple(may_lose), tuple(feedback),
+                   tuple(confined_to), feature)
 
 
 # Where no hint can name the bug itself, the feedback must at least say which output is wrong.
@@ -211,6 +291,20 @@ BUGS = [
          "conv_layers", edit(s.CONV_BACKWARD_CLASSIC,
                              ("dw[f] += x_pad[n, :,", "dw[f] += x[n, :,")),
          loses=(CONV_B,), feedback=(r"conv_backward_naive", CRASH_NAMES_STUDENT_LINE)),
+    _bug("conv_backward_crop_negative_pad", "dx = dx_pad[:, :, pad:-pad, pad:-pad] (empty when "
+         "pad = 0; right for every pad > 0)",
+         "conv_layers", edit(s.CONV_BACKWARD_CLASSIC,
+                             ("dx = dx_pad[:, :, pad:pad + H, pad:pad + W]",
+                              "dx = dx_pad[:, :, pad:-pad, pad:-pad]")),
+         loses=(CONV_B,), feedback=(r"\bdx\b", r"shape"), confined_to=("no_padding",)),
+    _bug("conv_forward_removed_np_int", "the output size through np.int (removed in numpy 1.24: "
+         "an AttributeError on the grader's numpy 2.x)",
+         "conv_layers", edit(s.CONV_FORWARD_CLASSIC,
+                             ("H_out = 1 + (H + 2 * pad - HH) // stride",
+                              "H_out = np.int(1 + (H + 2 * pad - HH) / stride)"),
+                             ("W_out = 1 + (W + 2 * pad - WW) // stride",
+                              "W_out = np.int(1 + (W + 2 * pad - WW) / stride)")),
+         loses=(CONV_F, CONV_FS), may_lose=(CONV_B,), feedback=(r"np\.int|removed",)),
     _bug("conv_backward_db_mean", "db averages dout over positions instead of summing",
          "conv_layers", edit(s.CONV_BACKWARD_CLASSIC,
                              ("db[f] += np.sum(dout[n, f])", "db[f] += np.mean(dout[n, f])")),
@@ -230,17 +324,18 @@ BUGS = [
          "overwrite each other)",
          "conv_layers", edit(s.POOL_BACKWARD_CLASSIC, ("+= mask * dout[n, c, i, j]",
                                                        "= mask * dout[n, c, i, j]")),
-         loses=(POOL_B,), feedback=(r"overlap",)),
+         loses=(POOL_B,), feedback=(r"overlap",), confined_to=("overlapping",)),
     _bug("pool_stride_is_pool_size", "the windows step by the pool size, not the stride",
          "conv_layers", edit(s.POOL_FORWARD_CLASSIC,
                              ("x[n, c, i * s:i * s + ph, j * s:j * s + pw]",
                               "x[n, c, i * ph:i * ph + ph, j * pw:j * pw + pw]")),
-         loses=(POOL_FS,), may_lose=(POOL_B,), feedback=(r"max_pool_forward_naive",)),
+         loses=(POOL_FS,), may_lose=(POOL_B,), feedback=(r"max_pool_forward_naive",),
+         confined_to=("overlapping",)),
     _bug("pool_output_size_rounds_up", "H_out and W_out rounded up (a partial window at the edge)",
          "conv_layers", edit(s.POOL_FORWARD_CLASSIC,
                              ("H_out = 1 + (H - ph) // s", "H_out = 1 + int(np.ceil((H - ph) / s))"),
                              ("W_out = 1 + (W - pw) // s", "W_out = 1 + int(np.ceil((W - pw) / s))")),
-         loses=(POOL_FS,), may_lose=(POOL_B,), feedback=(r"shape",)),
+         loses=(POOL_FS,), may_lose=(POOL_B,), feedback=(r"shape",), confined_to=("non_tiling",)),
     _bug("pool_backward_offset_without_stride", "the argmax placed at i + r, not i * stride + r",
          "conv_layers", edit(s.POOL_UNRAVEL, ("dx[n, c, i * S + r, j * S + q]",
                                               "dx[n, c, i + r, j + q]")),
@@ -266,6 +361,14 @@ BUGS = [
                               "running_mean = (1 - momentum) * running_mean + momentum * mu"),
                              ("running_var = momentum * running_var + (1 - momentum) * var",
                               "running_var = (1 - momentum) * running_var + momentum * var")),
+         loses=(BN_TEST,), may_lose=(CNN_F,), feedback=(r"momentum|running",)),
+    _bug("sbn_running_stats_replaced", "the running statistics replaced by the batch's own "
+         "(running_mean = mu, no momentum)",
+         "conv_layers", edit(s.SBN_DIRECT_AXES,
+                             ("running_mean = momentum * running_mean + (1 - momentum) * mu",
+                              "running_mean = mu"),
+                             ("running_var = momentum * running_var + (1 - momentum) * var",
+                              "running_var = var")),
          loses=(BN_TEST,), may_lose=(CNN_F,), feedback=(r"momentum|running",)),
     _bug("sbn_test_mode_batch_stats", "test mode normalises with the batch's own statistics",
          "conv_layers", edit(s.SBN_DIRECT_AXES,
@@ -293,10 +396,14 @@ BUGS = [
          "layers", edit(s.SOFTMAX_PROBS, ("np.log(probs[np.arange(N), y])",
                                           "np.log(probs[np.arange(N), y] + 1e-7)")),
          loses=(SOFTMAX,), may_lose=CNN_BN, feedback=(r"epsilon|log\(p",)),
+    _bug("softmax_log_epsilon_1e12", "loss = -log(p + 1e-12) (only tiny probabilities show it)",
+         "layers", edit(s.SOFTMAX_PROBS, ("np.log(probs[np.arange(N), y])",
+                                          "np.log(probs[np.arange(N), y] + 1e-12)")),
+         loses=(SOFTMAX,), may_lose=CNN_BN, feedback=(r"epsilon|log\(p",), confined_to=("extreme_scores",)),
     _bug("softmax_not_shifted", "exp of the raw scores (overflows for large scores)",
          "layers", edit(s.SOFTMAX_PROBS, ("shifted = x - np.max(x, axis=1, keepdims=True)",
                                           "shifted = x")),
-         loses=(SOFTMAX,), feedback=(r"overflow|shift",)),
+         loses=(SOFTMAX,), feedback=(r"overflow|shift",), confined_to=("extreme_scores",)),
     _bug("softmax_dx_not_averaged", "dx not divided by N",
          "layers", edit(s.SOFTMAX_PROBS, ("    dx /= N\n", "")),
          loses=(SOFTMAX,), may_lose=(CNN_G,), feedback=(r"\bdx\b",)),
@@ -305,25 +412,25 @@ BUGS = [
          "cnn", edit(s.CNN_CLASSIC_DICT, (
              "        loss += 0.5 * self.reg * (np.sum(W1 * W1) + np.sum(W2 * W2) + np.sum(W3 * W3))\n",
              "")),
-         loses=(CNN_F,), may_lose=(CNN_G,), feedback=(r"regulari[sz]",)),
+         loses=(CNN_F,), may_lose=(CNN_G,), feedback=(r"regulari[sz]",), feature="regularisation"),
     _bug("cnn_reg_missing_from_gradient", "the penalty's gradient left out",
          "cnn", edit(s.CNN_CLASSIC_DICT, (
              "        grads['W3'] += self.reg * W3\n        grads['W2'] += self.reg * W2\n"
              "        grads['W1'] += self.reg * W1\n", "")),
-         loses=(CNN_G,), feedback=(r"regulari[sz]",)),
+         loses=(CNN_G,), feedback=(r"regulari[sz]",), feature="regularisation"),
     _bug("cnn_reg_w3_cubed", "np.sum(W3 ** 3) in the loss's penalty",
          "cnn", edit(s.CNN_CLASSIC_DICT, ("np.sum(W3 * W3)", "np.sum(W3 ** 3)")),
-         loses=(CNN_F,), may_lose=(CNN_G,), feedback=(r"regulari[sz]",)),
+         loses=(CNN_F,), may_lose=(CNN_G,), feedback=(r"regulari[sz]",), feature="regularisation"),
     _bug("cnn_reg_without_half", "reg * sum(W ** 2) with gradient 2 * reg * W (the docstring "
          "says 0.5 * reg)",
          "cnn", edit(edit_all(s.CNN_CLASSIC_DICT, "+= self.reg * W", "+= 2 * self.reg * W"),
                      ("loss += 0.5 * self.reg *", "loss += self.reg *")),
-         loses=(CNN_F,), may_lose=(CNN_G,), feedback=(r"regulari[sz]",)),
+         loses=(CNN_F,), may_lose=(CNN_G,), feedback=(r"regulari[sz]",), feature="regularisation"),
     _bug("cnn_b1_regularised", "reg * b1 added to b1's gradient (not in the loss)",
          "cnn", edit(s.CNN_CLASSIC_DICT, ("        grads['W1'] += self.reg * W1\n",
                                           "        grads['W1'] += self.reg * W1\n"
                                           "        grads['b1'] += self.reg * b1\n")),
-         loses=(CNN_G,), feedback=(r"b1",)),
+         loses=(CNN_G,), feedback=(r"b1",), feature="regularisation"),
     _bug("cnn_weight_scale_hard_coded", "the weights drawn with standard deviation 1e-2 whatever "
          "weight_scale says",
          "cnn", edit_all(s.CNN_CLASSIC_DICT, "np.random.normal(0, weight_scale,",
@@ -332,17 +439,21 @@ BUGS = [
     _bug("cnn_w2_true_division", "W2 sized int(num_filters * H * W / 4) (wrong for odd sizes)",
          "cnn", edit(s.CNN_CLASSIC_DICT, ("(num_filters * H_pool * W_pool, hidden_dim)",
                                           "(int(num_filters * H * W / 4), hidden_dim)")),
-         loses=(CNN_F,), may_lose=(CNN_G,), feedback=(r"W2",)),
+         loses=(CNN_F,), may_lose=(CNN_G,), feedback=(r"W2",), confined_to=("odd_sizes",)),
+    _bug("cnn_without_batchnorm", "no batchnorm at all: use_batchnorm ignored (no gamma, beta or "
+         "bn_params, no batchnorm layers), right otherwise",
+         "cnn", CNN_WITHOUT_BATCHNORM,
+         loses=(CNN_F,), may_lose=(CNN_G,), feedback=(r"batch ?norm|gamma",), feature="batchnorm"),
     _bug("cnn_bn_mode_never_switched", "bn_param[mode] = mode (the mode key never set: test "
          "mode runs with batch statistics)",
          "cnn", edit(s.CNN_CLASSIC_DICT, ("bn_param['mode'] = mode", "bn_param[mode] = mode")),
-         loses=(CNN_F,), feedback=(r"test mode|mode",)),
+         loses=(CNN_F,), feedback=(r"test mode|mode",), confined_to=("batchnorm",)),
     _bug("cnn_fresh_bn_dicts", "a new {'mode': mode} dict per call, so running statistics never "
          "persist",
          "cnn", edit(s.CNN_CLASSIC_DICT, ("self.bn_params['bn_param1'], pool_param)",
                                           "{'mode': mode}, pool_param)"),
                      ("self.bn_params['bn_param2'])", "{'mode': mode})")),
-         loses=(CNN_F,), feedback=(r"running|bn_param",)),
+         loses=(CNN_F,), feedback=(r"running|bn_param",), confined_to=("batchnorm",)),
     _bug("cnn_backward_wrong_cache", "conv_relu_pool_backward given the hidden layer's cache "
          "(the backward raises; the forward is right)",
          "cnn", edit(s.CNN_CLASSIC_DICT, ("conv_relu_pool_backward(dout1, cache1)",
