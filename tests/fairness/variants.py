@@ -425,7 +425,7 @@ BUGS = [
          "says 0.5 * reg)",
          "cnn", edit(edit_all(s.CNN_CLASSIC_DICT, "+= self.reg * W", "+= 2 * self.reg * W"),
                      ("loss += 0.5 * self.reg *", "loss += self.reg *")),
-         loses=(CNN_F,), may_lose=(CNN_G,), feedback=(r"regulari[sz]",), feature="regularisation"),
+         loses=(CNN_G,), may_lose=(CNN_F,), feedback=(r"regulari[sz]",), feature="regularisation"),
     _bug("cnn_b1_regularised", "reg * b1 added to b1's gradient (not in the loss)",
          "cnn", edit(s.CNN_CLASSIC_DICT, ("        grads['W1'] += self.reg * W1\n",
                                           "        grads['W1'] += self.reg * W1\n"
