@@ -19,6 +19,7 @@ REPO_ROOT = KIT_ROOT
 STUDENT_MODULES = (
     "autograder/__init__.py",
     "autograder/__main__.py",
+    "autograder/environment.py",
     "autograder/kit.py",
     "autograder/notebook.py",
     "autograder/selfcheck.py",
@@ -105,6 +106,11 @@ def visible_spec_text(spec_path=None):
         for key, value in item.items():
             if key not in SECRET_KEYS:
                 lines.append("%s = %s" % (key, _toml_value(value)))
+    # the self-check compares the student's Python and numpy with the grader's
+    if "environment" in raw:
+        lines += ["", "[environment]"]
+        for key, value in raw["environment"].items():
+            lines.append("%s = %s" % (key, _toml_value(value)))
     return "\n".join(lines) + "\n"
 
 
