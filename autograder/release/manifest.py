@@ -44,6 +44,7 @@ STUDENT_MODULES = (
     "autograder/checks/numeric.py",
     "autograder/checks/observation.py",
     "autograder/checks/outcome.py",
+    "autograder/checks/padding.py",
     "autograder/checks/recorder.py",
     "autograder/checks/trusted_model.py",
     "autograder/checks/visible.py",
