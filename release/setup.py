@@ -4,10 +4,17 @@
 
 Needs numpy and Cython (`pip install numpy cython setuptools`). Without the
 compiled module cs231n still works, falling back to (slower) numpy.
+
+The Python and numpy it asks for are the grader's (the release build writes them
+from the grading spec): code that runs on other versions may fail when graded.
 """
 import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
+
+# The grader's versions (written by the release build from the spec's [environment]).
+PYTHON_REQUIRES = '==3.11.*'
+NUMPY_REQUIREMENT = 'numpy==2.4.*'
 
 extensions = [
     Extension(
@@ -26,7 +33,7 @@ setup(
     packages=["cs231n", "cs231n.datasets"],
     package_data={"cs231n": ["*.pyx"], "cs231n.datasets": ["*.sh"]},
     ext_modules=cythonize(extensions, language_level=3),
-    python_requires=">=3.11",
-    install_requires=["numpy", "matplotlib"],
+    python_requires=PYTHON_REQUIRES,
+    install_requires=[NUMPY_REQUIREMENT, "matplotlib"],
     zip_safe=False,
 )

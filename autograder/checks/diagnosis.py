@@ -4,8 +4,11 @@ Each rule reads plain observations (student's and reference's) and returns a
 list of hint strings (empty when it does not apply). Per-case rules take the
 mismatches found for the case; cross-case rules look at all cases of an item.
 """
+import re
+
 import numpy as np
 
+from autograder import environment
 from autograder.checks import numeric
 from autograder.checks.cases import tags_of
 from autograder.checks.compare import compare_output, relative_error
@@ -94,6 +97,115 @@ def parameter_shapes(error_info):
                 "halves it, rounding down; compute it from input_dim, not for 32x32 images only."]
     return ["Create exactly the parameters listed in ThreeLayerConvNet's docstring, with those "
             "shapes (and gamma1, beta1, gamma2, beta2 only with use_batchnorm)."]
+
+
+# ---- hints on a crash: code written for another numpy or for Python 2 ------------------------
+
+# numpy names removed since (the version that removed them, what to write instead). numpy 1.24
+# removed the aliases of builtins deprecated in 1.20; numpy 2.0 the names of NEP 52.
+REMOVED_NUMPY_NAMES = {
+    "int": ("1.24", "the builtin int (or np.int64)"),
+    "float": ("1.24", "the builtin float (or np.float64)"),
+    "bool": ("1.24", "the builtin bool (or np.bool_)"),
+    "object": ("1.24", "the builtin object (or np.object_)"),
+    "complex": ("1.24", "the builtin complex (or np.complex128)"),
+    "str": ("1.24", "the builtin str (or np.str_)"),
+    "long": ("1.24", "the builtin int (or np.int64)"),
+    "unicode": ("1.24", "the builtin str (or np.str_)"),
+    "float_": ("2.0", "np.float64"),
+    "complex_": ("2.0", "np.complex128"),
+    "NaN": ("2.0", "np.nan"),
+    "NAN": ("2.0", "np.nan"),
+    "Inf": ("2.0", "np.inf"),
+    "Infinity": ("2.0", "np.inf"),
+    "infty": ("2.0", "np.inf"),
+    "PINF": ("2.0", "np.inf"),
+    "NINF": ("2.0", "-np.inf"),
+    "PZERO": ("2.0", "0.0"),
+    "NZERO": ("2.0", "-0.0"),
+    "product": ("2.0", "np.prod"),
+    "cumproduct": ("2.0", "np.cumprod"),
+    "alltrue": ("2.0", "np.all"),
+    "sometrue": ("2.0", "np.any"),
+    "asfarray": ("2.0", "np.asarray(x, dtype=np.float64)"),
+    "round_": ("2.0", "np.round"),
+    "string_": ("2.0", "np.bytes_"),
+    "unicode_": ("2.0", "np.str_"),
+    "int0": ("2.0", "np.intp"),
+    "uint0": ("2.0", "np.uintp"),
+    "bool8": ("2.0", "np.bool_"),
+    "object0": ("2.0", "np.object_"),
+    "str0": ("2.0", "np.str_"),
+    "bytes0": ("2.0", "np.bytes_"),
+    "void0": ("2.0", "np.void"),
+    "msort": ("2.0", "np.sort(x, axis=0)"),
+    "cast": ("2.0", "np.asarray(x, dtype=...)"),
+    "mat": ("2.0", "np.asmatrix"),
+    "find_common_type": ("2.0", "np.result_type"),
+    "longfloat": ("2.0", "np.longdouble"),
+    "singlecomplex": ("2.0", "np.complex64"),
+    "cfloat": ("2.0", "np.complex128"),
+    "longcomplex": ("2.0", "np.clongdouble"),
+    "clongfloat": ("2.0", "np.clongdouble"),
+}
+
+# How numpy says a name is gone: Python's own AttributeError (aliases of builtins, names
+# removed outright), or numpy 2's message for the names of NEP 52.
+_MISSING_NUMPY_NAME = (re.compile(r"module 'numpy' has no attribute '(\w+)'"),
+                       re.compile(r"`np\.(\w+)` was removed in the NumPy"))
+
+
+def removed_numpy_name(error_info, grader_numpy=""):
+    """The code used a numpy name that numpy removed (np.int, np.float_, np.NaN...): which one,
+    since when and what to write instead. grader_numpy: the declared series (item extras)."""
+    if not error_info or error_info.get("type") != "AttributeError":
+        return []
+    message = error_info.get("message", "")
+    for pattern in _MISSING_NUMPY_NAME:
+        found = pattern.search(message)
+        if found and found.group(1) in REMOVED_NUMPY_NAMES:
+            name = found.group(1)
+            removed_in, instead = REMOVED_NUMPY_NAMES[name]
+            return ["np.%s was removed in numpy %s (the grader runs numpy %s; your numpy may be "
+                    "older): use %s." % (name, removed_in, environment.grader_numpy(grader_numpy),
+                                         instead)]
+    return []
+
+
+# Python 3 messages of a float where an integer is needed: a size or an index computed with /.
+_FLOAT_WHERE_INTEGER = (
+    ("TypeError", "slice indices must be integers"),
+    ("TypeError", "object cannot be interpreted as an integer"),
+    ("TypeError", "expected a sequence of integers or a single integer"),
+    ("IndexError", "only integers, slices"),
+)
+# Python 2 names that Python 3 does not have: (error type, message part, what to write instead).
+_PYTHON2_NAMES = (
+    ("NameError", "name 'xrange' is not defined", "xrange is Python 2: use range"),
+    ("AttributeError", "has no attribute 'iteritems'", "dict.iteritems() is Python 2: use .items()"),
+    ("AttributeError", "has no attribute 'itervalues'", "dict.itervalues() is Python 2: use .values()"),
+    ("AttributeError", "has no attribute 'iterkeys'", "dict.iterkeys() is Python 2: use .keys()"),
+    ("AttributeError", "has no attribute 'has_key'", "dict.has_key(k) is Python 2: use k in d"),
+)
+
+
+def python2_idioms(error_info):
+    """The code crashed on a Python 2 habit: a float size or index from `/`, or a name
+    Python 3 does not have (xrange, dict.iteritems)."""
+    if not error_info:
+        return []
+    error_type, message = error_info.get("type"), error_info.get("message", "")
+    if any(error_type == kind and part in message for kind, part in _FLOAT_WHERE_INTEGER):
+        return ["`/` is true division in Python 3 (it always gives a float): use // (or "
+                "int(...)) for sizes and indices."]
+    return [instead + "." for kind, part, instead in _PYTHON2_NAMES
+            if error_type == kind and part in message]
+
+
+def crash_hints(error_info, grader_numpy=""):
+    """Every hint on a crash of the student's code (the rules above and parameter_shapes)."""
+    return (parameter_shapes(error_info) + removed_numpy_name(error_info, grader_numpy)
+            + python2_idioms(error_info))
 
 
 def softmax_fudge_epsilon(case, student, reference, mismatches):

@@ -7,8 +7,10 @@ from autograder.checks.observation import describe_error, error_of, read_json
 from autograder.checks.outcome import CheckOutcome, Status
 
 
-def errors(item, student, reference):
-    """A CheckOutcome when either side failed to run; None when both observed."""
+def errors(item, student, reference, case=None, kind_hints=None):
+    """A CheckOutcome when either side failed to run; None when both observed. The student's
+    crash gets the generic crash hints (diagnosis.crash_hints) after the kind's own:
+    kind_hints(item, case, error_info) -> [hint] (Kind.error_hints)."""
     ref_error = error_of(reference) if reference is not None else None
     if ref_error is not None:
         return CheckOutcome(0.0, Status.ERROR, "grader problem: the reference failed on this case ("
@@ -16,8 +18,9 @@ def errors(item, student, reference):
     info = error_of(student)
     if info is not None:
         notes, _ = diagnosis.debug_printing(student, knob(item, "output_limit_kb"))
-        return CheckOutcome(0.0, Status.ERROR, describe_error(info), hints=diagnosis.parameter_shapes(info),
-                            notes=notes)
+        hints = list(kind_hints(item, case, info)) if kind_hints is not None else []
+        hints += diagnosis.crash_hints(info, str(item.extras.get("grader_numpy", "")))
+        return CheckOutcome(0.0, Status.ERROR, describe_error(info), hints=hints, notes=notes)
     return None
 
 

@@ -87,6 +87,16 @@ def data_problem(options, on_this_machine=True):
     return None
 
 
+def environment_warnings(options):
+    """Lines saying where this grader's Python or numpy differs from the spec's [environment]
+    (on a Dask cluster each worker records its own in results.json instead)."""
+    from autograder import environment
+    from autograder.grade import adapter
+    from autograder.grade.pipeline import _default_spec_path
+    spec = adapter.load_spec(str(options.spec_path or _default_spec_path()))
+    return environment.grader_warnings(spec.environment, environment.running_versions())
+
+
 def run(args):
     forget_working_directory()
     from autograder.batch import discover
@@ -121,6 +131,8 @@ def run(args):
         from autograder.grade.level_warning import weak_level_warning
         warning = weak_level_warning(options.level)
         if warning:
+            print("autograder grade: %s" % warning, file=sys.stderr)
+        for warning in environment_warnings(options):
             print("autograder grade: %s" % warning, file=sys.stderr)
     if args.dask_scheduler or not discover.single_submission(args.submission):
         return _run_class(args, options)

@@ -8,6 +8,7 @@ import time
 import traceback
 from dataclasses import dataclass, field, replace
 
+from autograder import environment
 from autograder.checks.charges import charge_causes_once
 from autograder.checks.in_worker import IMPORT_FAILURE
 from autograder.grade import adapter
@@ -163,6 +164,8 @@ class Grader:
         if name is None:
             name = os.path.basename(os.path.normpath(str(source)))
         result = GradeResult(submission=name, seed=seed)
+        # the sandbox's workers run this very interpreter, so these are the versions that graded
+        result.extra["environment"] = environment.record(self.spec.environment)
         if self.options.published:
             result.extra["published"] = True
         tmp = tempfile.mkdtemp(prefix="submission-", dir=self.root)

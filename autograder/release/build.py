@@ -108,7 +108,7 @@ def assemble(staging):
     nndl_files = [p.name for p in generate_stubs(SOLUTIONS / "nndl", staging / "nndl")]
     copy_cs231n(ASSIGNMENT / "cs231n", staging / "cs231n")
     for name in ("setup.py", "pyproject.toml"):
-        shutil.copyfile(TEMPLATES / name, staging / name)
+        (staging / name).write_text(install_file_source(name))
     copy_student_autograder(staging)
     (staging / "collect_submission.py").write_text(collect_submission_source(nndl_files))
     (staging / "collect_submission.sh").write_text(
@@ -153,6 +153,25 @@ def copy_student_autograder(staging):
     normalise_zip(expected)
 
 
+def install_file_source(name):
+    """The template `name` (setup.py or pyproject.toml) with the grader's Python and numpy
+    from the spec's [environment] (the one source of those versions) as its requirements."""
+    from autograder import environment
+    from autograder.spec import load_spec
+    pins = environment.install_pins(load_spec().environment)
+    template = (TEMPLATES / name).read_text()
+    if name == "pyproject.toml":
+        markers = {'"@NUMPY_REQUIREMENT@"': '"%s"' % pins["numpy"]}
+    else:
+        markers = {"PYTHON_REQUIRES = None\n": "PYTHON_REQUIRES = %r\n" % pins["python_requires"],
+                   "NUMPY_REQUIREMENT = None\n": "NUMPY_REQUIREMENT = %r\n" % pins["numpy"]}
+    for marker, value in markers.items():
+        if template.count(marker) != 1:
+            raise ValueError("%s template lost its %s" % (name, marker.strip()))
+        template = template.replace(marker, value)
+    return template
+
+
 def collect_submission_source(nndl_files):
     """The collect_submission template with the homework's facts filled in: its
     nndl files and the exact stub texts this build writes (an nndl stub's message,
@@ -186,9 +205,11 @@ def student_work():
 
 def readme_text():
     from autograder.spec import load_spec
+    spec = load_spec(visible_only=True)
     visible = [(item.id, item.points, [(g.name, g.share * item.points) for g in item.groups])
-               for item in load_spec(visible_only=True).items]
-    return student_readme.render(student_work(), visible)
+               for item in spec.items]
+    return student_readme.render(student_work(), visible, python=spec.environment.python,
+                                 numpy=spec.environment.numpy)
 
 
 # ---- determinism helpers -------------------------------------------------------

@@ -19,6 +19,7 @@ REPO_ROOT = KIT_ROOT
 STUDENT_MODULES = (
     "autograder/__init__.py",
     "autograder/__main__.py",
+    "autograder/environment.py",
     "autograder/kit.py",
     "autograder/notebook.py",
     "autograder/selfcheck.py",
@@ -44,6 +45,7 @@ STUDENT_MODULES = (
     "autograder/checks/numeric.py",
     "autograder/checks/observation.py",
     "autograder/checks/outcome.py",
+    "autograder/checks/padding.py",
     "autograder/checks/recorder.py",
     "autograder/checks/trusted_model.py",
     "autograder/checks/visible.py",
@@ -109,6 +111,11 @@ def visible_spec_text(spec_path=None):
         for group in item.get("group", []):   # the case groups, as sub-tables of the item
             lines += ["[[item.group]]"] + ["%s = %s" % (key, _toml_value(value))
                                            for key, value in group.items()]
+    # the self-check compares the student's Python and numpy with the grader's
+    if "environment" in raw:
+        lines += ["", "[environment]"]
+        for key, value in raw["environment"].items():
+            lines.append("%s = %s" % (key, _toml_value(value)))
     return "\n".join(lines) + "\n"
 
 

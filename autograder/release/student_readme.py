@@ -26,10 +26,12 @@ naming the function until you write it):
 
 ## 1. Set up
 
-Python 3.11 or newer (the self-check reads its spec with `tomllib`). In a virtual
-environment:
+Python {python} and numpy {numpy}, the versions the grader runs (`setup.py` asks for
+them, and the self-check warns when yours differ: code that works on another numpy
+can crash on the grader's, e.g. `np.int` or `np.float_`, which numpy removed). In a
+virtual environment:
 
-    pip install numpy matplotlib jupyter cython setuptools
+    pip install "numpy=={numpy}.*" matplotlib jupyter cython setuptools
     python setup.py build_ext --inplace     # or: pip install -e .
 
 The second line compiles `cs231n/im2col_cython.pyx` next to its source. Without
@@ -142,17 +144,19 @@ checks the three notebooks, every `nndl/*.py` and `{model_file}`, then writes
 """
 
 
-def render(todo, visible_items, model_file="cnn_model.npz"):
+def render(todo, visible_items, model_file="cnn_model.npz", python="3.11", numpy="2.4"):
     """README text.
 
     todo: list of (relative path, [function names]) of the student's work.
     visible_items: list of (item id, points, [(group name, points)]) run by the self-check.
+    python, numpy: the grader's minor versions (the spec's [environment]).
     """
     todo_lines = "\n".join("- `%s`: %s" % (path, ", ".join("`%s`" % n for n in names))
                            for path, names in todo)
     visible_lines = "\n".join("- `%s` (%s points%s)" % (item_id, _points(points), _groups(groups))
                               for item_id, points, groups in visible_items)
-    return TEMPLATE.format(todo=todo_lines, visible=visible_lines, model_file=model_file)
+    return TEMPLATE.format(todo=todo_lines, visible=visible_lines, model_file=model_file,
+                           python=python, numpy=numpy)
 
 
 def _points(points):

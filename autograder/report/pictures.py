@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# the pattern of a padding bug, shared with the checks' padding hints
+from autograder.checks.padding import border_width as _border_width
+
 MAX_CHANNELS = 8       # channels drawn (the reading uses them all)
 MAX_SIDE = 48          # entries drawn per side of one channel
 DPI = 80
@@ -91,21 +94,6 @@ def reading(difference):
         return ("only channels %s of %d differ: check what is per channel (filters, biases, "
                 "gamma/beta)" % (shown, C))
     return _reading_elsewhere(difference, wrong)
-
-
-def _border_width(plane, widest=3):
-    """The narrowest ring of the plane's edge (1..widest entries wide, leaving an inside) that
-    holds every wrong position, and a quarter of whose positions are wrong (a padding bug
-    spoils a side at least; two stray entries near the edge are no pattern); 0 when none."""
-    H, W = plane.shape
-    for width in range(1, widest + 1):
-        inside = H - 2 * width, W - 2 * width
-        if min(inside) <= 0:
-            return 0
-        if not plane[width:H - width, width:W - width].any():
-            ring = H * W - inside[0] * inside[1]
-            return width if plane.sum() >= 0.25 * ring else 0
-    return 0
 
 
 def _reading_table(difference, wrong):

@@ -112,6 +112,9 @@ def run(args):
         return 2
     print("Self-check of %s (visible items only; hidden items are graded after the deadline)\n"
           % (folder / "nndl"))
+    warnings = environment_warnings(spec)
+    if warnings:
+        print("\n".join(warnings) + "\n")
     score = maximum = 0.0
     all_passed = True
     for item in items:
@@ -131,6 +134,13 @@ def run(args):
         print()
         print(price_model(folder, args.cifar_dir, args.timeout_scale), flush=True)
     return 0 if all_passed else 1
+
+
+def environment_warnings(spec):
+    """One line for each of the student's Python and numpy whose minor version differs from
+    the grader's (the spec's [environment]); [] when both agree."""
+    from autograder import environment
+    return environment.student_warnings(spec.environment, environment.running_versions())
 
 
 def accuracy_item():

@@ -77,6 +77,8 @@ class Kind:
     - priced_in_release: a hidden item of this kind still ships in the release's visible-only
       spec (without its secret keys), because the self-check prices the student's work with
       its rule before the deadline
+    - error_hints: (item, case, error_info) -> [hint] on a crash of the student's code, before
+      the generic crash hints (None: those only)
     """
     name: str
     observe: Callable
@@ -89,6 +91,7 @@ class Kind:
     reference_errors: bool = True
     output_cases: bool = True
     priced_in_release: bool = False
+    error_hints: Callable = None
 
     def key(self, name: str) -> Key:
         for key in self.keys:
@@ -99,7 +102,8 @@ class Kind:
     def judge_case(self, item, case, student_obs, reference_obs) -> CheckOutcome:
         """The verdict on one case: a failed side first, then the kind's own judge."""
         failed = judging.errors(item, student_obs,
-                                reference_obs if self.reference_errors else None)
+                                reference_obs if self.reference_errors else None,
+                                case=case, kind_hints=self.error_hints)
         if failed is not None:
             return failed
         return self.judge(item, case, student_obs, reference_obs)

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from autograder.checks import diagnosis, judging
+from autograder.checks import diagnosis, judging, padding
 from autograder.checks.cases import label_of
 from autograder.checks.compare import difference, tolerances
 from autograder.checks.calls import (array_arguments, build_arguments, call_of, dict_argument,
@@ -73,9 +73,39 @@ def judge(item, case, student_obs, reference_obs):
     hints += diagnosis.softmax_fudge_epsilon(case, student_obs, reference_obs, mismatches)
     if item.function.endswith("batchnorm_forward"):
         hints += diagnosis.batchnorm_normalisation(case, student_obs, mismatches)
+    if _is_conv_forward(item):
+        hints += _padding_hints(item, case, student_obs, reference_obs, mismatches)
     outcome = judging.conclude(item, case, student_obs, reference_obs, keys, mismatches,
                                hints=hints)
     return _with_differences(outcome, item, case, student_obs, reference_obs, mismatches)
+
+
+def _is_conv_forward(item):
+    return item.function.endswith(":conv_forward_naive")
+
+
+def _padding_hints(item, case, student_obs, reference_obs, mismatches):
+    """A wrong `out` of a convolution forward: the padding variant it matches (computed from
+    the case's inputs), else, when only its border is wrong, a hint at the padding."""
+    wrong_out = [m for m in mismatches if m.key == "out" and m.kind in ("value", "shape")]
+    if not wrong_out:
+        return []
+    actual, expected = student_obs.get("out"), reference_obs["out"]
+    single = np.asarray(case.get("x", 0.0)).dtype == np.float32 or \
+        np.asarray(actual).dtype == np.float32
+    hints = padding.padding_hints(case, actual, single)
+    if hints or wrong_out[0].kind != "value":
+        return hints
+    tolerance, floor = tolerances(item, expected, actual)
+    found = difference(actual, expected, tolerance, floor)
+    return padding.border_hints(found.wrong) if found is not None else []
+
+
+def _crash_hints(item, case, error_info):
+    """Kind.error_hints: a convolution forward's shape crash with pad > 0 is a padding bug."""
+    if case is None or not _is_conv_forward(item):
+        return []
+    return padding.crash_hints(case, error_info)
 
 
 def _with_differences(outcome, item, case, student_obs, reference_obs, mismatches):
@@ -92,4 +122,4 @@ def _with_differences(outcome, item, case, student_obs, reference_obs, mismatche
     return replace(outcome, differences=found) if found else outcome
 
 
-KIND = Kind("forward_value", observe, judge)
+KIND = Kind("forward_value", observe, judge, error_hints=_crash_hints)

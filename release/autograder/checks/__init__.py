@@ -194,10 +194,10 @@ def _scoring_rule(item, passed, total):
 
 
 GROUP_RULES = {
-    "by_group": "its points split across case groups; a group earns its share when all its "
+    "by_group": "the item's points split across them; a group earns its share when all its "
                 "cases pass",
-    "per_case": "its points split across case groups; a group earns its share per case passed",
-    "all_cases": "all or nothing: its points only when every case of every group passes",
+    "per_case": "the item's points split across them; a group earns its share per case passed",
+    "all_cases": "all or nothing: the item's points only when every case of every group passes",
 }
 
 

@@ -13,15 +13,12 @@ around the whole case, so observing in a notebook kernel changes nothing there.
 """
 import contextlib
 import json
-from pathlib import Path
 
 import numpy as np
 
 from autograder.checks.calls import StudentImportError, as_output_array
-from autograder.checks.observation import STDOUT_HEAD, short_traceback, student_frame, text
-
-# Frames of the checks themselves are noise in a student's traceback.
-_OWN_FILES = tuple(str(p) for p in Path(__file__).resolve().parent.glob("*.py"))
+from autograder.checks.observation import (STDOUT_HEAD, outside_student_code, short_traceback,
+                                           student_frame, text)
 
 
 class _CappedText:
@@ -72,8 +69,8 @@ class Recorder:
         except StudentImportError as exc:
             self.fail("StudentImportError", str(exc), where, "")
         except BaseException as exc:  # noqa: BLE001 - SystemExit from student code included
-            self.fail(type(exc).__name__, _message(exc), where, short_traceback(exc, _OWN_FILES),
-                      student_frame(exc))
+            self.fail(type(exc).__name__, _message(exc), where, short_traceback(exc),
+                      student_frame(exc), outside_student_code(exc, where))
 
     @contextlib.contextmanager
     def quiet(self):
@@ -83,10 +80,15 @@ class Recorder:
             with np.errstate(all="ignore"):
                 yield
 
-    def fail(self, error_type, message, where, trace="", at=""):
+    def fail(self, error_type, message, where, trace="", at="", context=""):
+        """Record the failure (context: where it came from in words, when no frame of the
+        student's files shows it; see observation.outside_student_code)."""
         self.failed = True
-        self.obs["error"] = text(json.dumps({"type": error_type, "message": message,
-                                             "where": where, "traceback": trace, "at": at}))
+        info = {"type": error_type, "message": message, "where": where, "traceback": trace,
+                "at": at}
+        if context:
+            info["context"] = context
+        self.obs["error"] = text(json.dumps(info))
 
     def output(self, key, value):
         """Record one returned value; a non-array value is recorded by its type name."""

@@ -10,6 +10,7 @@ autograder.release.manifest.write_visible_spec); it says so with
 """
 import difflib
 import fnmatch
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -147,12 +148,22 @@ class LeaderboardPolicy:
 
 
 @dataclass(frozen=True)
+class EnvironmentPolicy:
+    """[environment]: the Python and numpy the grader runs (autograder/environment.py). The
+    release pins them in the student's install files, the self-check warns when a student's
+    differ, and results.json records the grader's own."""
+    python: str = "3.11"             # minor version, "major.minor"
+    numpy: str = "2.4"               # minor series, "major.minor"
+
+
+@dataclass(frozen=True)
 class Spec:
     settings: Settings
     items: tuple
     similarity: SimilarityPolicy = SimilarityPolicy()
     late: LatePolicy = LatePolicy()
     leaderboard: LeaderboardPolicy = LeaderboardPolicy()
+    environment: EnvironmentPolicy = EnvironmentPolicy()
 
     def item(self, item_id: str) -> Item:
         """The item with this id; KeyError if the spec has none."""
@@ -329,14 +340,20 @@ def parse_spec(data: dict, visible_only: bool = False, source: str = "<spec>") -
                             % (source, total, settings.total_points))
     if visible_only:
         items = [item for item in items if item.visibility == "visible"]
+    environment = _parse_table(data, "environment", EnvironmentPolicy, source)
+    # The checks name the grader's numpy in their hints (a removed alias); they cannot read
+    # the spec themselves (it imports them), so every item carries the declared series.
+    items = [replace(item, extras=dict(item.extras, grader_numpy=environment.numpy))
+             for item in items]
     return Spec(settings=settings, items=tuple(items),
                 similarity=_parse_table(data, "similarity", SimilarityPolicy, source),
                 late=_parse_table(data, "late", LatePolicy, source),
-                leaderboard=_parse_table(data, "leaderboard", LeaderboardPolicy, source))
+                leaderboard=_parse_table(data, "leaderboard", LeaderboardPolicy, source),
+                environment=environment)
 
 
 def _parse_table(data, name, policy_class, source):
-    """A policy table ([similarity], [late], [leaderboard]): known keys, right types, valid values."""
+    """A policy table ([similarity], [late], [leaderboard], [environment]): known keys, right types, valid values."""
     raw = dict(data.get(name, {}))
     defaults = policy_class()
     values = {}
@@ -359,7 +376,17 @@ def _parse_table(data, name, policy_class, source):
     return policy
 
 
+def _minor_version_problem(key, value):
+    """Why `value` is not a "major.minor" version such as "3.11" ('' when it is)."""
+    if re.fullmatch(r"[0-9]+\.[0-9]+", value):
+        return ""
+    return "%s must be a major.minor version such as \"3.11\" or \"2.4\", got %r" % (key, value)
+
+
 def _policy_problem(policy):
+    if isinstance(policy, EnvironmentPolicy):
+        return (_minor_version_problem("python", policy.python)
+                or _minor_version_problem("numpy", policy.numpy))
     if isinstance(policy, SimilarityPolicy):
         if not 0 < policy.threshold <= 1 or not 0 <= policy.list_from <= policy.threshold:
             return "needs 0 <= list_from <= threshold <= 1"

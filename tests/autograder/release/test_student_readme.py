@@ -43,10 +43,17 @@ def test_every_file_the_readme_names_ships():
         assert name in files
 
 
-def test_readme_and_setup_ask_for_the_python_the_shipped_autograder_needs():
-    """The shipped spec loader uses tomllib (Python 3.11+)."""
-    assert "Python 3.11 or newer" in build.readme_text()
-    assert 'python_requires=">=3.11"' in (build.TEMPLATES / "setup.py").read_text()
+def test_readme_and_setup_ask_for_the_graders_python_and_numpy():
+    """The spec's [environment] (the grader's versions; the shipped spec loader's tomllib needs
+    3.11+ anyway) is what the README names and the generated setup.py requires."""
+    declared = load_spec().environment
+    text = build.readme_text()
+    assert "Python %s and numpy %s, the versions the grader runs" % (
+        declared.python, declared.numpy) in " ".join(text.split())
+    assert 'pip install "numpy==%s.*"' % declared.numpy in text
+    setup_py = build.install_file_source("setup.py")
+    assert "PYTHON_REQUIRES = '==%s.*'" % declared.python in setup_py
+    assert "NUMPY_REQUIREMENT = 'numpy==%s.*'" % declared.numpy in setup_py
 
 
 def test_readme_says_visible_items_are_graded_on_new_inputs_of_the_same_shapes():
