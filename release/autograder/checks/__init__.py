@@ -147,7 +147,7 @@ def score_groups(item, cases, outcomes) -> list:
             earned = min(fractions, default=0.0)
         failing = [o for o in mine if o.status != Status.PASSED]
         results.append(GroupResult(
-            name=name, share=share, points=points * share, earned=round(points * share * earned, 4),
+            name=name, share=share, points=points * share, earned=points * share * earned,
             cases_passed=len(mine) - len(failing), cases_total=len(mine),
             status=str(_status_of(mine)), hint=hint, cause=cause,
             because_of=forward if failing and forward and all(

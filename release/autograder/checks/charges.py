@@ -23,11 +23,21 @@ from autograder.checks.outcome import Status
 NOT_CHARGED = "not_charged"
 
 
+def _core_passed(result):
+    """Whether the item's own configuration passed: its core group, or every group that names
+    no cause. A failing feature group of an item whose core fails too says nothing about the
+    feature (a stub fails everything), so only items whose core passed share a cause."""
+    groups = list(result.groups or ())
+    core = [g for g in groups if g.name == "core"] or [g for g in groups if not g.cause]
+    return bool(core) and all(g.status == Status.PASSED for g in core)
+
+
 def _failing_groups(results):
-    """{cause: [(result index, group index)]} of the failing groups that cost points."""
+    """{cause: [(result index, group index)]} of the failing groups that cost points, in items
+    whose core passed."""
     found = {}
     for i, result in enumerate(results):
-        if result.scoring == "all_cases":
+        if result.scoring == "all_cases" or not _core_passed(result):
             continue
         for j, group in enumerate(result.groups or ()):
             if group.cause and group.status != Status.PASSED and group.lost > 1e-9:

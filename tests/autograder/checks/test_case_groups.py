@@ -195,3 +195,14 @@ def test_a_backward_wrong_on_its_own_is_charged_even_when_the_forward_is_wrong_t
     assert results[0].score < results[0].max_score
     assert results[1].score == 0   # dw is wrong whatever the forward: it disagrees with both
     assert not [g for g in results[1].groups if g.status == "not_charged"]
+
+
+def test_a_cause_is_not_refunded_where_the_core_fails_too():
+    """A stub fails every group of both network items: nothing says the batchnorm or the
+    regularisation is the cause, so nothing is refunded."""
+    def everything_fails(case, obs):
+        return {"error": np.array('{"type": "NotImplementedError", "message": "stub"}')}
+    _, forward = _judged("cnn.ThreeLayerConvNet.loss.forward", everything_fails)
+    _, gradient = _judged("cnn.ThreeLayerConvNet.loss.gradient", everything_fails)
+    assert forward.score == gradient.score == 0
+    assert charge_causes_once([forward, gradient]) == [forward, gradient]
