@@ -76,7 +76,11 @@ def test_the_forward_items_name_the_padding_bug(tmp_path, name):
     results = support.grade(plant(tmp_path, name), [support.spec().item(i) for i in ITEMS])
     for item_id in ITEMS:
         result = results[item_id]
-        assert result.score == 0, result.output
+        # a padding bug breaks every case with pad > 0; the pad = 0 cases are right, and
+        # keep their group's share
+        assert result.score <= sum(g.points for g in result.groups if g.name == "no_padding"), \
+            result.output
+        assert "core" not in {g.name for g in result.groups if g.status == "passed"}
         hints = [line for line in result.output.splitlines() if line.startswith("Hint: ")]
         assert any(PLANTED[name][1] in h and THE_FIX in h for h in hints), result.output
         for path in re.findall(r'File "([^"]*)"', result.output):
