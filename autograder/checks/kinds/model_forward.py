@@ -262,11 +262,15 @@ def _judge_sequence(item, case, student_obs, reference_obs):
     reference_obs = _reached(case, student_obs, reference_obs)
     mismatches = judging.compare_keys(item, student_obs, reference_obs, SEQUENCE_GRADED)
     explanations = diagnosis.sequence_steps(case, student_obs, reference_obs, mismatches)
-    hints = diagnosis.sequence_stale_params(case, student_obs, reference_obs, mismatches)
-    hints += diagnosis.sequence_left_in_test_mode(case, student_obs, reference_obs, mismatches)
-    hints += diagnosis.sequence_test_scores(case, student_obs, reference_obs, mismatches)
-    if not hints:
-        hints = diagnosis.sequence_state(case, student_obs, reference_obs, mismatches)
+    # the first rule that explains the failure: the probed stale weights, wrong gradients (every
+    # later step follows them), then the state rules that assume right gradients
+    hints = []
+    for rule in (diagnosis.sequence_stale_params, diagnosis.sequence_gradients,
+                 diagnosis.sequence_left_in_test_mode, diagnosis.sequence_test_scores,
+                 diagnosis.sequence_state):
+        hints = rule(case, student_obs, reference_obs, mismatches)
+        if hints:
+            break
     explanations += _initialisation_problems(case, student_obs, reference_obs)
     return judging.conclude(item, case, student_obs, reference_obs, SEQUENCE_GRADED, mismatches,
                             explanations=explanations, hints=hints)

@@ -15,6 +15,8 @@ from autograder.checks.loading import load_nndl
 
 from tests.autograder.checks import support
 from tests.autograder.checks.test_conventions import CORRECT_LAYOUTS
+from tests.fairness.build import write_nndl
+from tests.fairness.variants import CORRECT
 
 CNN = "cnn.py"
 FORWARD = "cnn.ThreeLayerConvNet.loss.forward"
@@ -154,6 +156,12 @@ def test_correct_model_layouts_pass_the_sequence(name, tmp_path):
     assert result.score == result.max_score, result.output
 
 
+@pytest.mark.parametrize("variant", CORRECT, ids=lambda v: v.name)
+def test_the_fairness_suites_correct_styles_pass_the_sequence(variant, tmp_path):
+    result = grade_sequence(write_nndl(tmp_path, variant.replaces))
+    assert result.score == result.max_score, result.output
+
+
 @pytest.mark.parametrize("name", sorted(PLANTED))
 def test_a_planted_state_bug_changes_training_under_the_kits_solver(name, tmp_path):
     edits, _, first_step, _ = PLANTED[name]
@@ -169,6 +177,9 @@ def test_a_planted_state_bug_fails_the_sequence_with_its_hint(name, tmp_path):
     result = grade_sequence(support.variant(tmp_path, {CNN: edits}))
     assert result.score == 0 and result.status == "failed", result.output
     assert "Hint: " + hint in result.output, result.output
+    # and no other planted bug's hint: each rule needs its own evidence
+    others = {h for n, (_, h, _, _) in PLANTED.items() if h != hint}
+    assert not any("Hint: " + other in result.output for other in others), result.output
 
 
 @pytest.mark.parametrize("name", sorted(n for n, (_, _, _, shows) in PLANTED.items() if not shows))
@@ -209,11 +220,15 @@ def test_test_mode_bugs_fail_the_test_passes_only_and_are_named(edits, hint, tmp
     assert hint in result.output, result.output
 
 
-def test_a_wrong_gradient_is_named_as_the_cause_of_the_later_steps(tmp_path):
-    edits = {CNN: [("grad[block] += reg * W[block]", "grad[block] += 2 * reg * W[block]")]}
-    result = grade_sequence(support.variant(tmp_path, edits))
+@pytest.mark.parametrize("edit", [
+    ("grad[block] += reg * W[block]", "grad[block] += 2 * reg * W[block]"),
+    # b1 regularised: batchnorm cancels b1 in training, so only the test-mode scores show it
+    ("        return loss, grads", "        grads['b1'] = grads['b1'] + reg * b1\n        return loss, grads"),
+])
+def test_a_wrong_gradient_is_named_as_the_cause_of_what_follows(edit, tmp_path):
+    result = grade_sequence(support.variant(tmp_path, {CNN: [edit]}))
     assert result.status == "failed"
-    assert "its gradients are not" in result.output, result.output
+    assert result.hints == [diagnosis.WRONG_GRADIENTS], result.output
 
 
 def test_writing_into_the_validation_batch_fails_the_sequence_with_the_writes_hint(tmp_path):
