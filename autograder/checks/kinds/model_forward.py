@@ -271,9 +271,12 @@ def _judge_sequence(item, case, student_obs, reference_obs):
         hints = rule(case, student_obs, reference_obs, mismatches)
         if hints:
             break
+    # evidence that the gradients (graded by the gradient item) explain the failure, for a rule
+    # that charges such a cause once
+    data = {"gradients_explain": True} if rule is diagnosis.sequence_gradients and hints else {}
     explanations += _initialisation_problems(case, student_obs, reference_obs)
     return judging.conclude(item, case, student_obs, reference_obs, SEQUENCE_GRADED, mismatches,
-                            explanations=explanations, hints=hints)
+                            explanations=explanations, hints=hints, data=data)
 
 
 def judge(item, case, student_obs, reference_obs):

@@ -229,6 +229,8 @@ def test_a_wrong_gradient_is_named_as_the_cause_of_what_follows(edit, tmp_path):
     result = grade_sequence(support.variant(tmp_path, {CNN: [edit]}))
     assert result.status == "failed"
     assert result.hints == [diagnosis.WRONG_GRADIENTS], result.output
+    failing = [o for o in result.outcomes if o.status != "passed"]
+    assert failing and all(o.data.get("gradients_explain") for o in failing)
 
 
 def test_writing_into_the_validation_batch_fails_the_sequence_with_the_writes_hint(tmp_path):
