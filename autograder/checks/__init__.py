@@ -106,14 +106,17 @@ def _dedup(items):
 
 
 def _case_groups(item, cases):
-    """[(name, share, hint, cause, [case indices])] in spec order: the spec item's groups when
-    every case names one of them, else one group "all" (an item whose cases were replaced)."""
+    """[(name, share, hint, cause, [case indices])] in spec order: the spec item's groups that
+    hold cases (their shares renormalised) when every case names one of them, else one group
+    "all" (an item whose cases were replaced by others)."""
     declared = list(getattr(item, "groups", ()) or ())
     names = [group_of(case) for case in cases]
     if not declared or not set(names) <= {g.name for g in declared}:
         return [(ALL_CASES, 1.0, "", "", list(range(len(cases))))]
-    return [(g.name, g.share, g.hint, g.cause, [i for i, n in enumerate(names) if n == g.name])
-            for g in declared if g.name in names]
+    present = [g for g in declared if g.name in names]
+    total = sum(g.share for g in present)   # 1 unless the item's cases were narrowed
+    return [(g.name, g.share / total, g.hint, g.cause, [i for i, n in enumerate(names) if n == g.name])
+            for g in present]
 
 
 def _fraction(outcome):
@@ -133,8 +136,7 @@ def score_groups(item, cases, outcomes) -> list:
     all_cases: every group earns its share only when every case of the item passes."""
     points = float(item.points)
     every_case = min((_fraction(o) for o in outcomes), default=0.0)
-    forward = getattr(item, "extras", {}).get("forward", "")
-    forward = "nndl.%s.%s" % tuple(forward.split(":", 1)) if ":" in forward else ""
+    explained = _explanations(item)
     results = []
     for name, share, hint, cause, indices in _case_groups(item, cases):
         mine = [outcomes[i] for i in indices]
@@ -150,9 +152,30 @@ def score_groups(item, cases, outcomes) -> list:
             name=name, share=share, points=points * share, earned=points * share * earned,
             cases_passed=len(mine) - len(failing), cases_total=len(mine),
             status=str(_status_of(mine)), hint=hint, cause=cause,
-            because_of=forward if failing and forward and all(
-                o.data.get("forward_explains") for o in failing) else ""))
+            because_of=_because_of(explained, failing)))
     return results
+
+
+# Evidence a kind's judge leaves in outcome.data that another item's bug explains the case:
+# {data key: (kind of the items that charge the bug, which function they grade)}.
+def _explanations(item):
+    """{data key: "<kind>:nndl.<module>.<name>"} of the items whose bug would explain a failing
+    case of this item (checks/charges.py refunds it when such an item lost points)."""
+    found = {}
+    forward = getattr(item, "extras", {}).get("forward", "")
+    if ":" in forward:   # a backward consistent with the student's own wrong forward
+        found["forward_explains"] = "forward_value:nndl.%s.%s" % tuple(forward.split(":", 1))
+    if ":" in getattr(item, "function", ""):   # a training sequence driven by wrong gradients
+        found["gradients_explain"] = "model_gradient:" + item.function_name
+    return found
+
+
+def _because_of(explained, failing):
+    """The one explanation every failing case of a group carries ('' when none does)."""
+    for key, because in explained.items():
+        if failing and all(o.data.get(key) for o in failing):
+            return because
+    return ""
 
 
 def side_effect_charge(item, outcomes) -> float:

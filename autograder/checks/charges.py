@@ -5,10 +5,11 @@
   gradient item; so does a missing regularisation). When groups sharing a cause fail in
   more than one item, the group with the largest charge keeps it and the others are
   refunded.
-- Observed causes: a backward pass that agrees with the numerical gradient of the
-  student's own forward, where that forward is wrong, fails because of the forward
-  (GroupResult.because_of). When an item grading that forward lost points, the backward's
-  group is refunded: the forward's bug is charged there.
+- Observed causes (GroupResult.because_of, "<kind>:<function>"): a backward pass that agrees
+  with the numerical gradient of the student's own wrong forward fails because of the
+  forward; a training sequence driven by wrong gradients fails because of the gradients.
+  When an item of that kind grading that function lost points, the group is refunded: the
+  bug is charged there.
 
 Every refund leaves the group failed, with a note naming where its cause is charged. Items
 scored all or nothing (scoring = "all_cases") keep their own rule and take no part.
@@ -21,6 +22,11 @@ from autograder.checks import group_lines
 from autograder.checks.outcome import Status
 
 NOT_CHARGED = "not_charged"
+# how a refund note says why the group failed, by the kind of the item that charges the bug
+EXPLAINED = {
+    "forward_value": "your backward agrees with the numerical gradient of your %s",
+    "model_gradient": "the training steps follow the gradients of your %s, which are wrong",
+}
 
 
 def _core_passed(result):
@@ -68,13 +74,14 @@ def _charge_forward_bugs_once(results):
         for j, group in enumerate(result.groups or ()):
             if not group.because_of or group.status == Status.PASSED or group.lost <= 1e-9:
                 continue
+            kind, _, function = group.because_of.partition(":")
             charged = [other.item_id for other in results
-                       if other is not result and other.function == group.because_of
+                       if other is not result and other.kind == kind and other.function == function
                        and other.score < other.max_score - 1e-9]
             if charged:
-                note = ("your backward agrees with the numerical gradient of your %s, whose bug "
-                        "is charged in %s: not charged again here (%g points kept)."
-                        % (group.because_of, " and ".join(charged), round(group.lost, 2)))
+                note = ("%s, whose bug is charged in %s: not charged again here (%g points kept)."
+                        % (EXPLAINED.get(kind, "it fails because of %s" % function) % function,
+                           " and ".join(charged), round(group.lost, 2)))
                 results[i] = result = _refund(result, j, note=note)
     return results
 

@@ -273,7 +273,10 @@ def _judge_sequence(item, case, student_obs, reference_obs):
             break
     # evidence that the gradients (graded by the gradient item) explain the failure, for a rule
     # that charges such a cause once
-    data = {"gradients_explain": True} if rule is diagnosis.sequence_gradients and hints else {}
+    # (a backward pass that raised ends the sequence: the gradient item charges the crash)
+    stopped = isinstance(read_json(student_obs, SEQUENCE_BACKWARD_ERROR, None), dict)
+    data = {"gradients_explain": True} if stopped or (
+        rule is diagnosis.sequence_gradients and hints) else {}
     explanations += _initialisation_problems(case, student_obs, reference_obs)
     return judging.conclude(item, case, student_obs, reference_obs, SEQUENCE_GRADED, mismatches,
                             explanations=explanations, hints=hints, data=data)

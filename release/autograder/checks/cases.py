@@ -404,6 +404,69 @@ def cnn_cifar_batch50(rng):
                      "batch of 50 CIFAR-sized images, default architecture", weight_scale=1e-3)]
 
 
+# The Solver's order of calls (cs231n/solver.py): training steps, each followed by a plain SGD
+# update written back as a new array (model.params[name] = next_w), with a test-mode pass on the
+# validation batch after some of them. Two steps come before the first test pass, so a model
+# that ignores the updated self.params (wrong from the second step) and one that loss(X) leaves
+# in test mode (wrong from the first step after a test pass) fail at different steps.
+SEQUENCE_TEST_AFTER = (False, True, False, True)
+SEQUENCE_LEARNING_RATE = 0.1
+SEQUENCE_VAL_SIZE = 6
+
+
+def with_training_sequence(rng, case, test_after=SEQUENCE_TEST_AFTER,
+                           learning_rate=SEQUENCE_LEARNING_RATE, val_size=SEQUENCE_VAL_SIZE):
+    """
+    The case with a training sequence (graded by model_forward like values):
+
+    - "sequence.X" (T, N, C, H, W), "sequence.y" (T, N): the minibatch of each training step;
+    - "sequence.test_after" (T,) bool: the steps followed by a test-mode pass;
+    - "sequence.X_val" (val_size, C, H, W): the validation batch of every test-mode pass (from
+      another distribution than the training batches, so the running statistics matter);
+    - "sequence.learning_rate": the SGD step, next_w = w - learning_rate * dw.
+
+    cnn_case's "X", "y" stay (the other model kinds read them; model_forward runs the sequence
+    alone) and give the minibatch size and dtype.
+    """
+    N, dtype = np.asarray(case["X"]).shape[0], np.asarray(case["X"]).dtype
+    input_dim = tuple(int(d) for d in case["init.input_dim"])
+    num_classes = int(case["init.num_classes"])
+    steps = len(test_after)
+    case["sequence.X"] = (rng.standard_normal((steps, N) + input_dim) + 0.5).astype(dtype)
+    case["sequence.y"] = rng.integers(0, num_classes, (steps, N))
+    case["sequence.test_after"] = np.array(test_after, dtype=bool)
+    case["sequence.X_val"] = (1.5 * rng.standard_normal((val_size,) + input_dim) - 0.3).astype(dtype)
+    case["sequence.learning_rate"] = float(learning_rate)
+    return case
+
+
+def _sequence_label(case):
+    """The case's label with what the sequence does."""
+    steps = len(case["sequence.test_after"])
+    case["_label"] = "%d SGD steps as the Solver makes them, test-mode passes after steps %s; %s" % (
+        steps, ", ".join(str(i + 1) for i in np.flatnonzero(case["sequence.test_after"])),
+        case["_label"])
+    return case
+
+
+def cnn_training_sequence(rng):
+    """Training steps and test-mode passes on one model, without batchnorm (small, even, square
+    images: the case isolates state carried between calls from size bugs)."""
+    # without batchnorm the hidden units see non-negative pooled features, so a narrow layer
+    # often has most units dead for a whole batch: 10 units and 6 images keep several alive
+    case = cnn_case(rng, (3, 8, 8), 6, 4, 3, 10, 4, 0.0, False, F64, "minibatches",
+                    weight_scale=2e-2)
+    return [_sequence_label(with_training_sequence(rng, case))]
+
+
+def cnn_training_sequence_bn(rng):
+    """The training sequence with batchnorm (running statistics and the bn_params' mode); reg 0:
+    the penalty has its own group."""
+    case = cnn_case(rng, (2, 6, 6), 4, 3, 3, 5, 3, 0.0, True, F64, "minibatches",
+                    weight_scale=5e-3)
+    return [_sequence_label(with_training_sequence(rng, case))]
+
+
 def _by_group(builder, group):
     def build(rng):
         return builder(rng, group)
@@ -437,6 +500,8 @@ CASES = {
     "cnn_gradient_regularisation": cnn_gradient_regularisation,
     "cnn_gradient_batchnorm": cnn_gradient_batchnorm,
     "cnn_cifar_batch50": cnn_cifar_batch50,
+    "cnn_training_sequence": cnn_training_sequence,
+    "cnn_training_sequence_bn": cnn_training_sequence_bn,
 }
 
 

@@ -339,6 +339,204 @@ def cnn_test_mode(case, student, reference, mismatches):
     return [hint]
 
 
+# ---- training sequences (model_forward cases with "sequence.X") ---------------------------------
+
+def _value_mismatch(mismatches, key):
+    return any(m.key == key and m.kind in ("value", "nan") for m in mismatches)
+
+
+def first_wrong(student, reference, key, tolerance=1e-6):
+    """Index along the first axis of the first entry of output `key` that differs from the
+    reference's (None when every entry agrees, or the shapes differ)."""
+    s, r = student.get(key), reference.get(key)
+    if s is None or r is None or np.shape(s) != np.shape(r) or np.ndim(r) == 0:
+        return None
+    for index in range(np.shape(r)[0]):
+        if not _close(np.asarray(s)[index], np.asarray(r)[index], tolerance):
+            return index
+    return None
+
+
+def sequence_first_wrong_step(student, reference):
+    """The first training step of a sequence that goes wrong: the first loss that differs from
+    the reference's, or the step whose backward pass raised (diag.seq.backward_error); None."""
+    first = first_wrong(student, reference, "seq.loss")
+    error = read_json(student, "diag.seq.backward_error", None)
+    if first is None and isinstance(error, dict):
+        return int(error.get("step", 0))
+    return first
+
+
+def _test_pass_steps(case):
+    """The (0-based) training steps followed by a test-mode pass."""
+    return [int(i) for i in np.flatnonzero(np.asarray(case["sequence.test_after"], dtype=bool))]
+
+
+def _first_step_gradients(student, reference):
+    """Whether the first training step's gradients agree with the reference's (True, False), or
+    None when the student's step did not return them. Each is compared on the scale of the largest
+    gradient: a bias before batchnorm has a gradient of rounding noise only."""
+    keys = [k for k in reference if k.startswith("diag.seq.grad.")]
+    if not keys or not any(k in student for k in keys):
+        return None
+    scale = max(float(np.max(np.abs(reference[k]), initial=0.0)) for k in keys)
+    for key in keys:
+        s, r = student.get(key), reference[key]
+        if s is None or np.shape(s) != np.shape(r):
+            return False
+        try:
+            if relative_error(np.asarray(s, np.float64), np.asarray(r, np.float64), 1e-3, scale) > 1e-6:
+                return False
+        except (TypeError, ValueError):
+            return False
+    return True
+
+
+def _first_step_gradients_right(student, reference):
+    return _first_step_gradients(student, reference) is True
+
+
+def sequence_steps(case, student, reference, mismatches):
+    """Where a training sequence first goes wrong, as explanation lines."""
+    lines = []
+    steps = len(np.asarray(case["sequence.test_after"]))
+    first = first_wrong(student, reference, "seq.loss") if _value_mismatch(mismatches, "seq.loss") else None
+    if first is not None:
+        s, r = np.asarray(student["seq.loss"])[first], np.asarray(reference["seq.loss"])[first]
+        lines.append("Training step %d of %d gives loss %.8g, expected %.8g%s." % (
+            first + 1, steps, s, r,
+            " (the steps before it match)" if first else " (the first step already differs)"))
+    error = read_json(student, "diag.seq.backward_error", None)
+    if isinstance(error, dict):
+        step = int(error.get("step", 0))
+        lines.append("Training step %d of %d raised %s: %s in the backward pass%s, after its "
+                     "forward pass: the training stops there%s." % (
+                         step + 1, steps, error.get("type", "an error"), error.get("message", ""),
+                         " (in your %s)" % error["at"] if error.get("at") else "",
+                         " (the steps before it match)" if step and first is None else ""))
+    first_test = first_wrong(student, reference, "seq.scores") \
+        if _value_mismatch(mismatches, "seq.scores") else None
+    after = _test_pass_steps(case)
+    if first_test is not None and first_test < len(after):
+        lines.append("The test-mode scores of pass %d (after training step %d) differ from the "
+                     "expected ones%s." % (first_test + 1, after[first_test] + 1,
+                                           " (the passes before it match)" if first_test else ""))
+    return lines
+
+
+STALE_PARAMS_AFTER_UPDATE = (
+    "Right at the first step, wrong after the first update: your loss does not read the updated "
+    "self.params (weights copied at __init__?). The Solver replaces every model.params[name] with "
+    "a new array after each step; read the weights from self.params in every call to loss.")
+STALE_PARAMS = (
+    "Your loss does not read self.params: replacing model.params[name] with a new array (as the "
+    "Solver's updates do, and the grader when it sets the parameters) leaves your scores "
+    "unchanged. Read the weights from self.params in every call to loss (no copies kept from "
+    "__init__ or from an earlier call).")
+
+
+def unread_params(student, reference):
+    """The parameters whose replacement by a new array changes the reference's test-mode scores
+    but not the student's (diag.seq.reads.<name>); None when the student's probe did not run."""
+    prefix = "diag.seq.reads."
+    names = sorted(k[len(prefix):] for k in reference if k.startswith(prefix)
+                   and bool(np.asarray(reference[k])))
+    if not names or not any(k.startswith(prefix) for k in student):
+        return None
+    return [name for name in names if prefix + name in student
+            and not bool(np.asarray(student[prefix + name]))]
+
+
+def sequence_stale_params(case, student, reference, mismatches):
+    """The training losses go wrong once the parameters were replaced: the model computes with
+    weights it keeps elsewhere. Evidence: the student's test-mode scores do not change when a
+    params entry is replaced by a new array (unread_params); without that probe, right loss and
+    gradients at the first step and a wrong second step, with no test-mode pass in between."""
+    first = sequence_first_wrong_step(student, reference)
+    if first is None:
+        return []
+    unread = unread_params(student, reference)
+    if unread is not None:
+        if not unread:
+            return []
+        which = (" Replacing %s changed nothing." % ", ".join("params[%r]" % n for n in unread))
+        return [(STALE_PARAMS_AFTER_UPDATE if first == 1 else STALE_PARAMS) + which]
+    tests = _test_pass_steps(case)
+    if first == 1 and (not tests or tests[0] >= 1) and _first_step_gradients_right(student, reference):
+        return [STALE_PARAMS_AFTER_UPDATE]
+    return []
+
+
+LEFT_IN_TEST_MODE = (
+    "Right until the first test-mode pass, wrong in training after it: loss(X) left the model in "
+    "test mode (set each bn_param's mode from y on every call: 'test' when y is None, else "
+    "'train'), so the training steps after it normalised with the running statistics.")
+
+
+def sequence_left_in_test_mode(case, student, reference, mismatches):
+    """The training losses are right up to the first test-mode pass and wrong after it, and the
+    batchnorm layers of those training steps ran in mode 'test' (diag.seq.test_mode_calls)."""
+    if "batchnorm" not in tags_of(case):
+        return []
+    tests = _test_pass_steps(case)
+    first = sequence_first_wrong_step(student, reference)
+    if not tests or first is None or first <= tests[0]:
+        return []
+    calls = np.asarray(student.get("diag.seq.test_mode_calls", np.zeros(0)))
+    if calls.ndim != 1 or not np.any(calls[tests[0] + 1:] > 0):
+        return []
+    return [LEFT_IN_TEST_MODE]
+
+
+def sequence_test_scores(case, student, reference, mismatches):
+    """Every training step right, a test-mode pass wrong: which state the test pass reads."""
+    if sequence_first_wrong_step(student, reference) is not None or \
+            not _value_mismatch(mismatches, "seq.scores"):
+        return []
+    hint = "Your training steps are right but the test-mode scores (loss(X), y None) are not."
+    if "batchnorm" not in tags_of(case):
+        return [hint + " Without batchnorm loss(X) computes the scores of loss(X, y)'s forward pass."]
+    if np.any(np.asarray(student.get("diag.seq.train_mode_calls", np.zeros(0))) > 0):
+        return [hint + " Your loss(X) ran its batchnorm layers in mode 'train' (normalising with "
+                "the batch's own statistics, and changing the running ones): set every bn_param's "
+                "mode to 'test' when y is None."]
+    stats = sorted(k for k in reference if k.startswith("diag.seq.bn."))
+    if stats and all(_close(student.get(k), reference[k], 1e-6) for k in stats):
+        return [hint + " The running statistics after training are right, so the test-mode pass "
+                "does not use them: each bn_param's mode should be 'test' when y is None."]
+    return [hint + " The batchnorm running statistics after the training steps differ from the "
+            "expected ones: keep one bn_param dict per batchnorm layer on the model (created in "
+            "__init__) and pass the same dicts on every call, so that every training step updates "
+            "the running mean and variance the test-mode passes use."]
+
+
+WRONG_GRADIENTS = (
+    "The first training step returns other gradients than the expected ones (the gradient item "
+    "shows which), so its SGD update moves the parameters elsewhere and the later training steps "
+    "and test-mode passes differ: fix the gradients first.")
+
+
+def sequence_gradients(case, student, reference, mismatches):
+    """The sequence fails and the first training step already returned other gradients than the
+    reference's: the SGD updates move the parameters elsewhere, whatever the model's state does."""
+    if not mismatches or _first_step_gradients(student, reference) is not False:
+        return []
+    return [WRONG_GRADIENTS]
+
+
+def sequence_state(case, student, reference, mismatches):
+    """A later training step goes wrong although the first step's loss and gradients are right,
+    for no reason the rules above name: state carried from one call to the next."""
+    first = sequence_first_wrong_step(student, reference)
+    if not first or not _first_step_gradients_right(student, reference):
+        return []
+    return ["Your first training step%s right (loss and gradients) but a later one is not: your "
+            "model carries state from one call to the next (values kept on self, such as "
+            "gradients or caches, or arrays changed in place). Each loss(X, y) should depend only "
+            "on X, y, self.params and the batchnorm running statistics."
+            % ("s are" if first > 1 else " is")]
+
+
 def reg_term(case):
     """0.5 * reg * sum(W**2) over the case's W1, W2, W3 (float64)."""
     reg = float(np.asarray(case.get("init.reg", 0.0)))

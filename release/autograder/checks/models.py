@@ -15,7 +15,8 @@ layer). The first time a dict reaches layer i, the case's statistics for layer
 i are put into it, before the layer reads them. The tap also records what the
 model passes to softmax_loss (its train-mode scores and data loss), which tells
 a wrong regulariser from a wrong data loss, and a backward-pass failure from a
-forward one.
+forward one, and the mode of every bn_param reaching a batchnorm layer (a
+training pass that runs batchnorm in mode 'test' shows a model left in test mode).
 """
 import contextlib
 import importlib
@@ -179,12 +180,14 @@ class LayerTap:
         self.stats = case_running_stats(case)
         self.bn_dicts = []          # distinct bn_param dicts, in order of first use
         self.loss_calls = 0         # softmax_loss calls that returned, in this pass
+        self.bn_modes = []          # the mode of each bn_param reaching a batchnorm layer, this pass
         self.train_scores = None    # the scores and data loss of the last softmax_loss call
         self.data_loss = None
         self._depth = 0
 
     def new_pass(self):
         self.loss_calls = 0
+        self.bn_modes = []
 
     def _saw_bn_param(self, bn_param):
         if not isinstance(bn_param, dict) or any(bn_param is d for d in self.bn_dicts):
@@ -199,7 +202,9 @@ class LayerTap:
         def tapped(*args, **kwargs):
             outermost = tap._depth == 0
             if outermost and name in BATCHNORM_LAYERS:
-                tap._saw_bn_param(args[3] if len(args) > 3 else kwargs.get("bn_param"))
+                bn_param = args[3] if len(args) > 3 else kwargs.get("bn_param")
+                tap._saw_bn_param(bn_param)
+                tap.bn_modes.append(str(bn_param.get("mode")) if isinstance(bn_param, dict) else "")
             tap._depth += 1
             try:
                 result = function(*args, **kwargs)

@@ -38,9 +38,10 @@ class GroupResult:
       another item: see checks/charges.py)
     - hint: the spec's hint for the group, shown when it fails
     - cause: the root cause it shares with groups of other items ('' for none)
-    - because_of: the nndl function (nndl.<module>.<name>) whose bug explains every failing
+    - because_of: "<kind>:nndl.<module>.<name>", the items whose bug explains every failing
       case of the group ('' when none does): a backward that agrees with the numerical
-      gradient of a wrong forward fails because of the forward
+      gradient of a wrong forward fails because of the forward's items ("forward_value:..."),
+      a training sequence driven by wrong gradients because of the gradient item's
     - note: why it was not charged, when it was not
     """
     name: str

@@ -42,11 +42,16 @@ def expected(item_id, seed=SEED):
 
 
 def grade(modules, items=None):
-    """{item id: ItemResult} of the given nndl modules (a folder path or a loaded mapping)."""
+    """{item id: ItemResult} of the given nndl modules (a folder path or a loaded mapping),
+    completed and charged as the grader does (report facts, each cause charged once)."""
+    from autograder.checks.charges import charge_causes_once
+    from autograder.grade.aggregate import from_checks
     if isinstance(modules, (str, Path)):
         modules = load_nndl(modules)
     items = fast_items() if items is None else items
-    return {item.id: run_item_in_process(item, modules, expected=expected(item.id)) for item in items}
+    results = [from_checks(item, run_item_in_process(item, modules, expected=expected(item.id)))
+               for item in items]
+    return {result.item_id: result for result in charge_causes_once(results)}
 
 
 def copy_reference(dest):

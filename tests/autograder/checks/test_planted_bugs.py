@@ -61,7 +61,9 @@ PLANTED = {
         {"conv_layers.conv_backward_naive.gradient":
          ("Your backward disagrees with the numerical gradient of your forward", ('core', 'no_padding', 'wide_padding', 'odd_shapes', 'float32'))},
     ),
-    # Flipped filters in both passes: a consistent pair, but not the layer asked for.
+    # Flipped filters in both passes: a consistent pair, but not the layer asked for. One bug,
+    # charged in the forward items: the backward agrees with the numerical gradient of its own
+    # forward (float32 cases have no numerical probes, so there the grader cannot tell).
     "conv_flipped_filters_forward_and_backward": (
         {CONV: [("out[n, f, i, j] = np.sum(window * w[f]) + b[f]",
                  "out[n, f, i, j] = np.sum(window * w[f, :, ::-1, ::-1]) + b[f]"),
@@ -72,7 +74,7 @@ PLANTED = {
         {"conv_layers.conv_forward_naive.forward": ("out differs", ('all',)),
          "conv_layers.conv_forward_naive.forward_secret": ("out differs", ('core', 'no_padding', 'wide_padding', 'odd_shapes', 'float32')),
          "conv_layers.conv_backward_naive.gradient":
-         ("Your backward matches the numerical gradient of your forward, but your forward is wrong", ('core', 'no_padding', 'wide_padding', 'odd_shapes', 'float32'))},
+         ("Your backward matches the numerical gradient of your forward, but your forward is wrong", ('float32',))},
     ),
 }
 
@@ -93,8 +95,8 @@ def test_planted_bug_loses_exactly_its_groups_with_the_right_hint(name, tmp_path
     for item_id, (hint, groups) in broken.items():
         assert results[item_id].status in ("failed", "error"), results[item_id].output
         assert hint in results[item_id].output, results[item_id].output
-        failed = {g.name for g in results[item_id].groups if g.status != "passed"}
-        assert failed == set(groups), results[item_id].output
+        charged = {g.name for g in results[item_id].groups if g.status in ("failed", "error")}
+        assert charged == set(groups), results[item_id].output
 
 
 def test_a_write_into_dout_with_right_values_is_a_note_costing_nothing(tmp_path):

@@ -175,7 +175,7 @@ def test_a_planted_state_bug_changes_training_under_the_kits_solver(name, tmp_pa
 def test_a_planted_state_bug_fails_the_sequence_with_its_hint(name, tmp_path):
     edits, hint, _, _ = PLANTED[name]
     result = grade_sequence(support.variant(tmp_path, {CNN: edits}))
-    assert result.score == 0 and result.status == "failed", result.output
+    assert result.score < result.max_score and result.status == "failed", result.output
     assert "Hint: " + hint in result.output, result.output
     # and no other planted bug's hint: each rule needs its own evidence
     others = {h for n, (_, h, _, _) in PLANTED.items() if h != hint}
@@ -183,11 +183,22 @@ def test_a_planted_state_bug_fails_the_sequence_with_its_hint(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", sorted(n for n, (_, _, _, shows) in PLANTED.items() if not shows))
-def test_state_bugs_one_call_per_case_misses_pass_todays_items(name, tmp_path):
+def test_state_bugs_one_call_per_case_misses_cost_the_forward_items_sequence_groups(name, tmp_path):
     edits = PLANTED[name][0]
     folder = support.variant(tmp_path, {CNN: edits})
-    results = support.grade(folder, [support.spec().item(i) for i in (FORWARD, GRADIENT)])
-    assert support.lost_points(results) == {}, {k: r.output for k, r in results.items()}
+    forward = support.spec().item(FORWARD)
+    # without the sequences, the forward item's one-call cases do not see the bug
+    one_call = dataclasses.replace(forward, cases=tuple(b for b in forward.cases if b not in BUILDERS))
+    assert run_item_in_process(one_call, load_nndl(folder), reference_modules=support.reference(),
+                               rng=np.random.default_rng(support.SEED)).passed
+    results = support.grade(folder, [forward, support.spec().item(GRADIENT)])
+    lost = support.lost_points(results)
+    assert set(lost) == {FORWARD}, {k: r.output for k, r in results.items()}
+    failed = {g.name for g in results[FORWARD].groups if g.status != "passed"}
+    sequence_groups = {forward.group_of_builder(b).name for b in BUILDERS}
+    assert failed and failed <= sequence_groups
+    assert lost[FORWARD] == pytest.approx(sum(g.points for g in results[FORWARD].groups
+                                              if g.name in failed))
 
 
 def test_leaving_the_model_in_test_mode_fails_only_the_batchnorm_sequence(tmp_path):
@@ -221,9 +232,8 @@ def test_test_mode_bugs_fail_the_test_passes_only_and_are_named(edits, hint, tmp
 
 
 @pytest.mark.parametrize("edit", [
-    ("grad[block] += reg * W[block]", "grad[block] += 2 * reg * W[block]"),
-    # b1 regularised: batchnorm cancels b1 in training, so only the test-mode scores show it
-    ("        return loss, grads", "        grads['b1'] = grads['b1'] + reg * b1\n        return loss, grads"),
+    ("        return loss, grads", "        grads['W3'] = 2 * grads['W3']\n        return loss, grads"),
+    ("        return loss, grads", "        grads['b3'] = grads['b3'] + 0.1\n        return loss, grads"),
 ])
 def test_a_wrong_gradient_is_named_as_the_cause_of_what_follows(edit, tmp_path):
     result = grade_sequence(support.variant(tmp_path, {CNN: [edit]}))
