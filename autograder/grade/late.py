@@ -3,23 +3,31 @@
 
     policy = load_spec().late                       # off while policy.deadline is ""
     times = SubmissionTimes.load(policy, spec_dir)  # the CSVs the policy names
-    record = late_record(policy, times, entry_id, source)  # None, or what results.json keeps
+    trusted = read_metadata(path)                   # Gradescope only: the file BESIDE the upload
+    record = late_record(policy, times, entry_id, source, trusted)  # None, or extra_data.late
     final = score_after(raw_score, record)
 
-Submission times come from a CSV (policy.submission_times: submission, submitted_at) or
-from Gradescope's submission_metadata.json at the submission's root (`created_at`, and
-the students in `users`, whom extensions may name). That file is the student's upload:
-it is read without following links, only if regular and at most METADATA_BYTES.
+Times and identities come only from the instructor's side, never from the upload:
+- the spec's times CSV (policy.submission_times: submission, submitted_at), by the
+  submission id the grader derives from the file or folder name;
+- on Gradescope, its submission_metadata.json beside the upload (/autograder/, not
+  /autograder/submission/): `created_at`, and the students in `users`, whom extensions
+  may name. autograder/gradescope/run.py reads it and passes it in as `trusted`.
+A submission_metadata.json inside the upload is the student's own text: it is never read
+(only noticed, so the feedback can say it was ignored). Without a trusted time the policy
+cannot be applied: the record says so and nothing is taken.
 """
 import csv
 import json
 import math
 import os
 import stat
+import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 METADATA_FILE = "submission_metadata.json"
+NO_TRUSTED_TIME = "no submission time from the instructor"
 METADATA_BYTES = 1024 * 1024
 CSV_BYTES = 16 * 1024 * 1024
 UNIT_SECONDS = {"day": 86400, "hour": 3600}
@@ -98,19 +106,24 @@ class SubmissionTimes:
         return loaded
 
 
-def read_metadata(source):
-    """Gradescope's submission_metadata.json beside a submission folder's files, or None."""
-    if not os.path.isdir(source):
-        return None
+def read_metadata(path):
+    """
+    The JSON object in the metadata file at `path` (Gradescope's, beside the upload), or None
+    when it is missing, not a regular file (links are not followed), over METADATA_BYTES or
+    not a JSON object. Never call it on a file inside an upload: that is student data.
+    """
     try:
-        fd = os.open(os.path.join(source, METADATA_FILE), os.O_RDONLY | os.O_NOFOLLOW |
-                     os.O_NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):   # a folder, fifo or device: not metadata
             return None
-        data = f.read(METADATA_BYTES + 1)
+        data = _read_at_most(fd, METADATA_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     if len(data) > METADATA_BYTES:
         return None
     try:
@@ -118,6 +131,40 @@ def read_metadata(source):
     except (ValueError, RecursionError):
         return None
     return metadata if isinstance(metadata, dict) else None
+
+
+def _read_at_most(fd, limit):
+    """Up to `limit` bytes of an open file (os.read may return fewer than asked)."""
+    chunks, size = [], 0
+    while size < limit:
+        chunk = os.read(fd, limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def upload_carries_metadata(source):
+    """
+    Whether the upload (folder or .zip) holds a submission_metadata.json at its top or one
+    folder down. Only names are looked at: the file itself is never opened.
+    """
+    try:
+        if os.path.isdir(source):
+            if os.path.lexists(os.path.join(source, METADATA_FILE)):
+                return True
+            return any(os.path.lexists(os.path.join(source, name, METADATA_FILE))
+                       for name in os.listdir(source)
+                       if os.path.isdir(os.path.join(source, name)))
+        if zipfile.is_zipfile(source):
+            with zipfile.ZipFile(source) as z:
+                names = z.namelist()
+            return any(name.strip("/").split("/")[-1] == METADATA_FILE
+                       and name.strip("/").count("/") <= 1 for name in names)
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
+    return False
 
 
 def students_in(metadata):
@@ -129,33 +176,32 @@ def students_in(metadata):
     return names
 
 
-def late_record(policy, times, entry_id, source):
+def late_record(policy, times, entry_id, source, trusted=None):
     """
     None when the policy is off; else what results.json keeps under extra_data.late:
     submitted_at, deadline (with an extension), extension, late_hours, units, fraction
-    (of the raw score taken), and why when the time is unknown (then nothing is taken).
+    (of the raw score taken), and `unknown` when no trusted time exists (then nothing is
+    taken). `trusted` is Gradescope's metadata from beside the upload (or None); `source`,
+    the upload, is only checked for a metadata file of its own, which is ignored.
     """
     if not policy.deadline:
         return None
     deadline = parse_time(policy.deadline)
-    metadata = read_metadata(source)
     extension = None
-    for who in [entry_id] + students_in(metadata):
+    for who in [entry_id] + students_in(trusted):
         if who in times.extensions:
             extension = who
             deadline = times.extensions[who].applied_to(deadline)
             break
-    submitted = times.times.get(entry_id)
-    if submitted is None and metadata and metadata.get("created_at"):
-        try:
-            submitted = parse_time(metadata["created_at"])
-        except LateError:
-            submitted = None
+    submitted = times.times.get(entry_id) or trusted_time(trusted)
     record = {"deadline": deadline.isoformat(), "extension": extension, "submitted_at": None,
               "late_hours": 0.0, "units": 0, "unit": policy.unit, "fraction": 0.0}
+    if upload_carries_metadata(source):
+        record["ignored"] = UPLOAD_METADATA_IGNORED
     if submitted is None:
-        record["unknown"] = "no submission time (neither in %s nor in %s)" % (
-            policy.submission_times or "a times CSV", METADATA_FILE)
+        record["unknown"] = "%s (not in %s, and no Gradescope metadata beside the upload): " \
+            "the late policy was not applied" % (NO_TRUSTED_TIME,
+                                                 policy.submission_times or "a times CSV")
         return record
     late = (submitted - deadline).total_seconds()
     record["submitted_at"] = submitted.astimezone(timezone.utc).isoformat()
@@ -164,6 +210,30 @@ def late_record(policy, times, entry_id, source):
         record.update(late_hours=round(late / 3600, 2), units=units,
                       fraction=round(min(policy.max_penalty, units * policy.penalty_per_unit), 6))
     return record
+
+
+UPLOAD_METADATA_IGNORED = ("the submission_metadata.json in your upload was ignored: submission "
+                           "times and extensions come from the course staff's records only")
+
+
+def trusted_time(trusted):
+    """created_at of Gradescope's own metadata, or None (missing or not a valid time)."""
+    if not trusted or not trusted.get("created_at"):
+        return None
+    try:
+        return parse_time(trusted["created_at"])
+    except LateError:
+        return None
+
+
+def untimed_warning(records):
+    """One stderr line for a class run: how many submissions had no trusted time ('' if none)."""
+    untimed = sum(1 for record in records if record and record.get("unknown"))
+    if not untimed:
+        return ""
+    return ("late policy: %d of %d submissions have no submission time from the instructor "
+            "(add them to the spec's [late] submission_times CSV); no penalty was applied to "
+            "them" % (untimed, len(records)))
 
 
 def penalty_points(raw_score, record):
@@ -175,9 +245,20 @@ def score_after(raw_score, record):
 
 
 def describe(raw_score, max_score, record):
-    """One line for feedback: '' when on time or the policy is off."""
-    if not record or not record.get("fraction"):
+    """
+    The feedback's late text: the penalty line when one was taken, and a sentence when the
+    upload's own metadata file was ignored; '' when neither (or the policy is off).
+    """
+    if not record:
         return ""
+    lines = [penalty_line(raw_score, max_score, record)] if record.get("fraction") else []
+    if record.get("ignored"):
+        lines.append("Note: " + record["ignored"])
+    return " ".join(lines)   # one line: the reports put it in a single paragraph
+
+
+def penalty_line(raw_score, max_score, record):
+    """One line: when it was submitted, how late, and what the penalty took."""
     unit = record["unit"] + ("s" if record["units"] != 1 else "")
     return ("Late: submitted %s, %g h after the deadline (%s): %d %s late, penalty %g%% of "
             "the raw score %g: -%g, score %g / %g" % (

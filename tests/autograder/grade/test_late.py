@@ -1,5 +1,6 @@
 """The late policy: penalties per started unit, grace, cap, extensions, times and their sources."""
 import json
+import zipfile
 from dataclasses import replace
 
 import pytest
@@ -49,18 +50,15 @@ def test_policy_off_without_a_deadline():
     assert late.score_after(85, None) == 85
 
 
-def test_extensions_by_submission_or_by_student_in_the_metadata(tmp_path):
+def test_extensions_by_submission_or_by_student_in_gradescopes_metadata(tmp_path):
     (tmp_path / "ext.csv").write_text("student,deadline,extra_days\n"
                                       "bob@uni.edu,,2\n"
                                       "carol,2026-12-20T00:00:00Z,\n")
     policy = replace(POLICY, extensions="ext.csv")
     times = late.SubmissionTimes.load(policy, str(tmp_path))
-    bob = tmp_path / "sub_17"
-    bob.mkdir()
-    (bob / late.METADATA_FILE).write_text(json.dumps({
-        "created_at": "2026-12-13T10:00:00.000000-08:00",
-        "users": [{"email": "bob@uni.edu", "id": 17, "name": "Bob"}]}))
-    record = late.late_record(policy, times, "sub_17", str(bob))
+    trusted = {"created_at": "2026-12-13T10:00:00.000000-08:00",
+               "users": [{"email": "bob@uni.edu", "id": 17, "name": "Bob"}]}
+    record = late.late_record(policy, times, "sub_17", str(tmp_path / "upload"), trusted)
     assert record["extension"] == "bob@uni.edu" and record["fraction"] == 0  # 2 extra days
     times.times["carol"] = late.parse_time("2026-12-19T00:00:00Z")
     assert late.late_record(policy, times, "carol", "/x")["fraction"] == 0
@@ -68,26 +66,96 @@ def test_extensions_by_submission_or_by_student_in_the_metadata(tmp_path):
     assert late.late_record(policy, times, "dave", "/x")["fraction"] == 0.5
 
 
+def upload_with_metadata(folder, created_at, users=()):
+    """A submission folder whose upload carries its own submission_metadata.json."""
+    folder.mkdir(parents=True)
+    (folder / "nndl").mkdir()
+    (folder / late.METADATA_FILE).write_text(json.dumps({
+        "created_at": created_at, "users": [dict(user) for user in users]}))
+    return folder
+
+
+def test_an_upload_claiming_an_early_time_is_not_believed(tmp_path):
+    upload = upload_with_metadata(tmp_path / "mallory", "2026-12-01T00:00:00Z")
+    record = late.late_record(POLICY, late.SubmissionTimes(), "mallory", str(upload))
+    assert record["submitted_at"] is None and record["fraction"] == 0
+    assert "no submission time from the instructor" in record["unknown"]
+    assert "ignored" in late.describe(80, 100, record)
+
+
+def test_a_late_upload_claiming_an_early_time_is_penalised_by_the_times_csv(tmp_path):
+    (tmp_path / "times.csv").write_text("submission,submitted_at\nmallory,2026-12-14T09:00:00Z\n")
+    policy = replace(POLICY, submission_times="times.csv")
+    times = late.SubmissionTimes.load(policy, str(tmp_path))
+    upload = upload_with_metadata(tmp_path / "mallory", "2026-12-01T00:00:00Z")
+    record = late.late_record(policy, times, "mallory", str(upload))
+    assert record["units"] == 3 and record["fraction"] == pytest.approx(0.3)
+    line = late.describe(80, 100, record)
+    assert "-24" in line and "submission_metadata.json in your upload was ignored" in line
+
+
+def test_a_late_upload_claiming_an_early_time_is_penalised_by_gradescopes_metadata(tmp_path):
+    upload = upload_with_metadata(tmp_path / "upload", "2026-12-01T00:00:00Z")
+    trusted = {"id": 991, "created_at": "2026-12-12T09:00:00Z", "users": []}
+    record = late.late_record(POLICY, late.SubmissionTimes(), "991", str(upload), trusted)
+    assert record["submitted_at"] == "2026-12-12T09:00:00+00:00" and record["fraction"] == 0.1
+
+
+def test_an_upload_naming_a_classmate_with_an_extension_gets_no_extension(tmp_path):
+    (tmp_path / "ext.csv").write_text("student,extra_days\nbob@uni.edu,7\nbob,7\n")
+    (tmp_path / "times.csv").write_text("submission,submitted_at\nmallory,2026-12-13T09:00:00Z\n")
+    policy = replace(POLICY, extensions="ext.csv", submission_times="times.csv")
+    times = late.SubmissionTimes.load(policy, str(tmp_path))
+    upload = upload_with_metadata(tmp_path / "mallory", "2026-12-13T09:00:00Z",
+                                  users=[{"email": "bob@uni.edu", "name": "bob", "sid": "bob"}])
+    record = late.late_record(policy, times, "mallory", str(upload))
+    assert record["extension"] is None and record["fraction"] == pytest.approx(0.2)
+    assert record["deadline"] == POLICY.deadline
+
+
+def test_metadata_inside_a_zipped_upload_is_noticed_never_read(tmp_path):
+    upload = tmp_path / "mallory.zip"
+    with zipfile.ZipFile(upload, "w") as z:
+        z.writestr("mine/" + late.METADATA_FILE, json.dumps({"created_at": "2026-12-01T00:00:00Z"}))
+        z.writestr("mine/nndl/cnn.py", "")
+    record = late.late_record(POLICY, late.SubmissionTimes(), "mallory", str(upload))
+    assert record["submitted_at"] is None and record["ignored"]
+    assert "ignored" not in late.late_record(POLICY, late.SubmissionTimes(), "eve",
+                                             str(tmp_path / "nothing"))
+
+
 def test_unknown_time_is_recorded_and_costs_nothing(tmp_path):
     record = late.late_record(POLICY, late.SubmissionTimes(), "eve", str(tmp_path))
-    assert record["fraction"] == 0 and "no submission time" in record["unknown"]
+    assert record["fraction"] == 0 and "no submission time from the instructor" in record["unknown"]
+    assert "not applied" in record["unknown"] and late.describe(80, 100, record) == ""
+    broken = {"created_at": "last tuesday"}
+    assert "unknown" in late.late_record(POLICY, late.SubmissionTimes(), "eve", str(tmp_path),
+                                         broken)
+
+
+def test_a_class_run_counts_the_submissions_without_a_trusted_time():
+    timed = record_at("2026-12-12T09:00:00Z")
+    untimed = late.late_record(POLICY, late.SubmissionTimes(), "eve", "/x")
+    line = late.untimed_warning([timed, untimed, untimed])
+    assert line.startswith("late policy: 2 of 3 submissions have no submission time")
+    assert late.untimed_warning([timed, None]) == ""
 
 
 def test_metadata_that_is_a_link_or_too_big_is_not_read(tmp_path):
     outside = tmp_path / "elsewhere.json"
     outside.write_text(json.dumps({"created_at": "2026-12-01T00:00:00Z"}))
-    linked = tmp_path / "linked"
-    linked.mkdir()
-    (linked / late.METADATA_FILE).symlink_to(outside)
+    assert late.read_metadata(str(outside))["created_at"] == "2026-12-01T00:00:00Z"
+    linked = tmp_path / late.METADATA_FILE
+    linked.symlink_to(outside)
     assert late.read_metadata(str(linked)) is None
-    big = tmp_path / "big"
-    big.mkdir()
-    (big / late.METADATA_FILE).write_text('{"a": "%s"}' % ("x" * late.METADATA_BYTES))
+    big = tmp_path / "big.json"
+    big.write_text('{"a": "%s"}' % ("x" * late.METADATA_BYTES))
     assert late.read_metadata(str(big)) is None
-    deep = tmp_path / "deep"
-    deep.mkdir()
-    (deep / late.METADATA_FILE).write_text("[" * 100000 + "]" * 100000)
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100000 + "]" * 100000)
     assert late.read_metadata(str(deep)) is None
+    assert late.read_metadata(str(tmp_path)) is None               # a folder
+    assert late.read_metadata(str(tmp_path / "missing.json")) is None
 
 
 def test_times_csv_and_its_errors(tmp_path):
