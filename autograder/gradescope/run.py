@@ -5,6 +5,11 @@ autograder zip into ROOT/source. Each submission is graded under a fresh secret
 seed (recorded in results.json's extra_data, which students do not see). Whatever
 happens, a valid results.json is written: a grader failure gives 0 points with a
 message asking the student to contact the staff, never a Gradescope error page.
+
+Under a late policy (the spec's [late] deadline), the submission time and the students
+come from Gradescope's own ROOT/submission_metadata.json, beside the upload (--metadata
+to read another file), or from the spec's times CSV; never from a file inside the upload.
+results.json's score is then the score after the penalty (extra_data.raw_score: before).
 """
 import argparse
 import json
@@ -14,17 +19,22 @@ import sys
 import tempfile
 import traceback
 
+from autograder.grade import late
+from autograder.grade.late import METADATA_FILE
 from autograder.report import RESULTS_FILE, atomic
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m autograder.gradescope.run")
     parser.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
+    parser.add_argument("--metadata", default=None,
+                        help="Gradescope's submission metadata (default: ROOT/%s, beside the "
+                             "upload)" % METADATA_FILE)
     args = parser.parse_args(argv)
     root = os.path.abspath(args.root)
     results = os.path.join(root, "results", RESULTS_FILE)
     try:
-        data, summary = grade(root)
+        data, summary = grade(root, args.metadata)
     except Exception:
         data, summary = failure(traceback.format_exc()), "The grader failed:\n" + traceback.format_exc()
     write(results, data)
@@ -33,8 +43,11 @@ def main(argv=None):
     return 0
 
 
-def grade(root):
-    """(results.json data, the one-screen summary) of ROOT/submission."""
+def grade(root, metadata_path=None):
+    """
+    (results.json data, the one-screen summary) of ROOT/submission; metadata_path is
+    Gradescope's metadata file (default ROOT/submission_metadata.json, beside the upload).
+    """
     from autograder.kit import forget_working_directory
     from autograder.grade.pipeline import GradeOptions, grade as grade_one
     from autograder.report import feedback, gradescope
@@ -50,12 +63,45 @@ def grade(root):
                            items=settings.get("items"),
                            cifar_dir=data if os.path.isdir(data) else None,
                            reference_dir=os.path.join(source, "solutions"))
+    upload = submission_path(os.path.join(root, "submission"))
+    record = late_record_of(options.spec_path, upload,
+                            metadata_path or os.path.join(root, METADATA_FILE))
     out = tempfile.mkdtemp(prefix="autograder-results-")
     try:
-        result = grade_one(submission_path(os.path.join(root, "submission")), out, options)
-        return gradescope.results_json(result), feedback.summary(result)
+        result = grade_one(upload, out, options)
+        if record is not None:
+            result.extra["late"] = record
+        return with_penalty(gradescope.results_json(result), result.score, record), \
+            feedback.summary(result)
     finally:
         shutil.rmtree(out, ignore_errors=True)
+
+
+def late_record_of(spec_path, upload, metadata_path):
+    """
+    The late record (autograder.grade.late) of the upload under the spec's policy, from the
+    trusted metadata file at metadata_path and the spec's CSVs; None when the policy is off.
+    The submission id the times CSV and extensions may name is Gradescope's submission id.
+    """
+    from autograder.grade.pipeline import _default_spec_path
+    from autograder.spec import load_spec
+    spec_path = str(spec_path or _default_spec_path())
+    policy = load_spec(spec_path).late
+    if not policy.deadline:
+        return None
+    times = late.SubmissionTimes.load(policy, os.path.dirname(os.path.abspath(spec_path)))
+    trusted = late.read_metadata(metadata_path)
+    entry_id = str((trusted or {}).get("id") or "submission")
+    return late.late_record(policy, times, entry_id, upload, trusted)
+
+
+def with_penalty(data, raw_score, record):
+    """results.json data whose score is after the late penalty (Gradescope keeps that score)."""
+    if not record or not record.get("fraction"):
+        return data
+    data = dict(data, score=late.score_after(raw_score, record))
+    data["extra_data"] = dict(data["extra_data"], raw_score=raw_score)
+    return data
 
 
 def submission_path(folder):
