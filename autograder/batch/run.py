@@ -24,7 +24,10 @@ def selection_of(options):
 
 
 def plan(paths, grades_dir, options, force=False):
-    """(entries, tasks still to grade, record of the run); writes batch.json."""
+    """
+    (entries, tasks still to grade, record of the run, late warning); writes batch.json.
+    The late warning is late.untimed_warning's line ('' when every submission has a time).
+    """
     from autograder.grade.pipeline import _default_spec_path
     entries = discover.discover(paths)
     os.makedirs(grades_dir, exist_ok=True)
@@ -36,17 +39,18 @@ def plan(paths, grades_dir, options, force=False):
         late_of = late.class_policy(spec_path)
     except late.LateError as error:
         raise state.StateError("late policy: %s" % error)
-    tasks = []
+    tasks, late_records = [], []
     for entry in entries:
         out_dir = os.path.join(grades_dir, entry.id)
         fingerprint = state.fingerprint(entry.path)
         late_record = late_of(entry.id, entry.path)
+        late_records.append(late_record)
         if force or not state.finished(out_dir, fingerprint, record["seed"]) \
                 or late.recorded(out_dir) != late_record:
             tasks.append(GradeTask(entry.id, entry.path, out_dir, record["seed"], fingerprint,
                                    late_record))
     changes.keep_previous(grades_dir, [task.id for task in tasks])
-    return entries, tasks, record
+    return entries, tasks, record, late.untimed_warning(late_records)
 
 
 def graded_items(options):
@@ -67,7 +71,9 @@ def run_class(paths, grades_dir, options, jobs=None, force=False, scheduler=None
     """
     out = out or sys.stdout
     err = err or sys.stderr
-    entries, tasks, record = plan(paths, grades_dir, options, force=force)
+    entries, tasks, record, late_warning = plan(paths, grades_dir, options, force=force)
+    if late_warning:
+        print(late_warning, file=err)
     options = replace(options, seed=record["seed"])
     from autograder.similarity.run import record_sources
     record_sources(grades_dir, entries)

@@ -152,3 +152,30 @@ def test_no_review_column_when_nothing_needs_review(tmp_path):
     text = gradebook.write_class_reports(str(tmp_path), ["alice"])
     assert "needs_review" not in (tmp_path / "gradebook.csv").read_text()
     assert "To review" not in text
+
+
+def test_a_class_run_says_once_how_many_submissions_have_no_trusted_time(tmp_path, monkeypatch):
+    from autograder.batch import run
+    from autograder.grade.pipeline import GradeOptions
+    from tests.autograder.grade import helpers
+    (tmp_path / "times.csv").write_text("submission,submitted_at\nalice,2026-12-13T09:00:00Z\n")
+    spec = helpers.spec_with(tmp_path / "grading.toml", settings={
+        "deadline": "2026-12-11T23:59:00-08:00", "submission_times": "times.csv"})
+    classroom = tmp_path / "class"
+    for name in ("alice", "bob", "mallory"):
+        make_submission(classroom / name)
+    # mallory's upload claims an early time of its own: it does not count as one
+    (classroom / "mallory" / "submission_metadata.json").write_text(
+        json.dumps({"created_at": "2026-12-01T00:00:00Z"}))
+    entries, tasks, record, warning = run.plan([str(classroom)], str(tmp_path / "grades"),
+                                               GradeOptions(spec_path=str(spec)))
+    late_of = {task.id: task.late for task in tasks}
+    assert late_of["alice"]["units"] == 2 and late_of["mallory"]["submitted_at"] is None
+    assert warning.startswith("late policy: 2 of 3 submissions have no submission time")
+    monkeypatch.setattr("autograder.batch.local.grade_locally", lambda *args: None)
+    monkeypatch.setattr(run, "_instructor_reports", lambda grades_dir, ids, options, jobs, text,
+                        err: text)
+    err = io.StringIO()
+    run.run_class([str(classroom)], str(tmp_path / "grades"), GradeOptions(spec_path=str(spec)),
+                  jobs=1, out=io.StringIO(), err=err)
+    assert err.getvalue().count("have no submission time") == 1
