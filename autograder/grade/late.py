@@ -28,6 +28,9 @@ from datetime import datetime, timedelta, timezone
 
 METADATA_FILE = "submission_metadata.json"
 NO_TRUSTED_TIME = "no submission time from the instructor"
+# The feedback's sentence when an upload carries a metadata file of its own.
+UPLOAD_METADATA_IGNORED = ("the submission_metadata.json in your upload was ignored: submission "
+                           "times and extensions come from the course staff's records only")
 METADATA_BYTES = 1024 * 1024
 CSV_BYTES = 16 * 1024 * 1024
 UNIT_SECONDS = {"day": 86400, "hour": 3600}
@@ -212,10 +215,6 @@ def late_record(policy, times, entry_id, source, trusted=None):
     return record
 
 
-UPLOAD_METADATA_IGNORED = ("the submission_metadata.json in your upload was ignored: submission "
-                           "times and extensions come from the course staff's records only")
-
-
 def trusted_time(trusted):
     """created_at of Gradescope's own metadata, or None (missing or not a valid time)."""
     if not trusted or not trusted.get("created_at"):
@@ -232,8 +231,7 @@ def untimed_warning(records):
     if not untimed:
         return ""
     return ("late policy: %d of %d submissions have no submission time from the instructor "
-            "(add them to the spec's [late] submission_times CSV); no penalty was applied to "
-            "them" % (untimed, len(records)))
+            "(add them to the spec's [late] submission_times CSV); they get no late penalty" % (untimed, len(records)))
 
 
 def penalty_points(raw_score, record):

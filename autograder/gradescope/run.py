@@ -71,8 +71,10 @@ def grade(root, metadata_path=None):
         result = grade_one(upload, out, options)
         if record is not None:
             result.extra["late"] = record
-        return with_penalty(gradescope.results_json(result), result.score, record), \
-            feedback.summary(result)
+        summary = feedback.summary(result)
+        if record and record.get("unknown"):   # the staff's debugging pane says why nothing was taken
+            summary += "\nlate policy: " + record["unknown"]
+        return with_penalty(gradescope.results_json(result), result.score, record), summary
     finally:
         shutil.rmtree(out, ignore_errors=True)
 

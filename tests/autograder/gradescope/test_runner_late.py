@@ -81,10 +81,12 @@ def test_extensions_follow_gradescopes_users_not_the_uploads(tmp_path, graded_80
 
 
 def test_without_the_metadata_beside_the_upload_nothing_is_taken_and_the_record_says_why(
-        tmp_path, graded_80_of_100):
+        tmp_path, graded_80_of_100, capsys):
     root = gradescope_root(tmp_path)
     write_metadata(root / "submission" / "submission_metadata.json", "2026-12-20T00:00:00Z")
     data = run_and_read(root, metadata=tmp_path / "missing.json")
     record = data["extra_data"]["late"]
     assert data["score"] == 80 and record["fraction"] == 0 and record["submitted_at"] is None
     assert "no submission time from the instructor" in record["unknown"]
+    # the staff's debugging pane (the runner's stdout) says it too
+    assert "late policy: no submission time from the instructor" in capsys.readouterr().out
