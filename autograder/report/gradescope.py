@@ -102,7 +102,13 @@ def validate(data):
             problems.append("tests[%d].extra_data.item is not a string" % i)
     if "tests" in data and isinstance(data.get("score"), (int, float)):
         total = sum(t.get("score", 0) for t in data["tests"])
-        if abs(total - data["score"]) > 1e-6:
+        extra = data.get("extra_data") or {}
+        if "raw_score" in extra:   # the Gradescope runner's score after the late penalty
+            expected = late.score_after(total, extra.get("late"))
+            if abs(total - extra["raw_score"]) > 1e-6 or abs(expected - data["score"]) > 1e-6:
+                problems.append("score %s is not the tests' scores %s after the late penalty"
+                                % (data["score"], total))
+        elif abs(total - data["score"]) > 1e-6:
             problems.append("score %s is not the sum of the tests' scores %s" % (data["score"], total))
     return problems
 

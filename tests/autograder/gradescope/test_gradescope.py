@@ -100,6 +100,26 @@ def test_run_autograder_takes_an_uploaded_zip_and_reports_broken_code(autograder
     assert data["score"] < data["max_score"]
 
 
+def test_run_autograder_takes_the_time_from_gradescopes_metadata_not_the_upload(
+        autograder_zip, tmp_path, fixture_model, cifar10_dir):
+    root = gradescope_root(tmp_path, autograder_zip)
+    spec = root / "source" / "grading.toml"
+    spec.write_text(spec.read_text().replace('deadline = ""',
+                                             'deadline = "2026-12-11T23:59:00-08:00"', 1))
+    upload = helpers.reference_submission(root / "submission", model=fixture_model)
+    (upload / "submission_metadata.json").write_text(json.dumps(
+        {"created_at": "2026-12-01T00:00:00Z", "users": [{"email": "x@uni.edu"}]}))
+    (root / "submission_metadata.json").write_text(json.dumps(   # Gradescope's: 2 days late
+        {"id": 77, "created_at": "2026-12-13T09:00:00Z", "users": [{"email": "m@uni.edu"}]}))
+    proc = run_autograder(root, cifar10_dir)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads((root / "results" / "results.json").read_text())
+    assert gradescope.validate(data) == []
+    assert data["extra_data"]["late"]["units"] == 2 and data["extra_data"]["raw_score"] == 28
+    assert data["score"] == pytest.approx(28 * 0.8)
+    assert "upload was ignored" in data["output"]
+
+
 def test_a_grader_failure_still_writes_results(autograder_zip, tmp_path, cifar10_dir):
     root = gradescope_root(tmp_path, autograder_zip)
     (root / "source" / "grading.toml").write_text("this is [not toml")

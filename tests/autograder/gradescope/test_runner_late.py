@@ -7,6 +7,7 @@ import pytest
 
 from autograder.checks.outcome import ItemResult
 import autograder.gradescope.run as runner
+from autograder.report import gradescope
 from autograder.report.model import GradeResult
 from tests.autograder.grade import helpers
 
@@ -55,6 +56,8 @@ def test_the_metadata_beside_the_upload_sets_the_time_and_the_penalty(tmp_path, 
     record = data["extra_data"]["late"]
     assert record["submitted_at"] == "2026-12-13T09:00:00+00:00" and record["units"] == 2
     assert data["score"] == 64 and data["extra_data"]["raw_score"] == 80
+    assert gradescope.validate(data) == []            # the score is the tests' after the penalty
+    assert gradescope.validate(dict(data, score=70)) != []
     assert "2 days late" in data["output"]
     assert "submission_metadata.json in your upload was ignored" in data["output"]
 
