@@ -182,12 +182,20 @@ def describe(raw_score, max_score, record):
     """One line for feedback: '' when on time or the policy is off."""
     if not record or not record.get("fraction"):
         return ""
+    return "%s %g: -%g, score %g / %g" % (
+        describe_share(record), raw_score, penalty_points(raw_score, record),
+        score_after(raw_score, record), max_score)
+
+
+def describe_share(record):
+    """The late line without any points ('' when on time or the policy is off): for a
+    text students see before the points of every item are published."""
+    if not record or not record.get("fraction"):
+        return ""
     unit = record["unit"] + ("s" if record["units"] != 1 else "")
     return ("Late: submitted %s, %g h after the deadline (%s): %d %s late, penalty %g%% of "
-            "the raw score %g: -%g, score %g / %g" % (
-                record["submitted_at"], record["late_hours"], record["deadline"],
-                record["units"], unit, round(100 * record["fraction"], 2), raw_score,
-                penalty_points(raw_score, record), score_after(raw_score, record), max_score))
+            "the raw score" % (record["submitted_at"], record["late_hours"], record["deadline"],
+                               record["units"], unit, round(100 * record["fraction"], 2)))
 
 
 def class_policy(spec_path):
