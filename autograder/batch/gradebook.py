@@ -3,7 +3,6 @@
 Everything is read back from GRADES_DIR/<id>/results.json, so a resumed run's
 gradebook covers the submissions finished by earlier runs too.
 """
-import csv
 import io
 import json
 import os
@@ -11,7 +10,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from autograder.grade import late
-from autograder.report import RESULTS_FILE, atomic, text
+from autograder.report import RESULTS_FILE, atomic, csv_cells, text
 
 GRADEBOOK_FILE = "gradebook.csv"
 SUMMARY_FILE = "summary.md"
@@ -76,7 +75,7 @@ def item_columns(rows):
 def gradebook_csv(rows):
     columns = item_columns(rows)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_cells.writer(out)
     # under a late policy, total is after the penalty, with the raw total beside it
     late_columns = any(row.late for row in rows)
     review_column = any(row.review for row in rows)

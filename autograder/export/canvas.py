@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass, field
 
 from autograder.batch.gradebook import read_rows
-from autograder.report import RESULTS_FILE, atomic
+from autograder.report import RESULTS_FILE, atomic, csv_cells
 
 STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 IDENTIFYING = STUDENT_COLUMNS[:4]
@@ -47,7 +47,7 @@ class Export:
 
     def unmatched_csv(self):
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
+        writer = csv_cells.writer(out)
         writer.writerow(["kind", "who"])
         writer.writerows([("roster student without a graded submission", who)
                           for who in self.no_submission])
@@ -78,7 +78,10 @@ def read_roster(path):
             continue
         if row.get("Student", "").strip() == "Points Possible":  # a pasted Canvas export
             continue
-        roster.append({name: (row.get(raw) or "").strip() for name, raw in columns.items()})
+        student = {name: (row.get(raw) or "").strip() for name, raw in columns.items()}
+        # a roster made from the kit's gradebook.csv carries its quoted ids ("'+1+1")
+        student[SUBMISSION_COLUMN] = csv_cells.original(student[SUBMISSION_COLUMN])
+        roster.append(student)
     return roster
 
 
@@ -96,7 +99,7 @@ def canvas_export(grades_dir, roster, assignment=DEFAULT_ASSIGNMENT):
     rows = {row.id: row for row in read_rows(grades_dir, _graded_ids(grades_dir))}
     export = Export("")
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_cells.writer(out)
     writer.writerow(list(STUDENT_COLUMNS) + [assignment])
     max_score = max((row.max_score for row in rows.values()), default=0)
     writer.writerow(["Points Possible", "", "", "", "", _number(max_score)])

@@ -79,11 +79,15 @@ class SubmissionTimes:
 
     @classmethod
     def load(cls, policy, spec_dir="."):
+        # imported here: autograder.report's package imports this module (results.json)
+        from autograder.report.csv_cells import original
         loaded = cls()
         if policy.submission_times:
             path = os.path.join(spec_dir, policy.submission_times)
             for n, row in enumerate(_rows(path)):
-                sid, when = row.get("submission", ""), row.get("submitted_at", "")
+                # a times file made from the kit's gradebook.csv carries its quoted ids
+                sid = original(row.get("submission", ""))
+                when = row.get("submitted_at", "")
                 if not sid or not when:
                     raise LateError("%s row %d: needs 'submission' and 'submitted_at'"
                                     % (path, n + 2))
@@ -257,12 +261,20 @@ def describe(raw_score, max_score, record):
 
 def penalty_line(raw_score, max_score, record):
     """One line: when it was submitted, how late, and what the penalty took."""
+    return "%s %g: -%g, score %g / %g" % (
+        describe_share(record), raw_score, penalty_points(raw_score, record),
+        score_after(raw_score, record), max_score)
+
+
+def describe_share(record):
+    """The late line without any points ('' when on time or the policy is off): for a
+    text students see before the points of every item are published."""
+    if not record or not record.get("fraction"):
+        return ""
     unit = record["unit"] + ("s" if record["units"] != 1 else "")
     return ("Late: submitted %s, %g h after the deadline (%s): %d %s late, penalty %g%% of "
-            "the raw score %g: -%g, score %g / %g" % (
-                record["submitted_at"], record["late_hours"], record["deadline"],
-                record["units"], unit, round(100 * record["fraction"], 2), raw_score,
-                penalty_points(raw_score, record), score_after(raw_score, record), max_score))
+            "the raw score" % (record["submitted_at"], record["late_hours"], record["deadline"],
+                               record["units"], unit, round(100 * record["fraction"], 2)))
 
 
 def class_policy(spec_path):

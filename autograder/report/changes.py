@@ -9,13 +9,12 @@ penalty), the difference, and the items with their old and new points. A submiss
 graded for the first time has no previous copy and no row. Once changes.csv is
 written the copies are removed, so the next regrade is compared with this one.
 """
-import csv
 import io
 import json
 import os
 import shutil
 
-from autograder.report import RESULTS_FILE, atomic
+from autograder.report import RESULTS_FILE, atomic, csv_cells
 
 PREVIOUS_FILE = "results.previous.json"
 CHANGES_FILE = "changes.csv"
@@ -78,7 +77,7 @@ def write_changes(grades_dir):
         return None
     rows = changed_rows(grades_dir)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_cells.writer(out)
     writer.writerow(COLUMNS)
     writer.writerows(rows)
     atomic.write_text(os.path.join(grades_dir, CHANGES_FILE), out.getvalue())

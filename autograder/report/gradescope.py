@@ -5,18 +5,30 @@ tests[], extra_data. Each test: name, score, max_score, status ('passed'/'failed
 output, visibility ('visible' or 'after_published'), extra_data {'item': spec id}.
 The secret seed and the sandbox record go to the top-level extra_data, which
 Gradescope does not show to students.
+
+Hidden means hidden: students see the top-level output and the visible tests at once, the
+after_published tests when the instructor publishes the grades (and, per Gradescope's
+autograder specification, not their total score while any such test is unpublished). So
+until the result says grades are published (extra["published"], `grade --published`), the
+top-level output states only the visible items' score, its late line carries no points,
+and the visible tests' outputs call an unpublished item "an item hidden until grades are
+published" instead of naming it (a refunded group says where its cause is charged).
 """
 import json
+import re
 
 from autograder.grade import late
 from autograder.report.text import bounded
 
 TEST_FIELDS = ("name", "score", "max_score", "status", "output", "visibility", "extra_data")
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+PENDING_NOTE = "the other items' points appear when grades are published"
+HIDDEN_ITEM = "an item hidden until grades are published"
 
 
 def results_json(result):
     """The dict written to results.json for a GradeResult."""
+    pending = unpublished_ids(result)
     tests = []
     for item in result.items:
         tests.append({
@@ -24,7 +36,8 @@ def results_json(result):
             "score": _number(item.score),
             "max_score": _number(item.max_score),
             "status": "passed" if item.passed else "failed",
-            "output": item.output,
+            "output": (without_item_names(item.output, pending) if item.visibility == "visible"
+                       else item.output),
             "visibility": item.visibility,
             "extra_data": dict({"item": item.item_id, "kind": item.kind,
                                 "seconds": round(item.seconds, 3),
@@ -32,17 +45,17 @@ def results_json(result):
                                **{k: v for k, v in (("section", item.section),
                                                     ("function", item.function)) if v}),
         })
-    lines = ["Score: %s / %s" % (_number(result.score), _number(result.max_score))]
-    late_line = late.describe(result.score, result.max_score, result.extra.get("late"))
-    if late_line:
-        lines.append(late_line)
+    lines = score_lines(result, pending)
+    # staging facts about the upload (missing files, refused zip entries): no item's result
     lines += ["Problem: " + p for p in result.problems]
     lines += ["Note: " + n for n in result.notes]
     if result.grader_error:
         lines.append("The grader hit an internal error; please contact the course staff: "
                      + result.grader_error.splitlines()[0])
     extra = dict(result.extra)
-    leaderboard = extra.pop("leaderboard", None)  # Gradescope reads it at the top level
+    # Gradescope reads it at the top level and shows it to every student at once: the spec's
+    # [leaderboard] (off by default) says what enabling it reveals
+    leaderboard = extra.pop("leaderboard", None)
     data = {
         "score": _number(result.score),
         "max_score": _number(result.max_score),
@@ -58,6 +71,38 @@ def results_json(result):
     if leaderboard:
         data["leaderboard"] = leaderboard
     return data
+
+
+def unpublished_ids(result):
+    """Ids of the items students cannot see yet: not visible, and grades not published."""
+    if result.extra.get("published"):
+        return []
+    return [item.item_id for item in result.items if item.visibility != "visible"]
+
+
+def score_lines(result, pending):
+    """The top-level output's score and late lines. With unpublished items: the visible
+    items' score only, and the late penalty as a share (its points would give the total)."""
+    record = result.extra.get("late")
+    if not pending:
+        lines = ["Score: %s / %s" % (_number(result.score), _number(result.max_score))]
+        late_line = late.describe(result.score, result.max_score, record)
+        return lines + ([late_line] if late_line else [])
+    shown = [item for item in result.items if item.item_id not in pending]
+    lines = ["Score on the visible items: %s / %s (%s)" % (
+        _number(sum(item.score for item in shown)), _number(sum(item.max_score for item in shown)),
+        PENDING_NOTE)]
+    late_line = late.describe_share(record)
+    return lines + ([late_line + ", applied to the total"] if late_line else [])
+
+
+def without_item_names(text, item_ids):
+    """`text` with each of `item_ids` replaced by HIDDEN_ITEM (longest first, whole ids only,
+    so an id that starts another one is not cut out of it)."""
+    if not item_ids or not text:
+        return text
+    names = "|".join(re.escape(i) for i in sorted(set(item_ids), key=len, reverse=True))
+    return re.sub(r"(?<![\w.])(?:%s)(?![\w])" % names, HIDDEN_ITEM, text)
 
 
 def dumps(result):

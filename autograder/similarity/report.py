@@ -3,10 +3,10 @@
 Everything shown comes from students' files, so the page escapes it all (copydetect's
 highlight_overlap with escape_html) and shows only excerpts around the shared code.
 """
-import csv
 import html
 import io
 
+from autograder.report import csv_cells
 from autograder.similarity.compare import pair_slices
 
 CSV_FILE = "similarity.csv"
@@ -26,7 +26,7 @@ def listed(pairs, policy):
 def similarity_csv(ids, extracts, pairs, policy):
     """One row per listed pair (flagged first, then by similarity), both directions."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_cells.writer(out)
     writer.writerow(CSV_COLUMNS)
     for pair in sorted(listed(pairs, policy), key=lambda p: (not p.flagged, -p.similarity)):
         writer.writerow([ids[pair.a], ids[pair.b], "%.3f" % pair.similarity_a,
