@@ -172,12 +172,13 @@ class ModelPrice:
     def rule(self):
         """(full_credit_at, zero_credit_at, heldout_margin) of the accuracy item."""
         extras = self.item.extras if self.item else {}
-        return (float(extras.get("full_credit_at", 0.65)), float(extras.get("zero_credit_at", 0.40)),
+        return (float(extras.get("full_credit_at", 0.65)),
+                float(extras.get("zero_credit_at", 0.40)),
                 float(extras.get("heldout_margin", 0.10)))
 
     @property
     def below_full_credit(self):
-        """True when the model was scored and its validation accuracy earns less than full credit."""
+        """True when the model was scored and its validation accuracy is below full credit."""
         return self.status == "scored" and self.accuracy < self.rule()[0]
 
 

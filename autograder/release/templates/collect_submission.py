@@ -267,7 +267,8 @@ def check_model_accuracy(folder, report):
     print(lines)
     if price.status == "unscorable":
         report.warn("%s could not be scored (%s): the grader would give it 0 points. Train and "
-                    "save it again with the last section of CNN.ipynb." % (MODEL_FILE, price.problem))
+                    "save it again with the last section of CNN.ipynb."
+                    % (MODEL_FILE, price.problem))
     elif price.below_full_credit:
         full = price.rule()[0]
         earned = ("%.4g/%g points" % (price.points, price.item.points)) if price.item else \

@@ -223,7 +223,7 @@ def test_retrain_runs_the_notebook_in_the_sandbox(tmp_path, grade_into, level):
     assert "heldout" in result.extra["accuracy"]
 
 
-# ---- a missing model: the spec's missing_model decides ----------------------------------------------
+# ---- a missing model: the spec's missing_model decides -------------------------------------------
 
 def stub_training(monkeypatch):
     """Replace the sandboxed training run by a stand-in that records its time limit and saves

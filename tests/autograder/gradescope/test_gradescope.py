@@ -55,7 +55,7 @@ def test_the_zip_holds_what_gradescope_runs(autograder_zip, tmp_path):
     assert 'missing_model = "zero"' in (tmp_path / "README.txt").read_text()
 
 
-# ---- the timeout note follows the spec's missing_model ---------------------------------------------
+# ---- the timeout note follows the spec's missing_model -------------------------------------------
 
 def test_missing_model_retrain_asks_to_raise_gradescopes_timeout(tmp_path):
     from autograder.gradescope.build import timeout_note
