@@ -186,9 +186,10 @@ def run_accuracy(ctx, item, start):
     preface = ""
     model_host = submission.model_path
     model_name = os.path.basename(item.extras["model_file"])
-    if model_host is None and not will_retrain(ctx.options.retrain, item, has_model=False):
+    retraining = will_retrain(ctx.options.retrain, item, has_model=model_host is not None)
+    if model_host is None and not retraining:
         return failed_item(item, missing_model_message(model_name))
-    if will_retrain(ctx.options.retrain, item, has_model=model_host is not None):
+    if retraining:
         # Said to the student, who never typed a command-line flag.
         why = ("the course grades the model your CNN.ipynb trains" if ctx.options.retrain
                else "no %s was submitted" % model_name)
