@@ -61,6 +61,33 @@ def graded_items(options):
             if not options.visible_only or item.visibility == "visible"]
 
 
+def retraining_plan(tasks, items, forced):
+    """The line a class run prints before it starts about the submissions whose model the grader
+    trains from CNN.ipynb (all of them under --retrain, else those without a model file when the
+    spec's missing_model is "retrain") or scores 0 for want of one; '' when there are none or
+    no accuracy item is graded."""
+    from autograder.checks.kinds.accuracy import MISSING_RETRAIN
+    from autograder.submission.unpack import holds_model
+    accuracy_items = [item for item in items if item.kind == "accuracy"]
+    if not accuracy_items or not tasks:
+        return ""
+    item = accuracy_items[0]
+    limit = float(item.extras["retrain_time_limit"])
+    if forced:
+        return ("retraining all %d submission(s) to grade from CNN.ipynb (--retrain), up to "
+                "%.0f s each" % (len(tasks), limit))
+    without = sum(1 for task in tasks if not holds_model(task.source))
+    if not without:
+        return ""
+    if item.extras.get("missing_model") == MISSING_RETRAIN:
+        return ("retraining %d of the %d submission(s) to grade: no %s, so the grader trains "
+                "one from CNN.ipynb (missing_model = \"retrain\"), up to %.0f s each"
+                % (without, len(tasks), item.extras["model_file"], limit))
+    return ("%d of the %d submission(s) to grade have no %s: their accuracy item gets 0 "
+            "(missing_model = \"zero\"; nothing is retrained)"
+            % (without, len(tasks), item.extras["model_file"]))
+
+
 def run_class(paths, grades_dir, options, jobs=None, force=False, scheduler=None,
               out=None, err=None):
     """
@@ -85,6 +112,9 @@ def run_class(paths, grades_dir, options, jobs=None, force=False, scheduler=None
     print("grading %d of %d submissions (%d already finished) on %s; seed recorded in %s"
           % (len(tasks), len(entries), finished, where,
              os.path.join(grades_dir, state.BATCH_FILE)), file=err)
+    retrain_line = retraining_plan(tasks, items, options.retrain)
+    if retrain_line:
+        print(retrain_line, file=err)
     progress = Progress(len(entries), already=finished, stream=err)
     graded = []
 

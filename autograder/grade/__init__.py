@@ -12,7 +12,8 @@ Pipeline of one submission (autograder.grade.pipeline.Grader.grade):
    judge in the grader with autograder.checks.judge_all; timing alternates reference
    and student runs; accuracy rebuilds the student's model in the sandbox, gets
    predictions back, and scores them against labels that never leave the grader;
-   with --retrain (or no model file) CNN.ipynb runs in a sandbox first;
+   with --retrain (or no model file and the spec's missing_model = "retrain";
+   the default "zero" gives a missing model 0 points) CNN.ipynb runs in a sandbox first;
 4. write results.json (Gradescope), feedback.md and feedback.html atomically
    (autograder.report), results.json last.
 

@@ -40,8 +40,9 @@ def add_arguments(parser):
                         help="seed of the secret inputs (default: a fresh random seed, recorded "
                         "in results.json)")
     parser.add_argument("--retrain", action="store_true",
-                        help="train the model by running CNN.ipynb in the sandbox even if a "
-                        "model file was submitted")
+                        help="train the model by running CNN.ipynb in the sandbox for every "
+                        "submission, with or without a model file, whatever the spec's "
+                        "missing_model says")
     parser.add_argument("--items", default=None,
                         help="comma-separated glob patterns of item ids to grade, e.g. "
                         "'conv_layers.*'")

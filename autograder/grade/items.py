@@ -10,6 +10,7 @@ when the reference cannot stand in for it.
 import dataclasses
 import importlib
 import os
+import sys
 import time
 import zlib
 
@@ -184,14 +185,19 @@ def run_accuracy(ctx, item, start):
     submission = ctx.submission
     preface = ""
     model_host = submission.model_path
-    if ctx.options.retrain or model_host is None:
+    model_name = os.path.basename(item.extras["model_file"])
+    retraining = will_retrain(ctx.options.retrain, item, has_model=model_host is not None)
+    if model_host is None and not retraining:
+        return failed_item(item, missing_model_message(model_name))
+    if retraining:
         # Said to the student, who never typed a command-line flag.
         why = ("the course grades the model your CNN.ipynb trains" if ctx.options.retrain
-               else "no %s was submitted" % os.path.basename(item.extras["model_file"]))
+               else "no %s was submitted" % model_name)
         model_host, message = retrain(ctx, item)
         preface = "%s, so the grader ran CNN.ipynb to train a model: %s" % (why, message)
         if model_host is None:
             return failed_item(item, preface)
+        start = time.monotonic()   # training had its own limit (retrain_time_limit)
     try:
         splits = data.accuracy_splits(ctx.options.cifar_dir, seed=ctx.seed,
                                       num_validation=int(item.extras["validation_images"]),
@@ -221,6 +227,20 @@ def run_accuracy(ctx, item, start):
     for outcome in verdict.outcomes:
         ctx.extra.setdefault("accuracy", {}).update(outcome.data)
     return from_checks(item, verdict, preface=preface)
+
+
+def will_retrain(forced, item, has_model):
+    """True if the grader trains the model from CNN.ipynb: always under --retrain (`forced`),
+    else only for a submission without its model file when the spec's missing_model says so."""
+    return bool(forced) or (not has_model and
+                            item.extras.get("missing_model") == accuracy.MISSING_RETRAIN)
+
+
+def missing_model_message(model_name):
+    """The feedback of a submission without its model file, when the course does not retrain."""
+    return ("no %s was submitted, so the accuracy item gets 0 points: it is scored on the model "
+            "you save with the last section of CNN.ipynb, and the grader does not train one for "
+            "you." % model_name)
 
 
 TRUSTED_PREDICTIONS = "autograder.checks.trusted_model:predictions"
@@ -255,13 +275,39 @@ def retrain(ctx, item):
     if problem:
         return None, "CNN.ipynb %s, so no model could be trained" % problem
     timeout = float(item.extras["retrain_time_limit"])
+    # The grader says nothing else while a notebook trains for up to `timeout` seconds.
+    say_on_stderr("retraining %s: running its CNN.ipynb in the sandbox (up to %.0f s)"
+                  % (ctx.name or "the submission", timeout))
+    began = time.monotonic()
+    try:
+        return _train_in_sandbox(ctx, notebook, timeout)
+    finally:
+        say_on_stderr("retraining %s: done after %.0f s"
+                      % (ctx.name or "the submission", time.monotonic() - began))
+
+
+def say_on_stderr(line):
+    """A progress line of the grader (stderr: stdout may carry a report)."""
+    print("autograder: " + line, file=sys.stderr, flush=True)
+
+
+def trained_model_name(training_env):
+    """The file the retraining notebook saves: in quick mode (CNN_HOMEWORK_QUICK=1, e.g. in
+    CI) CNN.ipynb saves cnn_model.quick.npz so as never to replace a student's trained model."""
+    return "cnn_model.quick.npz" if training_env.get("CNN_HOMEWORK_QUICK") == "1" \
+        else "cnn_model.npz"
+
+
+def _train_in_sandbox(ctx, notebook, timeout):
+    """retrain's work: (path of the model the notebook saved or None, message)."""
     session = ctx.training_session(timeout)
     try:
         with open(notebook, "rb") as f:   # the staged copy: grader-owned
             inside = session.write_file("CNN.ipynb", f.read())
         reply, result = session.call("autograder.sandbox.tasks:train_notebook",
                                      {"notebook_path": inside, "workdir": session.worker_work_dir,
-                                      "timeout": timeout, "max_model_bytes": MAX_MODEL_BYTES},
+                                      "timeout": timeout, "max_model_bytes": MAX_MODEL_BYTES,
+                                      "model_name": trained_model_name(ctx.options.training_env)},
                                      timeout + 60)
         if reply.status != "ok":
             return None, "training failed: %s" % reply.message

@@ -59,7 +59,8 @@ class GradeOptions:
 class Context:
     """What the item runners share for one submission."""
 
-    def __init__(self, grader, seed, submission, tmp, student):
+    def __init__(self, grader, seed, submission, tmp, student, name=""):
+        self.name = name   # what the reports call the submission (progress lines say it too)
         self.options = grader.options
         self.spec_path = grader.spec_path
         self.seed = seed
@@ -181,7 +182,7 @@ class Grader:
             student = WorkerSession(os.path.join(tmp, "student"), nndl_dir, self.level,
                                     self.limits, hidden=self.hidden_dirs(tmp))
             result.sandbox = dict(student.protections)
-            ctx = Context(self, seed, submission, tmp, student)
+            ctx = Context(self, seed, submission, tmp, student, name=name)
             _import_modules(student, [m for m in SUBMODULES if m in submission.modules],
                             missing=[m for m in SUBMODULES if m not in submission.modules])
             for item in self.items:

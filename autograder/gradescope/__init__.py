@@ -6,7 +6,9 @@ The zip (autograder.gradescope.build) holds:
 - run_autograder: grades /autograder/submission into /autograder/results/results.json
   (autograder.gradescope.run), whatever the submission holds;
 - source/: the sdist, the reference solutions (the zip is instructor-only; students never
-  see it), the grading spec and gradescope.json (options).
+  see it), the grading spec and gradescope.json (options);
+- README.txt: what Gradescope's autograder timeout must be under the spec's missing_model
+  (also printed when the zip is built).
 """
 import os
 import sys
@@ -22,7 +24,7 @@ def add_arguments(parser):
 
 
 def run(args):
-    from autograder.gradescope.build import build_zip
+    from autograder.gradescope.build import build_zip, timeout_note
     if args.spec and not os.path.isfile(args.spec):
         print("autograder gradescope: spec %s does not exist" % args.spec, file=sys.stderr)
         return 2
@@ -33,4 +35,7 @@ def run(args):
                      cifar_archive=args.cifar_archive)
     print("wrote %s (%d KB): upload it as the Gradescope autograder (Ubuntu base image)"
           % (path, os.path.getsize(path) // 1024))
+    note = timeout_note(args.spec, args.items)
+    if note:
+        print(note)
     return 0

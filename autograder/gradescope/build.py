@@ -96,12 +96,45 @@ def build_zip(out, spec_path=None, items=None, cifar_archive=None):
                         z.write(path, "solutions/" + os.path.relpath(path, SOLUTIONS_DIR))
             z.write(spec_path or SPEC_PATH, "grading.toml")
             _add_text(z, "gradescope.json", json.dumps({"items": items}, indent=2) + "\n")
+            _add_text(z, "README.txt", "Upload this zip as the Gradescope autograder (course "
+                      "staff only: it holds the reference solutions).\n\n"
+                      + timeout_note(spec_path, items) + "\n")
             if cifar_archive:
                 z.write(cifar_archive, "cifar-10-python.tar.gz", compress_type=zipfile.ZIP_STORED)
         os.replace(partial, out)
         return out
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+GRADESCOPE_DEFAULT_TIMEOUT = 40 * 60   # seconds: Gradescope's default autograder timeout
+
+
+def timeout_note(spec_path=None, items=None):
+    """What the instructor must know about Gradescope's autograder timeout under the spec's
+    missing_model: a retrain of a submission without its model runs inside Gradescope's
+    timeout, so "retrain" needs it raised. '' when no accuracy item is graded."""
+    from autograder.checks.kinds.accuracy import MISSING_RETRAIN
+    from autograder.spec import SPEC_PATH, load_spec, select_items
+    graded = select_items(load_spec(spec_path or SPEC_PATH), items)
+    accuracy_items = [item for item in graded if item.kind == "accuracy"]
+    if not accuracy_items:
+        return ""
+    item = accuracy_items[0]
+    model_file = item.extras["model_file"]
+    if item.extras.get("missing_model") != MISSING_RETRAIN:
+        return ("A submission without %s gets 0 on the accuracy item (missing_model = \"zero\"): "
+                "nothing is trained, so Gradescope's default autograder timeout (%d minutes) is "
+                "enough." % (model_file, GRADESCOPE_DEFAULT_TIMEOUT // 60))
+    grading = sum(float(i.time_limit) for i in graded)
+    needed = float(item.extras["retrain_time_limit"]) + grading
+    minutes = int(-(-needed // 60))
+    return ("A submission without %s is retrained from its CNN.ipynb (missing_model = "
+            "\"retrain\", up to %.0f s) inside Gradescope's run: raise the assignment's "
+            "autograder timeout (Gradescope: Configure Autograder > Autograder timeout) to at "
+            "least %d minutes (retrain_time_limit plus the graded items' time limits), or "
+            "Gradescope stops the run and the student gets no grade."
+            % (model_file, float(item.extras["retrain_time_limit"]), minutes))
 
 
 def _add_text(z, name, text, executable=False):

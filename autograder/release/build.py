@@ -208,8 +208,13 @@ def readme_text():
     spec = load_spec(visible_only=True)
     visible = [(item.id, item.points, [(g.name, g.share * item.points) for g in item.groups])
                for item in spec.items]
+    accuracy = [item for item in load_spec().items if item.kind == "accuracy"]
+    model_rule = {"model_file": accuracy[0].extras["model_file"],
+                  "missing_model": accuracy[0].extras["missing_model"],
+                  "retrain_time_limit": float(accuracy[0].extras["retrain_time_limit"])} \
+        if accuracy else {}
     return student_readme.render(student_work(), visible, python=spec.environment.python,
-                                 numpy=spec.environment.numpy)
+                                 numpy=spec.environment.numpy, **model_rule)
 
 
 # ---- determinism helpers -------------------------------------------------------

@@ -59,7 +59,8 @@ after the deadline on inputs you have not seen.
 Environment variables:
 - `CIFAR10_DIR`: the data folder (see above).
 - `CNN_HOMEWORK_QUICK=1`: every cell runs on a small subset with few
-  iterations, to try the whole notebook fast (accuracies are then low).
+  iterations, to try the whole notebook fast (accuracies are then low). Its
+  model is saved as `cnn_model.quick.npz`, never over your `{model_file}`.
 - `NBGRADER_EXECUTION`: set by nbgrader when grading; long cells shrink and the
   final training is skipped, so the model you save is what gets scored.
 - `OPENBLAS_THREAD_TIMEOUT`: importing `cs231n` before numpy sets it to 4 (the
@@ -69,7 +70,7 @@ Environment variables:
 
 The last section of `CNN.ipynb` trains your best network and saves it as
 `{model_file}` in this folder with `cs231n.model_io.save_model`. Full credit
-needs 65% validation accuracy.
+needs 65% validation accuracy. {missing_model}
 
 ## 4. Check your work
 
@@ -134,6 +135,10 @@ checks the three notebooks, every `nndl/*.py` and `{model_file}`, then writes
   with what is there): a file missing or unreadable, an `nndl/*.py` that does
   not compile, a function in `nndl/` still raising its stub's
   `NotImplementedError`, no `{model_file}`. Each of these certainly costs points.
+- **Measured**: `{model_file}` is loaded as the grader does (the self-check's
+  code) and its validation accuracy and the points it earns are printed; below
+  full credit, or a model that cannot be scored, is a warning. Without CIFAR-10
+  (set `CIFAR10_DIR`) it says it could not measure the model.
 - **Warned** (the zip is written): a notebook with no outputs or only partly
   run, a cell that stopped with an error, the training cell of `CNN.ipynb` still
   the stub, an executed copy `X.nbconvert.ipynb` beside `X.ipynb`. When `X.ipynb`
@@ -144,19 +149,40 @@ checks the three notebooks, every `nndl/*.py` and `{model_file}`, then writes
 """
 
 
-def render(todo, visible_items, model_file="cnn_model.npz", python="3.11", numpy="2.4"):
+# What a submission without its model gets, by the spec's missing_model (README.md, the
+# instructors' README, says the same).
+MISSING_MODEL = {
+    "zero": ("A submission without `{model_file}` gets 0 of the accuracy points: the "
+             "grader scores the model you saved and does not train one for you."),
+    "retrain": ("A submission without `{model_file}` is graded on a model the grader trains "
+                "by running your `CNN.ipynb` (for up to {minutes} minutes), which may score "
+                "lower than the one you trained: hand in your saved model."),
+}
+
+
+def missing_model_text(missing_model, model_file="cnn_model.npz", retrain_time_limit=1800.0):
+    """The README's sentence on a submission without its model under the spec's missing_model."""
+    return MISSING_MODEL[missing_model].format(model_file=model_file,
+                                               minutes="%g" % round(retrain_time_limit / 60.0))
+
+
+def render(todo, visible_items, model_file="cnn_model.npz", python="3.11", numpy="2.4",
+           missing_model="zero", retrain_time_limit=1800.0):
     """README text.
 
     todo: list of (relative path, [function names]) of the student's work.
     visible_items: list of (item id, points, [(group name, points)]) run by the self-check.
     python, numpy: the grader's minor versions (the spec's [environment]).
+    missing_model, retrain_time_limit: the accuracy item's keys (what a missing model gets).
     """
     todo_lines = "\n".join("- `%s`: %s" % (path, ", ".join("`%s`" % n for n in names))
                            for path, names in todo)
     visible_lines = "\n".join("- `%s` (%s points%s)" % (item_id, _points(points), _groups(groups))
                               for item_id, points, groups in visible_items)
     return TEMPLATE.format(todo=todo_lines, visible=visible_lines, model_file=model_file,
-                           python=python, numpy=numpy)
+                           python=python, numpy=numpy,
+                           missing_model=missing_model_text(missing_model, model_file,
+                                                            retrain_time_limit))
 
 
 def _points(points):

@@ -62,6 +62,24 @@ def stage(source, dest):
     return staged
 
 
+def holds_model(source):
+    """True if staging `source` (a folder or a .zip) would find its model file, by the same
+    root rules as stage(); nothing is copied or decompressed. False when it cannot be read."""
+    source = os.fspath(source)
+    try:
+        if os.path.isdir(source):
+            names = [name for name, _ in _folder_entries(source, Staged(root=""))]
+        elif os.path.isfile(source) and zipfile.is_zipfile(source):
+            with zipfile.ZipFile(source) as archive:
+                names = [info.filename for info in archive.infolist() if not info.is_dir()]
+        else:
+            return False
+    except (OSError, zipfile.BadZipFile):
+        return False
+    prefix = _root_prefix(names)
+    return any(_strip(name, prefix) == layout.MODEL_FILE for name in names)
+
+
 def _stage_zip(source, staged):
     try:
         archive = zipfile.ZipFile(source)

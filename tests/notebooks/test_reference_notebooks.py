@@ -91,6 +91,6 @@ def test_cnn_notebook_initial_loss_is_about_log_10_and_saves_a_loadable_model(ex
     sys.path.insert(0, str(REPO_ROOT / "solutions"))
     from cs231n.model_io import load_model
     from nndl.cnn import ThreeLayerConvNet
-    model = load_model(str(cwd / "cnn_model.npz"), ThreeLayerConvNet)
+    model = load_model(str(cwd / "cnn_model.quick.npz"), ThreeLayerConvNet)   # quick mode's file
     assert model.params["W1"].shape == (64, 3, 3, 3)
     assert model.use_batchnorm

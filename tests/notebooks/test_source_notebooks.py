@@ -85,11 +85,11 @@ def test_the_only_solution_cell_is_the_final_training_configuration():
     assert "ThreeLayerConvNet(" in source and "Solver(" in source
 
 
-def test_the_model_is_saved_under_the_file_name_the_grader_reads():
+def test_the_model_is_saved_under_the_file_name_the_grader_reads(tmp_path, monkeypatch):
     spec = load_spec()
     model_file = spec.item("cnn.ThreeLayerConvNet.accuracy").extras["model_file"]
-    sources = "\n".join(cell.source for cell in load("CNN").cells)
-    assert "save_model(model, '%s')" % model_file in sources
+    run_saving_cell(tmp_path, quick=False, monkeypatch=monkeypatch)
+    assert [p.name for p in tmp_path.iterdir()] == [model_file]
 
 
 def test_long_cells_honour_quick_mode_and_nbgrader_execution():
@@ -175,3 +175,54 @@ def test_quoted_numbers_are_what_the_reference_computes_now(cell_id):
     # Quoted to 8 decimals: off by at most half a unit of the last one.
     assert np.max(np.abs(quoted - computed)) <= 0.5e-8 + 1e-15
     assert np.max(np.abs(computed)) > 0.1  # numbers worth quoting, not zeros
+
+
+# ---- the saving cell: quick mode never replaces the student's model ------------------------
+
+class _FakeSolver:
+    """What the saving cell asks of the solver: a validation accuracy."""
+
+    def check_accuracy(self, X, y):
+        return 0.2
+
+
+def run_saving_cell(folder, quick, monkeypatch):
+    """Run CNN.ipynb's saving cell in `folder` with a stand-in model and save_model (which
+    writes the model's marker bytes); returns what the cell printed."""
+    import contextlib
+    import io
+    import os
+    source = {c.id: c for c in load("CNN").cells}["cnn-final-save"].source
+
+    def save_model(model, path):
+        Path(path).write_bytes(model)
+
+    monkeypatch.chdir(folder)
+    namespace = {"GRADING": False, "QUICK": quick, "os": os, "solver": _FakeSolver(),
+                 "data": {"X_val": None, "y_val": None}, "model": b"model bytes",
+                 "save_model": save_model}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(source, "cnn-final-save", "exec"), namespace)
+    return printed.getvalue()
+
+
+def test_quick_mode_saves_beside_the_trained_model_and_never_touches_it(tmp_path, monkeypatch):
+    trained = tmp_path / "cnn_model.npz"
+    trained.write_bytes(b"the student's trained model")
+    printed = run_saving_cell(tmp_path, quick=True, monkeypatch=monkeypatch)
+    assert trained.read_bytes() == b"the student's trained model"
+    assert (tmp_path / "cnn_model.quick.npz").read_bytes() == b"model bytes"
+    assert "saved as cnn_model.quick.npz" in printed
+    assert "cnn_model.npz, the model you hand in, was not touched" in printed
+
+
+def test_quick_mode_without_a_trained_model_does_not_create_one(tmp_path, monkeypatch):
+    run_saving_cell(tmp_path, quick=True, monkeypatch=monkeypatch)
+    assert not (tmp_path / "cnn_model.npz").exists()
+
+
+def test_a_real_run_saves_cnn_model_npz_and_says_so(tmp_path, monkeypatch):
+    printed = run_saving_cell(tmp_path, quick=False, monkeypatch=monkeypatch)
+    assert (tmp_path / "cnn_model.npz").read_bytes() == b"model bytes"
+    assert "Saved cnn_model.npz" in printed

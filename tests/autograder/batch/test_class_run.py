@@ -193,3 +193,60 @@ def test_a_plain_rerun_retries_exactly_the_grader_errors(tmp_path):
     assert not report["extra_data"]["grader_error"]
     assert report["score"] == points_of(FAST_ITEMS)
     assert snapshot(grades, list(finished)) == finished
+
+
+# ---- before a class run starts: how many submissions will be retrained ---------------------------
+
+class _Started(Exception):
+    """Raised by the stand-in grading pool: the class run got as far as grading."""
+
+
+def announced_before_grading(tmp_path, monkeypatch, **options):
+    """What run_class prints on stderr before it grades anything, for a class of three: two
+    without a model (a folder, and a zip whose files sit in one top folder) and one with."""
+    import io
+    import zipfile
+    from autograder.batch import local, run
+    from autograder.grade.pipeline import GradeOptions
+    classroom = tmp_path / "class"
+    helpers.reference_submission(classroom / "with_model", notebooks=False)
+    (classroom / "with_model" / "cnn_model.npz").write_bytes(b"a model")
+    helpers.reference_submission(classroom / "no_model", notebooks=False)
+    with zipfile.ZipFile(classroom / "zipped.zip", "w") as archive:
+        archive.writestr("homework/nndl/cnn.py", "")
+        archive.writestr("homework/notes/cnn_model.npz", "")   # not where the grader reads it
+
+    def start_grading(*args, **kwargs):
+        raise _Started()
+    monkeypatch.setattr(local, "grade_locally", start_grading)
+    err = io.StringIO()
+    with pytest.raises(_Started):
+        run.run_class([str(classroom)], str(tmp_path / "grades"), GradeOptions(**options),
+                      jobs=1, out=io.StringIO(), err=err)
+    return err.getvalue()
+
+
+def test_a_class_run_says_first_how_many_submissions_it_will_retrain(tmp_path, monkeypatch):
+    spec = helpers.spec_with(tmp_path / "grading.toml", {
+        "cnn.ThreeLayerConvNet.accuracy": {"missing_model": "retrain",
+                                           "retrain_time_limit": 600.0}})
+    err = announced_before_grading(tmp_path, monkeypatch, spec_path=str(spec))
+    assert ('retraining 2 of the 3 submission(s) to grade: no cnn_model.npz, so the grader '
+            'trains one from CNN.ipynb (missing_model = "retrain"), up to 600 s each') in err
+
+
+def test_a_class_run_says_first_how_many_submissions_get_zero_for_no_model(tmp_path, monkeypatch):
+    err = announced_before_grading(tmp_path, monkeypatch)
+    assert ('2 of the 3 submission(s) to grade have no cnn_model.npz: their accuracy item gets '
+            '0 (missing_model = "zero"; nothing is retrained)') in err
+
+
+def test_a_class_run_under_the_retrain_flag_says_it_retrains_all(tmp_path, monkeypatch):
+    err = announced_before_grading(tmp_path, monkeypatch, retrain=True)
+    assert "retraining all 3 submission(s) to grade from CNN.ipynb (--retrain), up to 1800 s each" \
+        in err
+
+
+def test_a_class_run_without_the_accuracy_item_says_nothing_of_models(tmp_path, monkeypatch):
+    err = announced_before_grading(tmp_path, monkeypatch, items=FAST_ITEMS)
+    assert "cnn_model.npz" not in err and "retrain" not in err

@@ -1,14 +1,17 @@
 """The grade pipeline end to end: the reference scores 100, stubs 0, broken code gets clear messages."""
 import json
 import os
+import re
 
 import pytest
 
 from autograder.release.stubs import generate_stubs
 from autograder.report.gradescope import validate
 from tests.autograder.grade import helpers
+from tests.autograder.grade.conftest import SCALED_ACCURACY as SCALED
 
 FORWARD = "conv_layers.conv_forward_naive.forward"
+ACCURACY = "cnn.ThreeLayerConvNet.accuracy"
 
 
 def by_id(result):
@@ -70,7 +73,8 @@ def test_empty_submission_names_every_missing_part(tmp_path, grade_into):
     assert "cnn_model.npz is missing" in result.problems
     assert "notebook CNN.ipynb is missing" in result.problems
     assert "nndl/conv_layers.py is missing" in by_id(result)[FORWARD].output
-    assert "CNN.ipynb is missing" in by_id(result)["cnn.ThreeLayerConvNet.accuracy"].output
+    assert "no cnn_model.npz was submitted, so the accuracy item gets 0 points" \
+        in by_id(result)["cnn.ThreeLayerConvNet.accuracy"].output
 
 
 def test_invalid_notebook_json_is_reported(tmp_path, grade_into):
@@ -217,6 +221,71 @@ def test_retrain_runs_the_notebook_in_the_sandbox(tmp_path, grade_into, level):
     assert "ran CNN.ipynb to train a model: trained in" in item.output, item.output
     assert 0.0 <= result.extra["accuracy"]["val"] <= 1.0
     assert "heldout" in result.extra["accuracy"]
+
+
+# ---- a missing model: the spec's missing_model decides -------------------------------------------
+
+def stub_training(monkeypatch):
+    """Replace the sandboxed training run by a stand-in that records its time limit and saves
+    nothing; returns the list of time limits it was called with."""
+    from autograder.grade import items
+    calls = []
+
+    def train_in_sandbox(ctx, notebook, timeout):
+        calls.append(timeout)
+        return None, "the notebook ran for 0 s but saved no cnn_model.npz"
+    monkeypatch.setattr(items, "_train_in_sandbox", train_in_sandbox, raising=False)
+    return calls
+
+
+def test_a_missing_model_gets_zero_with_a_message_and_nothing_is_trained(
+        tmp_path, grade_into, monkeypatch, capsys):
+    calls = stub_training(monkeypatch)
+    folder = helpers.reference_submission(tmp_path / "s")   # notebooks, no cnn_model.npz
+    result, _ = grade_into(folder, items=ACCURACY)
+    assert result.grader_error == ""
+    item = result.items[0]
+    assert item.score == 0 and not item.passed
+    assert item.output.startswith("no cnn_model.npz was submitted, so the accuracy item gets 0 "
+                                  "points"), item.output
+    assert "the grader does not train one" in item.output
+    assert calls == []
+    assert "retraining" not in capsys.readouterr().err
+
+
+def test_missing_model_retrain_trains_from_the_notebook_within_its_own_limit(
+        tmp_path, grade_into, monkeypatch, capsys):
+    calls = stub_training(monkeypatch)
+    spec = helpers.spec_with(tmp_path / "grading.toml", {ACCURACY: dict(
+        SCALED, missing_model="retrain", retrain_time_limit=321.0)})
+    folder = helpers.reference_submission(tmp_path / "s")
+    result, _ = grade_into(folder, spec=spec, items=ACCURACY)
+    assert result.grader_error == ""
+    assert calls == [321.0]
+    assert result.items[0].output.startswith(
+        "no cnn_model.npz was submitted, so the grader ran CNN.ipynb to train a model: the "
+        "notebook ran for 0 s"), result.items[0].output
+    err = capsys.readouterr().err
+    assert "autograder: retraining s: running its CNN.ipynb in the sandbox (up to 321 s)" in err
+    assert re.search(r"autograder: retraining s: done after \d+ s", err), err
+
+
+def test_the_retrain_flag_still_retrains_under_missing_model_zero(
+        tmp_path, grade_into, monkeypatch):
+    calls = stub_training(monkeypatch)
+    folder = helpers.reference_submission(tmp_path / "s")
+    result, _ = grade_into(folder, items=ACCURACY, retrain=True)
+    assert len(calls) == 1
+    assert "the course grades the model your CNN.ipynb trains, so the grader ran CNN.ipynb" \
+        in result.items[0].output
+
+
+def test_an_unknown_missing_model_value_fails_at_load_time(tmp_path):
+    from autograder.spec import SpecError, load_spec
+    spec = helpers.spec_with(tmp_path / "grading.toml", {ACCURACY: {"missing_model": "full"}})
+    with pytest.raises(SpecError, match="missing_model must be one of 'zero', 'retrain', "
+                                        "got 'full'"):
+        load_spec(spec)
 
 
 # ---- timing -------------------------------------------------------------------------------------------

@@ -51,6 +51,47 @@ def test_the_zip_holds_what_gradescope_runs(autograder_zip, tmp_path):
         assert any(m.endswith("/" + needed) for m in members), needed
     assert not any("solutions" in m or "/tests/" in m for m in members)
     assert json.loads((tmp_path / "gradescope.json").read_text()) == {"items": ITEMS}
+    # the class spec keeps the kit's missing_model = "zero": the default timeout is enough
+    assert 'missing_model = "zero"' in (tmp_path / "README.txt").read_text()
+
+
+# ---- the timeout note follows the spec's missing_model -------------------------------------------
+
+def test_missing_model_retrain_asks_to_raise_gradescopes_timeout(tmp_path):
+    from autograder.gradescope.build import timeout_note
+    spec = helpers.spec_with(tmp_path / "grading.toml", {corpus.ACCURACY: {
+        "missing_model": "retrain", "retrain_time_limit": 1800.0, "time_limit": 600}})
+    note = timeout_note(str(spec), items=corpus.ACCURACY)
+    assert 'missing_model = "retrain", up to 1800 s' in note
+    assert "raise the assignment's autograder timeout" in note
+    assert "at least 40 minutes" in note            # 1800 s of training + 600 s of grading
+
+
+def test_missing_model_zero_keeps_gradescopes_default_timeout(tmp_path):
+    from autograder.gradescope.build import timeout_note
+    note = timeout_note(None)
+    assert note.startswith('A submission without cnn_model.npz gets 0 on the accuracy item '
+                           '(missing_model = "zero")')
+    assert "raise" not in note
+
+
+def test_no_accuracy_item_no_timeout_note():
+    from autograder.gradescope.build import timeout_note
+    assert timeout_note(None, items=corpus.CONV) == ""
+
+
+def test_building_prints_the_timeout_note(tmp_path, monkeypatch, capsys):
+    import argparse
+    from autograder import gradescope as command
+    from autograder.gradescope import build
+    spec = helpers.spec_with(tmp_path / "grading.toml", {corpus.ACCURACY: {
+        "missing_model": "retrain"}})
+    monkeypatch.setattr(build, "build_zip", lambda out, **kwargs: (
+        open(out, "wb").close(), out)[1])
+    args = argparse.Namespace(out=str(tmp_path / "autograder.zip"), spec=str(spec), items=None,
+                              cifar_archive=None)
+    assert command.run(args) == 0
+    assert "raise the assignment's autograder timeout" in capsys.readouterr().out
 
 
 def gradescope_root(base, autograder_zip):

@@ -6,6 +6,7 @@ missing model (unless --force), and writes a reproducible zip of exactly the
 handed-in files."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -81,10 +82,16 @@ def homework(built_release, tmp_path):
     return folder
 
 
-def collect(folder, *args):
+def collect(folder, *args, cifar_dir=None):
+    """Run the folder's collect_submission.py; CIFAR-10 is found only where cifar_dir says
+    (None: nowhere, so the saved model's accuracy cannot be measured)."""
+    env = dict(os.environ)
+    env.pop("CIFAR10_DIR", None)
+    if cifar_dir is not None:
+        env["CIFAR10_DIR"] = str(cifar_dir)
     # No terminal on stdin: the script must not wait for an answer.
-    return subprocess.run([sys.executable, "collect_submission.py", *args], cwd=folder,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+    return subprocess.run([sys.executable, "collect_submission.py", *args], cwd=folder, env=env,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
 
 
 def zipped(folder, name="cnn_submission.zip"):
@@ -327,3 +334,74 @@ def test_nbconvert_execute_then_collect_hands_in_the_executed_copy(homework, cif
     handed_in = json.loads(zipped(homework)["CNN-BatchNorm.ipynb"])
     code = [c for c in handed_in["cells"] if c["cell_type"] == "code"]
     assert all(c["execution_count"] is not None for c in code)
+
+
+# ---- the saved model's accuracy, measured as the self-check does ----------------------------
+
+def save_untrained_model(folder):
+    """A reference ThreeLayerConvNet as initialised (chance accuracy), saved with model_io."""
+    from cs231n.model_io import save_model
+    from nndl.cnn import ThreeLayerConvNet
+    state = np.random.get_state()
+    np.random.seed(0)
+    try:
+        model = ThreeLayerConvNet(num_filters=4, filter_size=3, hidden_dim=10, weight_scale=1e-3)
+    finally:
+        np.random.set_state(state)
+    save_model(model, str(folder / "cnn_model.npz"))
+
+
+def set_credit_thresholds(folder, zero, full):
+    """Give the homework's own spec (the one collect_submission prices with) other thresholds."""
+    spec = folder / "autograder" / "spec" / "grading.toml"
+    text = spec.read_text()
+    for key, value in (("zero_credit_at", zero), ("full_credit_at", full)):
+        text, count = re.subn(r"(?m)^%s = .*$" % key, "%s = %r" % (key, value), text)
+        assert count == 1, key
+    spec.write_text(text)
+
+
+def printed_accuracy(stdout):
+    found = re.search(r"validation accuracy (\d+\.\d)% on the (\d+) validation images", stdout)
+    assert found, stdout
+    return float(found.group(1)), int(found.group(2))
+
+
+def test_a_model_below_full_credit_is_priced_and_warned_about(homework, cifar10_dir):
+    save_untrained_model(homework)
+    result = collect(homework, cifar_dir=cifar10_dir)
+    assert result.returncode == 0, result.stderr
+    accuracy, images = printed_accuracy(result.stdout)
+    assert images == 1000 and accuracy < 40.0
+    assert "the model would earn 0/20 points (full credit at 65%" in result.stdout
+    assert ("warning: cnn_model.npz reaches %.1f%% validation accuracy, below the 65%% of full "
+            "credit: it earns 0/20 points." % accuracy) in result.stderr
+    assert "quick mode saves cnn_model.quick.npz" in result.stderr
+    assert sorted(zipped(homework)) == EVERYTHING     # a warning: the zip is still written
+
+
+def test_a_model_at_full_credit_is_priced_without_a_warning(homework, cifar10_dir):
+    save_untrained_model(homework)
+    set_credit_thresholds(homework, zero=0.0, full=0.01)   # chance accuracy earns it all
+    result = collect(homework, cifar_dir=cifar10_dir)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    printed_accuracy(result.stdout)
+    assert "the model would earn 20/20 points" in result.stdout
+
+
+def test_without_the_data_set_it_says_it_could_not_measure_the_model(homework, tmp_path):
+    save_untrained_model(homework)
+    result = collect(homework, cifar_dir=tmp_path / "no-cifar-here")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "Could not measure the accuracy of cnn_model.npz: CIFAR-10 could not be loaded" \
+        in result.stdout
+    assert "Set CIFAR10_DIR" in result.stdout
+
+
+def test_a_model_that_cannot_be_scored_is_a_warning(homework, cifar10_dir):
+    result = collect(homework, cifar_dir=cifar10_dir)    # the fixture's file holds no network
+    assert result.returncode == 0, result.stderr
+    assert "warning: cnn_model.npz could not be scored" in result.stderr
+    assert "the grader would give it 0 points" in result.stderr

@@ -78,3 +78,31 @@ def test_readme_says_how_to_execute_the_notebooks_and_what_collect_submission_ch
     for flag in ("--force", "--use-executed", "--use-original"):
         assert '"%s"' % flag in script, flag
     assert text.index("## 5. Run the notebooks") < text.index("## 6. Submit")
+
+
+def flat(text):
+    return " ".join(text.split())
+
+
+def test_readme_says_what_a_missing_model_gets_under_the_specs_choice():
+    zero = student_readme.missing_model_text("zero")
+    assert "gets 0 of the accuracy points" in zero
+    assert load_spec().item("cnn.ThreeLayerConvNet.accuracy").extras["missing_model"] == "zero"
+    assert zero in flat(build.readme_text())
+    retrain = student_readme.render([], [], missing_model="retrain", retrain_time_limit=900.0)
+    assert "the grader trains by running your `CNN.ipynb` (for up to 15 minutes)" in flat(retrain)
+    assert zero not in flat(retrain)
+
+
+def test_the_instructor_readme_says_the_same_as_the_student_readme():
+    instructor = flat((REPO_ROOT / "README.md").read_text())
+    for choice in ("zero", "retrain"):
+        assert student_readme.missing_model_text(choice) in instructor, choice
+    assert 'raise it (Configure Autograder > Autograder timeout)' in instructor
+
+
+def test_readme_says_quick_mode_never_overwrites_the_model_and_collect_measures_it():
+    text = flat(build.readme_text())
+    assert "Its model is saved as `cnn_model.quick.npz`, never over your `cnn_model.npz`" in text
+    assert "its validation accuracy and the points it earns are printed" in text
+    assert "it says it could not measure the model" in text
