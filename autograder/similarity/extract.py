@@ -4,7 +4,10 @@ The grader never parses a submission's files itself: a child started as trusted 
 (a clean environment, no user site, this kit first on the path) limits itself with
 autograder.submission.parse_limited's rlimits (address space, CPU time, no file writes)
 and, for each staged submission, reads nndl/*.py and the notebooks' solution cells
-(plain JSON: cells whose nbgrader metadata says `solution`), fingerprints the text with
+(plain JSON: cells whose nbgrader metadata says `solution`), decodes the .py files as
+Python does and keeps only the code that runs (autograder.similarity.source: a copy
+re-encoded with a coding line is its original; padding costs nothing; a submission whose
+code is over the policy's max_code_tokens is refused whole), fingerprints it with
 copydetect (tokens filtered: names become V, comments and whitespace drop out; k-gram
 hashes winnowed, the boilerplate's hashes removed) and reads cnn_model.npz without
 pickles into a digest and a fixed sample of weights. It prints one JSON line per
@@ -27,6 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from autograder.similarity.source import OverBudget, UndecodableSource, code_only, \
+    decode_python
 from autograder.submission import layout
 from autograder.submission.parse_limited import KIT_ROOT, ParseLimits
 
@@ -45,7 +50,8 @@ BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
 class Extract:
     """
     One submission's fingerprint (arrays as copydetect's CodeFingerprint holds them):
-    - code: the text compared (nndl files, then solution cells, each under a header line)
+    - code: the text compared (nndl files, then solution cells, each under a header line,
+      without comments, blank lines and string statements: source.code_only)
     - hashes, positions: winnowed k-gram hashes (boilerplate removed) and where they start
       in the filtered code; offsets: copydetect's map from filtered to raw positions
     - coverage: copydetect's token coverage (the denominator of a similarity)
@@ -65,7 +71,7 @@ def extract_all(roots, policy, limits=ParseLimits(), release_dir=RELEASE_DIR):
     """[Extract] for the staged submission folders `roots`, read in limited children."""
     settings = {"limits": vars(limits), "k": policy.noise_tokens,
                 "window": policy.guarantee_tokens - policy.noise_tokens + 1,
-                "max_code_bytes": policy.max_code_kb * 1024, "release_dir": release_dir}
+                "max_code_tokens": policy.max_code_tokens, "release_dir": release_dir}
     results = {}
     pending = list(range(len(roots)))
     while pending:
@@ -170,8 +176,11 @@ def student_code(root, notebook_cap, solutions_only=True):
         else []
     for name in names:
         try:
-            text = _read_capped(os.path.join(nndl, name), layout.MAX_SOURCE_BYTES)
-            parts.append(("# ---- nndl/%s" % name, text.decode("utf-8", "replace")))
+            data = _read_capped(os.path.join(nndl, name), layout.MAX_SOURCE_BYTES)
+            parts.append(("# ---- nndl/%s" % name, decode_python(data)))
+        except UndecodableSource as error:  # Python could not run it: not compared as garbage
+            problems.append("nndl/%s could not be decoded as Python decodes it (%s): not "
+                            "compared" % (name, error))
         except (OSError, ValueError) as error:
             problems.append("nndl/%s %s" % (name, getattr(error, "strerror", None) or error))
     for notebook in layout.NOTEBOOKS:
@@ -196,6 +205,21 @@ def boilerplate_parts(release_dir):
     """The release's stubs and every code cell of its notebooks (trusted: the kit's own)."""
     parts, _ = student_code(release_dir, layout.MAX_NOTEBOOK_BYTES, solutions_only=False)
     return parts
+
+
+def compared_parts(parts, budget=None, release_texts=frozenset()):
+    """The parts reduced to the code that runs (source.code_only); a part exactly as
+    released is left empty (all boilerplate: no need to lex it). OverBudget when their
+    code weighs more than `budget` code tokens in all."""
+    kept, weight = [], 0
+    for header, text in parts:
+        if (header, text) in release_texts:
+            kept.append((header, ""))
+            continue
+        code, part_weight = code_only(text, None if budget is None else budget - weight)
+        weight += part_weight
+        kept.append((header, code))
+    return kept
 
 
 def fingerprint(parts, k, window, boilerplate_hashes=()):
@@ -263,17 +287,13 @@ def model_summary(path, cap):
 def _reply(index, root, settings, boilerplate_hashes, release_texts=frozenset()):
     notebook_cap = int(float(settings["limits"]["file_mb"]) * 2 ** 20)
     parts, problems = student_code(root, notebook_cap)
-    cap, kept, size = int(settings["max_code_bytes"]), [], 0
-    for header, text in parts:
-        if (header, text) in release_texts:  # a file as released: all boilerplate, skip lexing
-            text = ""
-        if size + len(text) > cap:
-            problems.append("the code was cut at %d KB before comparing" % (cap // 1024))
-            text = text[:max(0, cap - size)]
-        kept.append((header, text))
-        size += len(text)
-        if size >= cap:
-            break
+    budget = int(settings["max_code_tokens"])
+    try:
+        kept = compared_parts(parts, budget, release_texts)
+    except OverBudget:  # compared whole or not at all: never a part of it
+        kept = []
+        problems.append("too large to compare in the budget (more than %d code tokens, "
+                        "max_code_tokens): review it by hand" % budget)
     code, hashes, positions, offsets, coverage = fingerprint(kept, settings["k"],
                                                              settings["window"],
                                                              boilerplate_hashes)
@@ -303,7 +323,7 @@ def child_main(argv):
     _limit_self(dict(settings["limits"], cpu_seconds=per_submission * (len(roots) + 1)))
     k, window = settings["k"], settings["window"]
     release = boilerplate_parts(settings["release_dir"])
-    _, boilerplate, _, _, _ = fingerprint(release, k, window)
+    _, boilerplate, _, _, _ = fingerprint(compared_parts(release), k, window)
     release_texts = frozenset(release)
     unique_boilerplate = np.unique(boilerplate)
     hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
