@@ -14,7 +14,12 @@ certainly suffer: a file missing or unreadable, an nndl function still raising
 its stub's NotImplementedError, no saved model. Everything else is a warning:
 a notebook that was never run, an executed copy written by
 `jupyter nbconvert --execute` beside it (X.nbconvert.ipynb), a cell that
-stopped with an error, CNN.ipynb's training cell still the stub.
+stopped with an error, CNN.ipynb's training cell still the stub, a saved model
+that earns less than full credit or cannot be scored.
+
+It measures the saved model as `python -m autograder check` does: its accuracy on
+the validation images and the points that earns (without CIFAR-10 it says it could
+not measure; set CIFAR10_DIR to your cifar-10-batches-py folder).
 """
 import argparse
 import ast
@@ -234,6 +239,46 @@ def check_model(folder, report):
     return {MODEL_FILE: MODEL_FILE}
 
 
+def measure_model(folder):
+    """The saved model priced by the autograder package shipped with the homework (the
+    self-check's code, so both say the same): (ModelPrice, lines to print), or (None, why
+    it could not be measured)."""
+    sys.path.insert(0, os.path.abspath(folder))   # the homework's own autograder/ and cs231n/
+    try:
+        from autograder.selfcheck import describe_price, measure_model as measure
+    except Exception as error:  # noqa: BLE001 - a broken copy must not stop the zip
+        return None, "the autograder package beside this script could not be loaded (%s)" % error
+    price = measure(folder)
+    return price, describe_price(price)
+
+
+def check_model_accuracy(folder, report):
+    """Print the saved model's validation accuracy and points; warn when it earns less than
+    full credit or cannot be scored, and say so when it could not be measured."""
+    price, lines = measure_model(folder)
+    if price is None or price.status == "unmeasured":
+        why = lines if price is None else "CIFAR-10 could not be loaded (%s)" % price.problem
+        print("Could not measure the accuracy of %s: %s. Set CIFAR10_DIR to your "
+              "cifar-10-batches-py folder to see the points it earns."
+              % (MODEL_FILE, why))
+        return
+    if price.status == "missing":
+        return   # check_model has said so
+    print(lines)
+    if price.status == "unscorable":
+        report.warn("%s could not be scored (%s): the grader would give it 0 points. Train and "
+                    "save it again with the last section of CNN.ipynb."
+                    % (MODEL_FILE, price.problem))
+    elif price.below_full_credit:
+        full = price.rule()[0]
+        earned = ("%.4g/%g points" % (price.points, price.item.points)) if price.item else \
+            "less than full credit"
+        report.warn("%s reaches %.1f%% validation accuracy, below the %g%% of full credit: it "
+                    "earns %s. Was it saved by a short run (quick mode saves "
+                    "cnn_model.quick.npz, never cnn_model.npz)? Train it with the last section "
+                    "of CNN.ipynb." % (MODEL_FILE, 100 * price.accuracy, 100 * full, earned))
+
+
 def write_zip(folder, zip_path, members):
     """Write {name in the zip: relative path of the file} into zip_path, in a fixed
     order with fixed metadata."""
@@ -266,6 +311,8 @@ def main(argv=None):
     members = check_notebooks(args.folder, args.choice, report)
     members.update(check_nndl(args.folder, report))
     members.update(check_model(args.folder, report))
+    if MODEL_FILE in members:
+        check_model_accuracy(args.folder, report)
     for line in report.warnings:
         print("warning: " + line, file=sys.stderr)
     for line in report.errors:

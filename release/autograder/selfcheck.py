@@ -150,42 +150,96 @@ def accuracy_item():
     return items[0] if items else None
 
 
-def price_model(folder, cifar_dir=None, timeout_scale=1.0, item=None):
-    """The lines about the saved model: validation accuracy and the points it would earn
-    under `item`'s rule (default: the spec's accuracy item)."""
+@dataclasses.dataclass
+class ModelPrice:
+    """What measuring the saved model found.
+
+    - model_file: its name; folder: where it was looked for
+    - status: "missing" (no file), "unmeasured" (no data set: `problem` says why),
+      "unscorable" (it could not classify the images: `problem`) or "scored"
+    - accuracy (0..1) on `images` validation images, and the points it would earn under
+      `item`'s rule (None: this copy's spec holds no accuracy item)
+    """
+    model_file: str
+    folder: str
+    status: str
+    item: object = None
+    problem: str = ""
+    accuracy: float = None
+    images: int = 0
+    points: float = None
+
+    def rule(self):
+        """(full_credit_at, zero_credit_at, heldout_margin) of the accuracy item."""
+        extras = self.item.extras if self.item else {}
+        return (float(extras.get("full_credit_at", 0.65)),
+                float(extras.get("zero_credit_at", 0.40)),
+                float(extras.get("heldout_margin", 0.10)))
+
+    @property
+    def below_full_credit(self):
+        """True when the model was scored and its validation accuracy is below full credit."""
+        return self.status == "scored" and self.accuracy < self.rule()[0]
+
+
+def measure_model(folder, cifar_dir=None, timeout_scale=1.0, item=None):
+    """The saved model's validation accuracy and the points it would earn under `item`'s rule
+    (default: the spec's accuracy item), as a ModelPrice."""
     item = item or accuracy_item()
     model_file = str(item.extras.get("model_file", "cnn_model.npz")) if item else "cnn_model.npz"
     model_path = Path(folder) / model_file
+    price = ModelPrice(model_file=model_file, folder=str(folder), status="missing", item=item)
     if not model_path.is_file():
-        return ("Saved model: no %s in %s, so the model's accuracy points would be 0 (the last "
-                "cell of CNN.ipynb saves it)." % (model_file, folder))
+        return price
     try:
         images, labels = validation_split(cifar_dir, int(item.extras.get("validation_images", 1000))
                                           if item else 1000)
     except Exception as error:  # noqa: BLE001 - no data set: say so, the rest still counts
-        return "Saved model: not priced, CIFAR-10 could not be loaded (%s)." % str(error).splitlines()[0]
+        return dataclasses.replace(price, status="unmeasured",
+                                   problem=str(error).splitlines()[0] if str(error) else
+                                   type(error).__name__)
     timeout = (item.time_limit if item else 600) * timeout_scale
     predictions, problem = classify(folder, model_path, images, timeout)
     if problem:
-        return "Saved model: %s could not be scored: %s" % (model_file, problem)
+        return dataclasses.replace(price, status="unscorable", problem=problem)
     accuracy = float(np.mean(predictions == labels))
+    points = None
+    if item is not None:
+        from autograder.checks.kinds.accuracy import credit
+        full, zero, _ = price.rule()
+        points = float(item.points) * credit(accuracy, zero, full)
+    return dataclasses.replace(price, status="scored", accuracy=accuracy, images=int(labels.size),
+                               points=points)
+
+
+def describe_price(price):
+    """The lines the self-check prints about a ModelPrice."""
+    if price.status == "missing":
+        return ("Saved model: no %s in %s, so the model's accuracy points would be 0 (the last "
+                "cell of CNN.ipynb saves it)." % (price.model_file, price.folder))
+    if price.status == "unmeasured":
+        return "Saved model: not priced, CIFAR-10 could not be loaded (%s)." % price.problem
+    if price.status == "unscorable":
+        return "Saved model: %s could not be scored: %s" % (price.model_file, price.problem)
     lines = ["Saved model (%s): validation accuracy %.1f%% on the %d validation images."
-             % (model_file, 100 * accuracy, labels.size)]
-    if item is None:
+             % (price.model_file, 100 * price.accuracy, price.images)]
+    if price.item is None:
         lines.append("This copy's spec does not hold the accuracy rule; see the course page.")
     else:
-        from autograder.checks.kinds.accuracy import credit
-        full = float(item.extras.get("full_credit_at", 0.65))
-        zero = float(item.extras.get("zero_credit_at", 0.40))
-        margin = float(item.extras.get("heldout_margin", 0.10))
-        points = float(item.points) * credit(accuracy, zero, full)
+        full, zero, margin = price.rule()
         lines.append("At that accuracy the model would earn %.4g/%g points (full credit at %g%%, "
-                     "none at %g%% or below, linear between)." % (points, item.points, 100 * full,
-                                                                  100 * zero))
+                     "none at %g%% or below, linear between)." % (
+                         price.points, price.item.points, 100 * full, 100 * zero))
         lines.append("The grader also scores it on CIFAR-10 images it has not seen (moved "
                      "slightly for each run) and credits min(validation, held-out + %g%%): a "
                      "model tuned to the validation images can earn less." % (100 * margin))
     return "\n".join(lines)
+
+
+def price_model(folder, cifar_dir=None, timeout_scale=1.0, item=None):
+    """The lines about the saved model: validation accuracy and the points it would earn
+    under `item`'s rule (default: the spec's accuracy item)."""
+    return describe_price(measure_model(folder, cifar_dir, timeout_scale, item))
 
 
 def validation_split(cifar_dir, num_validation):

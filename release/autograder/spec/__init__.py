@@ -124,7 +124,8 @@ class SimilarityPolicy:
     guarantee_tokens: int = 30       # copydetect guarantee threshold: longer ones are always found
     html_max_pairs: int = 100        # pairs shown side by side in similarity.html
     model_rel_distance: float = 1e-3  # cnn_model.npz weights this close (relative) are flagged
-    max_code_kb: int = 512           # a student's code is cut there before fingerprinting
+    max_code_tokens: int = 100000    # budget: code heavier than this (comments, docstrings and
+    # blank lines weigh nothing) is not compared but listed for review by hand
 
 
 @dataclass(frozen=True)
@@ -352,6 +353,12 @@ def parse_spec(data: dict, visible_only: bool = False, source: str = "<spec>") -
                 environment=environment)
 
 
+# keys an older spec may still hold: (table, key) -> what replaced it
+_REPLACED_KEYS = {("similarity", "max_code_kb"):
+                  " (replaced by max_code_tokens: no code is cut any more; a submission "
+                  "over that budget is listed for review)"}
+
+
 def _parse_table(data, name, policy_class, source):
     """A policy table ([similarity], [late], [leaderboard], [environment]): known keys, right types, valid values."""
     raw = dict(data.get(name, {}))
@@ -359,7 +366,8 @@ def _parse_table(data, name, policy_class, source):
     values = {}
     for key, value in raw.items():
         if not hasattr(defaults, key):
-            raise SpecError("%s: [%s] has no key %r" % (source, name, key))
+            raise SpecError("%s: [%s] has no key %r%s" % (source, name, key,
+                                                         _REPLACED_KEYS.get((name, key), "")))
         default = getattr(defaults, key)
         if key == "deadline" and hasattr(value, "isoformat"):  # a TOML datetime
             value = value.isoformat()
@@ -392,8 +400,9 @@ def _policy_problem(policy):
             return "needs 0 <= list_from <= threshold <= 1"
         if not 1 <= policy.noise_tokens <= policy.guarantee_tokens:
             return "needs 1 <= noise_tokens <= guarantee_tokens"
-        if policy.model_rel_distance < 0 or policy.max_code_kb <= 0 or policy.html_max_pairs < 0:
-            return "model_rel_distance, max_code_kb and html_max_pairs must be positive"
+        if policy.model_rel_distance < 0 or policy.max_code_tokens <= 0 \
+                or policy.html_max_pairs < 0:
+            return "model_rel_distance, max_code_tokens and html_max_pairs must be positive"
     if isinstance(policy, LatePolicy):
         if policy.unit not in ("day", "hour"):
             return "unit must be 'day' or 'hour', got %r" % policy.unit

@@ -49,6 +49,9 @@ CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "
                "truck")   # CIFAR-10's label order (batches.meta)
 TRUSTED = "trusted"
 STUDENT_CODE = "student-code"
+# The spec's missing_model: what a submission without its model file gets.
+MISSING_ZERO, MISSING_RETRAIN = "zero", "retrain"
+MISSING_MODEL_CHOICES = (MISSING_ZERO, MISSING_RETRAIN)
 
 
 def build_case(model_path, splits):
@@ -223,6 +226,11 @@ KIND = Kind("accuracy", observe, judge, keys=(
     Key("heldout_shift", None, "held-out images: each shifted by 1 to this many pixels, edge "
         "padded", type=int),
     Key("heldout_noise", None, "held-out images: Gaussian noise, std in pixel levels", type=float),
+    Key("missing_model", MISSING_ZERO, "what a submission without its model file gets: \"zero\" (0 "
+        "points, said in the feedback; nothing is trained) or \"retrain\" (the grader runs "
+        "CNN.ipynb in the sandbox, up to retrain_time_limit, and grades the model it saves); "
+        "`autograder grade --retrain` retrains every submission either way",
+        choices=MISSING_MODEL_CHOICES),
     Key("retrain_time_limit", 1800.0, "seconds CNN.ipynb may train when the grader retrains"),
 ), needs_cases=False, self_check=False, reference_errors=False, output_cases=False,
    priced_in_release=True,

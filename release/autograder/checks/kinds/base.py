@@ -28,11 +28,13 @@ REQUIRED: Any = _Required()   # a Key default: the spec must give the key
 class Key:
     """One kind-specific key of a spec item: its default, its type, what it does. The default
     REQUIRED: the spec must give it; None: optional, left out of item.extras when not given
-    (its reader says what applies then)."""
+    (its reader says what applies then). choices: the only values allowed (() for any value
+    of the type)."""
     name: str
     default: Any
     doc: str
     type: type = None   # derived from the default when not given
+    choices: tuple = ()
 
     @property
     def value_type(self) -> type:
@@ -51,9 +53,13 @@ class Key:
             fits = True
         else:
             fits = isinstance(value, wanted)
-        return "" if fits else "must be a %s, got %r" % (
-            {float: "number", int: "whole number", str: "string", bool: "boolean"}.get(
-                wanted, wanted.__name__), value)
+        if not fits:
+            return "must be a %s, got %r" % (
+                {float: "number", int: "whole number", str: "string", bool: "boolean"}.get(
+                    wanted, wanted.__name__), value)
+        if self.choices and value not in self.choices:
+            return "must be one of %s, got %r" % (", ".join(repr(c) for c in self.choices), value)
+        return ""
 
 
 @dataclass(frozen=True)
