@@ -67,6 +67,9 @@ def accuracy_facts(item, data):
     evaluation = data.get("heldout_evaluation")
     if evaluation is not None:
         facts["heldout_evaluation"] = evaluation
+    reason = data.get("review_reason")
+    if evaluation != "trusted" and isinstance(reason, str) and reason:
+        facts["review_reason"] = reason[:300]
     return facts
 
 

@@ -126,6 +126,10 @@ def accuracy_lines(item):
         if isinstance(evaluation, dict):
             evaluation = ", ".join("%s: %s" % (k, v) for k, v in sorted(evaluation.items()))
         evaluation = EVALUATIONS.get(evaluation, str(evaluation).rstrip("."))
+        reason = facts.get("review_reason")
+        if reason:
+            evaluation += ", because %s; the course staff will review this result" % (
+                str(reason).rstrip("."))
         lines.append("Held-out evaluation: %s." % evaluation)
     if "heldout" in facts:
         lines.append("The held-out images are CIFAR-10 images your model has not seen, moved "
@@ -169,11 +173,21 @@ def _without_group_block(lines):
     return ["Case groups: " + lines[0][len("Case groups ("):].rstrip("):") + "."] + rest
 
 
+# the accuracy check's own lines, which accuracy_lines states from the numbers
+_ACCURACY_RESTATED = re.compile(r"^(Note: )?(validation accuracy \d|The held-out images were "
+                                r"classified by |Passed: the case\.$)")
+
+
 def item_output(item):
     """The item's output without the checks' first line when the reports state it already:
-    the case count (scoring_line), a bare "Failed." (the heading's status), or the case-group
-    lines (group_rows)."""
+    the case count (scoring_line), a bare "Failed." (the heading's status), the case-group
+    lines (group_rows), or the accuracy check's numbers and evaluation (accuracy_lines)."""
     lines = item.output.rstrip().splitlines()
+    if accuracy_lines(item):
+        lines = [line for line in lines if not _ACCURACY_RESTATED.match(line.strip())]
+        if not [line for line in lines if line.strip() not in ("", "Failed.")
+                and not line.startswith("Case ")]:
+            lines = []   # nothing left but a case label
     if group_rows(item):
         lines = _without_group_block(lines)
     if lines and ((item.cases_total > 1 and _RULE_LINE.match(lines[0]))
@@ -188,6 +202,21 @@ def detailed(items):
     worth = [(index, item) for index, item in enumerate(items)
              if not item.passed or item.output.strip() or item.accuracy]
     return [pair for pair in worth if not pair[1].passed] + [pair for pair in worth if pair[1].passed]
+
+
+def lost_points(items):
+    """(index, item, points lost, headline) of each item that lost points, in spec order:
+    what the reports list before the items table."""
+    return [(index, item, round(item.max_score - item.score, 2), _lost_headline(item))
+            for index, item in enumerate(items)
+            if not item.passed and item.max_score - item.score > 1e-9]
+
+
+def _lost_headline(item):
+    facts = item.accuracy or {}
+    if "credited" in facts:   # the number the rule prices, not the check's whole line
+        return "credited accuracy %s" % _percent(facts["credited"])
+    return _headline(item.output)
 
 
 def anchor(item, index):
@@ -228,6 +257,13 @@ def markdown(result, figures=None):
     if result.grader_error:
         lines += ["> The grader hit an internal error; the course staff has been told. "
                   "Scores below may be incomplete.", ""]
+    lost = lost_points(result.items)
+    if lost:
+        lines += ["## What lost points", ""]
+        lines += ["- [`%s`](#%s): lost %s of %s%s" % (
+            item.item_id, anchor(item, index), _points(points), _points(item.max_score),
+            (" - " + md(headline)) if headline else "") for index, item, points, headline in lost]
+        lines.append("")
     lines += ["## Items", "", "| Item | Tests | Points | Status |", "|---|---|---|---|"]
     for item in result.items:
         label = _hidden_label(item, published)
@@ -249,7 +285,7 @@ def markdown(result, figures=None):
                 lines += ["| Case group | Points | Cases passed | Status |", "|---|---|---|---|"]
                 lines += ["| %s |" % " | ".join(md(cell) for cell in row) for row in rows] + [""]
             output = item_output(item)
-            if output or not item.passed:
+            if output or not (item.passed or accuracy_lines(item)):
                 lines += [markdown_block(output or "(no message)"), ""]
             for figure in by_item.get(index, []):
                 reading = (" %s." % md(figure.reading)) if figure.reading else ""
@@ -271,11 +307,13 @@ pre, code, td, li, p, h3 {{ overflow-wrap: anywhere; }}
 figure {{ margin: .8em 0; }} figure img {{ max-width: 100%; height: auto; }}
 figcaption {{ font-size: .9em; color: #333; }}
 .facts {{ margin: .3em 0; }} table.groups {{ margin: .4em 0; }}
-td.points, th {{ white-space: nowrap; }}
+/* a score or a status is one unit: "passe/d" and "20 /\n20" read wrong */
+td.points, td.status, span.status, th {{ white-space: nowrap; overflow-wrap: normal; }}
+.lost li {{ margin: .2em 0; }} code.id {{ overflow-wrap: normal; }}
 </style></head><body>
 <h1>Grading report: {submission}</h1>
 <p><strong>Score: {score} / {max_score}</strong></p>
-{late}{problems}
+{late}{problems}{lost}
 <h2>Items</h2>
 <table><tr><th>Item</th><th>Tests</th><th>Points</th><th>Status</th></tr>
 {rows}
@@ -309,24 +347,30 @@ def html_page(result, figures=None):
             "<li>%s</li>" % p for p in entries)
     details_items = detailed(result.items)
     with_details = {index for index, _ in details_items}
+    lost = "".join('<li><a href="#%s"><code>%s</code></a>: lost %s of %s%s</li>' % (
+        e(anchor(item, index)), e(item.item_id), _points(points), _points(item.max_score),
+        (" - " + e(headline)) if headline else "")
+        for index, item, points, headline in lost_points(result.items))
     rows = []
     for index, item in enumerate(result.items):
         label = _hidden_label(item, published)
         hidden = " <em>(%s)</em>" % label if label else ""
         status = _status(item)
-        name = "<code>%s</code>" % e(item.item_id)
+        # spec ids break after their dots, never inside a name ("gradien/t")
+        name = '<code class="id">%s</code>' % e(item.item_id).replace(".", ".<wbr>")
         if index in with_details:
             name = '<a href="#%s">%s</a>' % (e(anchor(item, index)), name)
         tests = "<br>".join(part for part in (
             "<code>%s</code>" % e(item.function) if item.function else "", e(item.section))
             if part)
-        rows.append('<tr><td>%s%s</td><td>%s</td><td>%s / %s</td><td class="%s">%s</td></tr>'
+        rows.append('<tr><td>%s%s</td><td>%s</td><td class="points">%s / %s</td>'
+                    '<td class="status %s">%s</td></tr>'
                     % (name, hidden, tests, _points(item.score), _points(item.max_score),
                        e(status), e(status)))
     details = []
     for index, item in details_items:
         status = _status(item)
-        part = ['<h3 id="%s"><code>%s</code> - %s / %s <span class="%s">(%s)</span></h3>'
+        part = ['<h3 id="%s"><code>%s</code> - %s / %s <span class="status %s">(%s)</span></h3>'
                 % (e(anchor(item, index)), e(item.item_id), _points(item.score),
                    _points(item.max_score), e(status), e(status))]
         part += ['<p class="facts">%s</p>' % e(line) for line in item_lines(item, published)]
@@ -338,7 +382,7 @@ def html_page(result, figures=None):
                             % (e(name), e(points), e(cases), e(state.split(",")[0]), e(state))
                             for name, points, cases, state in table))
         output = item_output(item)
-        if output or not item.passed:
+        if output or not (item.passed or accuracy_lines(item)):
             part.append("<pre>%s</pre>" % e(output or "(no message)"))
         part += [_figure_html(figure) for figure in by_item.get(index, [])]
         details.append("".join(part))
@@ -350,6 +394,8 @@ def html_page(result, figures=None):
                        max_score=_points(result.max_score), problems=problems,
                        late='<p class="late"><strong>%s</strong></p>\n' % e(late_line)
                        if late_line else "",
+                       lost='<h2>What lost points</h2><ul class="lost">%s</ul>' % lost
+                       if lost else "",
                        rows="\n".join(rows), details=("<h2>Details</h2>" + "".join(details))
                        if details else "", notes=notes)
 

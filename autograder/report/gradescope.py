@@ -93,7 +93,10 @@ def score_lines(result, pending):
         _number(sum(item.score for item in shown)), _number(sum(item.max_score for item in shown)),
         PENDING_NOTE)]
     late_line = late.describe_share(record)
-    return lines + ([late_line + ", applied to the total"] if late_line else [])
+    lines += [late_line + ", applied to the total"] if late_line else []
+    if record and record.get("ignored"):   # a note on the student's own file, no points in it
+        lines.append("Note: " + record["ignored"])
+    return lines
 
 
 def without_item_names(text, item_ids):

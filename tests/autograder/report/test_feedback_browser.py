@@ -133,3 +133,75 @@ def test_a_failed_item_shows_its_case_groups_as_a_table(tmp_path):
     details = dom.split("</table>", 2)[-1]
     assert "Group no_padding failed: it cost 4 of the item's 12 points" in details
     assert "  core: 8/8 points" not in details   # the table says it; the text does not repeat it
+
+
+NO_WRAP_CHECK = """<script>
+window.addEventListener('load', function () {
+  // a cell's text wraps when a Range over it spans more than one line box
+  var wrapped = [];
+  document.querySelectorAll('td.points, td.status, span.status').forEach(function (el) {
+    var range = document.createRange();
+    range.selectNodeContents(el);
+    var tops = {};
+    Array.prototype.forEach.call(range.getClientRects(), function (r) {
+      if (r.width > 0) { tops[Math.round(r.top)] = 1; }
+    });
+    if (Object.keys(tops).length > 1) { wrapped.push(el.textContent); }
+  });
+  var marker = document.createElement('div');
+  marker.id = 'wrap-check';
+  marker.textContent = 'cells ' +
+      document.querySelectorAll('td.points, td.status, span.status').length +
+      ' wrapped [' + wrapped.join('|') + ']';
+  document.body.appendChild(marker);
+});
+</script>"""
+
+
+def every_item_result():
+    """One result with every item of the spec, alternately passed and failed, with the
+    spec's real sections and function names (the longest texts the items table shows)."""
+    from autograder.report.facts import item_facts
+    from autograder.report.model import GradeResult, ItemResult
+    from autograder.spec import load_spec
+    items = []
+    for index, item in enumerate(load_spec().items):
+        passed = index % 2 == 0
+        score = float(item.points) if passed else float(item.points) / 3
+        items.append(ItemResult(item.id, item.id, score, float(item.points), passed,
+                                "" if passed else "Case 1 of 2 (odd sizes):\n  out differs",
+                                "visible", item.kind, 0.1, **item_facts(item)))
+    return GradeResult(submission="a_student_with_a_long_name@university.example.edu",
+                       items=items)
+
+
+@needs_chromium
+def test_points_and_status_never_wrap_at_1200_px(tmp_path):
+    write_reports(every_item_result(), tmp_path / "out")
+    dom = dumped_dom(tmp_path / "out" / "feedback.html", tmp_path, NO_WRAP_CHECK)
+    marker = dom.split('id="wrap-check">', 1)[-1].split("<", 1)[0]
+    cells = int(marker.split()[1])
+    assert cells >= 2 * len(every_item_result().items), marker   # points and status per row
+    assert marker.endswith("wrapped []"), marker
+
+
+def test_the_items_that_lost_points_come_first():
+    """Before the items table: each item that lost points, what it lost and its headline,
+    linked to its details; none when everything passed."""
+    import html as html_module
+    from autograder.report.feedback import html_page, markdown
+    result = every_item_result()
+    lost = [item for item in result.items if not item.passed]
+    for page in (markdown(result), html_page(result)):
+        text = html_module.unescape(page)
+        summary_at, table_at = text.index("What lost points"), text.index("Items")
+        assert summary_at < table_at
+        first_part = text[summary_at:table_at]
+        for item in lost:
+            assert item.item_id in first_part
+        assert first_part.count("out differs") == len(lost)
+        assert "lost %s of %s" % (("%g" % round(lost[0].max_score - lost[0].score, 2)),
+                                  "%g" % lost[0].max_score) in first_part
+    for item in lost:   # passed now: nothing is listed
+        item.passed, item.score, item.status = True, item.max_score, "passed"
+    assert "What lost points" not in markdown(result) + html_page(result)

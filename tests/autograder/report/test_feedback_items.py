@@ -194,3 +194,42 @@ def test_grade_published_flag_reaches_the_feedback(tmp_path):
         assert data["tests"][0]["visibility"] == "after_published"   # Gradescope's, unchanged
     assert "hidden until grades are published" in pages[()]
     assert "hidden until grades are published" not in pages[("--published",)]
+
+
+def judged_accuracy(val_right, heldout_right, trusted=True):
+    """The accuracy item as the grader makes it: the real check judges predictions that are
+    right on the first `val_right` of 100 validation and `heldout_right` of 100 held-out
+    images (the trusted evaluation agrees with the student's code when `trusted`)."""
+    from autograder.checks import judge_all
+    labels = np.arange(100) % 10
+    case = {"y.val": labels, "y.heldout": labels}
+    student = {"pred.val": np.where(np.arange(100) < val_right, labels, (labels + 1) % 10),
+               "pred.heldout": np.where(np.arange(100) < heldout_right, labels, (labels + 1) % 10)}
+    trusted_obs = dict(student) if trusted else {"problem": "the weights do not fit"}
+    verdict = judge_all(ACCURACY, [case], [student], [trusted_obs])
+    return ItemResult(ACCURACY.id, ACCURACY.id, verdict.score,
+                      float(ACCURACY.points), verdict.passed, verdict.output, "visible",
+                      "accuracy", 0.1, **item_facts(ACCURACY, verdict))
+
+
+def test_each_accuracy_explanation_is_given_once():
+    """The facts state the numbers, the rule and how the held-out images were classified;
+    the check's own lines saying the same are not repeated under them (passed or failed,
+    trusted or the student's code)."""
+    for val, heldout, trusted in ((70, 68, True), (55, 50, True), (60, 40, True),
+                                  (55, 50, False)):
+        judged = judged_accuracy(val, heldout, trusted)
+        assert "validation accuracy %d.0%%" % val in judged.output   # the check says it too
+        for page in (markdown(GradeResult(submission="s", items=[judged])),
+                     html_page(GradeResult(submission="s", items=[judged]))):
+            text = html.unescape(page).replace("\\", "").lower()
+            assert text.count("validation %d.0%%" % val) == 1, (val, heldout, trusted, text)
+            assert "validation accuracy %d.0%%" % val not in text
+            assert "(no message)" not in text
+            assert text.count("full credit at") == 1
+            assert text.count("classified by") == 1
+        if not trusted:
+            assert "because the course's reference threelayerconvnet cannot evaluate" in text
+            assert "the course staff will review this result" in text
+        if heldout + 10 < val:    # the check's hint is not in the facts: it stays
+            assert "may be tuned to the validation images" in text
