@@ -84,7 +84,7 @@ def test_feedback_html_holds_no_student_element():
     assert "script" not in tags and "img" not in tags
     assert set(tags) <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p",
                          "strong", "ul", "li", "table", "tr", "th", "td", "code", "pre", "em",
-                         "a", "span", "br"}   # the report's own links to details, status, breaks
+                         "a", "span", "br", "wbr"}   # the report's own links, status, breaks
 
 
 def test_undecodable_and_control_characters_become_visible_escapes(tmp_path):
