@@ -12,7 +12,7 @@ Times and identities come only from the instructor's side, never from the upload
   submission id the grader derives from the file or folder name;
 - on Gradescope, its submission_metadata.json beside the upload (/autograder/, not
   /autograder/submission/): `created_at`, and the students in `users`, whom extensions
-  may name. autograder/gradescope/run.py reads it and passes it in as `trusted`.
+  may name. autograder/gradescope/run_autograder.py reads it and passes it in as `trusted`.
 A submission_metadata.json inside the upload is the student's own text: it is never read
 (only noticed, so the feedback can say it was ignored). Without a trusted time the policy
 cannot be applied: the record says so and nothing is taken.

@@ -4,7 +4,7 @@ The zip (autograder.gradescope.build) holds:
 - setup.sh: installs bubblewrap (apt) and the kit from its own sdist shipped in the zip,
   then unpacks CIFAR-10 (a bundled archive, or a download) for the accuracy item;
 - run_autograder: grades /autograder/submission into /autograder/results/results.json
-  (autograder.gradescope.run), whatever the submission holds;
+  (autograder.gradescope.run_autograder), whatever the submission holds;
 - source/: the sdist, the reference solutions (the zip is instructor-only; students never
   see it), the grading spec and gradescope.json (options);
 - README.txt: what Gradescope's autograder timeout must be under the spec's missing_model

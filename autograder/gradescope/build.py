@@ -47,7 +47,7 @@ root="${AUTOGRADER_ROOT:-/autograder}"
 python="$root/source/venv/bin/python"   # made by setup.sh
 [ -x "$python" ] || python="${AUTOGRADER_PYTHON:-python3}"
 cd "$root"   # never the submission folder: nothing of it may shadow a module
-exec "$python" -m autograder.gradescope.run --root "$root"
+exec "$python" -m autograder.gradescope.run_autograder --root "$root"
 """
 
 KIT_FILES = ("setup.py", "pyproject.toml")

@@ -45,7 +45,7 @@ def test_the_zip_holds_what_gradescope_runs(autograder_zip, tmp_path):
     assert len(sdists) == 1
     with tarfile.open(tmp_path / sdists[0]) as tar:
         members = tar.getnames()
-    for needed in ("setup.py", "pyproject.toml", "autograder/gradescope/run.py",
+    for needed in ("setup.py", "pyproject.toml", "autograder/gradescope/run_autograder.py",
                    "autograder/spec/grading.toml", "assignment/cs231n/im2col_cython.pyx",
                    "autograder/sandbox/worker.py"):
         assert any(m.endswith("/" + needed) for m in members), needed

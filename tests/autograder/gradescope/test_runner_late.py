@@ -6,7 +6,7 @@ import json
 import pytest
 
 from autograder.checks.outcome import ItemResult
-import autograder.gradescope.run as runner
+import autograder.gradescope.run_autograder as runner
 from autograder.report import gradescope
 from autograder.report.model import GradeResult
 from tests.autograder.grade import helpers

@@ -25,7 +25,7 @@ from autograder.report import RESULTS_FILE, atomic
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope.run")
+    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope.run_autograder")
     parser.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"))
     parser.add_argument("--metadata", default=None,
                         help="Gradescope's submission metadata (default: ROOT/%s, beside the "
