@@ -30,6 +30,7 @@ STUDENT_MODULES = (
     "autograder/checks/cases.py",
     "autograder/checks/compare.py",
     "autograder/checks/diagnosis.py",
+    "autograder/checks/derived_backward.py",
     "autograder/checks/in_worker.py",
     "autograder/checks/judging.py",
     "autograder/checks/kinds/__init__.py",
