@@ -96,8 +96,10 @@ network. A group earns its share when all its cases pass. So a bug that shows
 only with pad = 0 costs the `no_padding` share, not the whole item, and code
 wrong on the homework's own configuration loses most of it. A feature missing
 from the network (batchnorm, the regularisation) fails a group in both network
-items but is charged once. The report of every item lists its groups, what
-each earned, and for a failing group what it cost and a hint.
+items but is charged once, and a bug in relu_backward or in softmax_loss's dx
+is charged in that function's own item, not again in the network's items.
+The report of every item lists its groups, what each earned, and for a
+failing group what it cost and a hint.
 
 Writing into an argument (`dout`, `x`, a cache) while returning the right values
 costs nothing; the report notes it, because a later call that reads the changed
