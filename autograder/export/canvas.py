@@ -104,8 +104,8 @@ def read_roster(path):
         if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
             continue
         student = {name: (row.get(raw) or "").strip() for name, raw in columns.items()}
-        if student.get("Student", "") in SKIPPED_ROW_LABELS:   # Canvas's second row
-            continue
+        if (student.get("Student") or student.get("LastName")) in SKIPPED_ROW_LABELS:
+            continue            # Canvas's "    Points Possible" row
         if all(student.get(c, "") == "" for c in IDENTIFYING + SPLIT_NAME_COLUMNS):
             continue            # Canvas's "Manual Posting" row: assignment cells only
         if not student.get("Student") and any(student.get(c) for c in SPLIT_NAME_COLUMNS):
