@@ -47,6 +47,10 @@ setup(
                       "nbgrader>=0.9", "matplotlib>=3.5",
                       # the class similarity report's engine (winnowing, boilerplate removal)
                       "copydetect>=0.5,<0.6",
+                      # Gradescope's export metadata (submission_metadata.yml) is YAML: read
+                      # with its safe loader (autograder/lms/gradescope_export.py); nbgrader
+                      # installs it already, named here because the kit imports it itself
+                      "PyYAML>=5.1",
                       # the kit builds Cython code at run time too: the student release's
                       # extension, and the sdist inside the Gradescope zip
                       "Cython>=3.0", "setuptools>=64"],

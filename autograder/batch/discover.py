@@ -5,12 +5,18 @@ cnn_model.npz or nndl/), is one submission. Any other folder is a class folder:
 each of its entries (folders and files, hidden names skipped) is one submission.
 A single path that is itself a submission keeps the one-submission layout
 (reports straight into --out); anything else grades into GRADES_DIR/<id>/.
+
+An LMS archive (Canvas's download, Gradescope's export: autograder.lms), recognised by its
+names or named by --from, is a class: one submission per student (Canvas) or per folder
+(Gradescope), whose id comes from the LMS's names ('lovelaceada_101', 'submission_2169')
+and whose Entry carries the LMS's record of it.
 """
 import hashlib
 import os
 import re
 from dataclasses import dataclass
 
+from autograder import lms
 from autograder.submission import layout
 
 ID_CHARACTERS = re.compile(r"[^A-Za-z0-9._@+-]+")
@@ -25,9 +31,13 @@ DIGEST_CHARS = 10
 
 @dataclass(frozen=True)
 class Entry:
-    """One submission of a class: `id` names its folder under GRADES_DIR, `path` is the source."""
+    """One submission of a class: `id` names its folder under GRADES_DIR, `path` is the source;
+    from an LMS archive, `lms` is its record there (results.json's extra_data.lms) and
+    `trusted` the LMS's metadata for the late policy (autograder.lms.LmsSubmission)."""
     id: str
     path: str
+    lms: dict = None
+    trusted: dict = None
 
 
 def is_submission(path):
@@ -43,8 +53,9 @@ def is_submission(path):
 
 
 def single_submission(paths):
-    """True if the command line names exactly one path and it is a submission."""
-    return len(paths) == 1 and is_submission(paths[0])
+    """True if the command line names exactly one path and it is a submission (not an LMS
+    archive)."""
+    return len(paths) == 1 and is_submission(paths[0]) and lms.detect(paths[0]) is None
 
 
 def readable_id(name):
@@ -92,15 +103,34 @@ def assign_ids(names):
     return ids
 
 
-def discover(paths):
-    """The Entry list of the class, sorted by id; ids are unique, also ignoring case."""
-    sources = []
+def discover(paths, lms_from=None, unpack_dir=None, say=None):
+    """
+    The Entry list of the class, sorted by id; ids are unique, also ignoring case.
+    - lms_from: 'canvas' or 'gradescope' to read every path as that LMS's archive (default:
+      recognised by its names)
+    - unpack_dir: where LMS archives are unpacked (autograder.lms.open_class)
+    - say: called with a line per LMS archive (its kind and what came out of it)
+    Raises lms.LmsError when an archive cannot be read as its LMS's.
+    """
+    sources = []    # (name the id comes from, path, LmsSubmission or None)
     for path in paths:
         path = os.path.abspath(path)
-        if is_submission(path):
-            sources.append(path)
+        kind = lms_from or lms.detect(path)
+        if kind:
+            if unpack_dir is None:
+                raise lms.LmsError("%s is an LMS archive: it needs a folder to unpack into"
+                                   % path)
+            opened = lms.open_class(path, kind, unpack_dir)
+            if say:
+                say(opened.summary())
+            sources += [(s.name, s.path, s) for s in opened.submissions]
+        elif is_submission(path):
+            sources.append((os.path.basename(os.path.normpath(path)), path, None))
         else:
-            sources += [os.path.join(path, name) for name in sorted(os.listdir(path))
-                        if not name.startswith(".")]
-    ids = assign_ids([os.path.basename(os.path.normpath(source)) for source in sources])
-    return sorted((Entry(sid, source) for sid, source in zip(ids, sources)), key=lambda e: e.id)
+            sources += [(name, os.path.join(path, name), None)
+                        for name in sorted(os.listdir(path)) if not name.startswith(".")]
+    ids = assign_ids([name for name, _, _ in sources])
+    entries = [Entry(sid, source, from_lms.identity if from_lms else None,
+                     from_lms.trusted if from_lms else None)
+               for sid, (_, source, from_lms) in zip(ids, sources)]
+    return sorted(entries, key=lambda e: e.id)

@@ -9,6 +9,7 @@ import os
 import statistics
 from dataclasses import dataclass, field
 
+from autograder import lms
 from autograder.grade import late
 from autograder.report import RESULTS_FILE, atomic, csv_cells, text
 
@@ -30,6 +31,7 @@ class Row:
     late: dict = None        # extra_data.late: total is then the raw total minus the penalty
     raw_total: float = None
     review: str = ""         # why the course staff should look at it ("" = no need)
+    lms: dict = None         # extra_data.lms: whose it is in the LMS (autograder.lms)
 
 
 def read_rows(grades_dir, ids):
@@ -48,7 +50,8 @@ def read_rows(grades_dir, ids):
         raw = float(data.get("score", 0))
         rows.append(Row(sid, late.score_after(raw, late_record),
                         float(data.get("max_score", 0) or 0), items, item_max,
-                        bool(extra.get("grader_error")), late_record, raw, review_reason(extra)))
+                        bool(extra.get("grader_error")), late_record, raw, review_reason(extra),
+                        extra.get("lms") if isinstance(extra.get("lms"), dict) else None))
     return rows
 
 
@@ -56,11 +59,14 @@ def review_reason(extra_data):
     """Why a result needs the staff's eyes, from results.json's extra_data ("" when it does not):
     today the accuracy item's fallback to the student's own code for the held-out images."""
     accuracy = extra_data.get("accuracy") or {}
-    if not isinstance(accuracy, dict) or not accuracy.get("needs_review"):
-        return ""
+    reasons = []
+    if isinstance(accuracy, dict) and accuracy.get("needs_review"):
+        reasons.append(str(accuracy.get("review_reason") or "accuracy needs review"))
+    lms_record = extra_data.get("lms")
+    if isinstance(lms_record, dict) and lms_record.get("review"):
+        reasons.append(str(lms_record["review"]))     # a Canvas late marker without a time...
     # the reason may quote names from the submitted model file: one printable line, capped
-    return text.printable(text.cut(str(accuracy.get("review_reason") or "accuracy needs review"),
-                                   300), one_line=True)
+    return text.printable(text.cut("; ".join(reasons), 300), one_line=True) if reasons else ""
 
 
 def item_columns(rows):
@@ -79,9 +85,11 @@ def gradebook_csv(rows):
     # under a late policy, total is after the penalty, with the raw total beside it
     late_columns = any(row.late for row in rows)
     review_column = any(row.review for row in rows)
+    lms_columns = any(row.lms for row in rows)     # graded from an LMS archive: whose it is
     writer.writerow(["submission", "total", "max_score"]
                     + (["raw_total", "late_penalty", "late_days_or_hours"] if late_columns else [])
                     + (["needs_review"] if review_column else [])
+                    + (list(lms.GRADEBOOK_COLUMNS) if lms_columns else [])
                     + columns)
     for row in rows:
         extra = []
@@ -90,6 +98,8 @@ def gradebook_csv(rows):
                      (row.late or {}).get("units", "")]
         if review_column:
             extra.append(row.review)
+        if lms_columns:
+            extra += lms.gradebook_cells(row.lms)
         writer.writerow([row.id, _number(row.total), _number(row.max_score)] + extra
                         + [_number(row.items[c]) if c in row.items else "" for c in columns])
     return out.getvalue()

@@ -3,6 +3,7 @@ import os
 import sys
 from dataclasses import replace
 
+from autograder import lms
 from autograder.batch import discover, gradebook, state
 from autograder.grade import late
 from autograder.report import changes
@@ -23,13 +24,20 @@ def selection_of(options):
             "retrain": bool(options.retrain)}
 
 
-def plan(paths, grades_dir, options, force=False):
+LMS_DIR = ".lms"     # GRADES_DIR/.lms: LMS archives unpacked (autograder.lms)
+
+
+def plan(paths, grades_dir, options, force=False, lms_from=None, say=None):
     """
     (entries, tasks still to grade, record of the run, late warning); writes batch.json.
     The late warning is late.untimed_warning's line ('' when every submission has a time).
+    lms_from and say: discover.discover's (an LMS archive's kind, its summary line).
     """
     from autograder.grade.pipeline import _default_spec_path
-    entries = discover.discover(paths)
+    try:
+        entries = discover.discover(paths, lms_from, os.path.join(grades_dir, LMS_DIR), say)
+    except lms.LmsError as error:
+        raise state.StateError(str(error))
     os.makedirs(grades_dir, exist_ok=True)
     state.remove_partial_files(grades_dir)
     spec_path = str(options.spec_path or _default_spec_path())
@@ -43,12 +51,13 @@ def plan(paths, grades_dir, options, force=False):
     for entry in entries:
         out_dir = os.path.join(grades_dir, entry.id)
         fingerprint = state.fingerprint(entry.path)
-        late_record = late_of(entry.id, entry.path)
+        late_record = late_of(entry.id, entry.path, entry.trusted)
         late_records.append(late_record)
+        identity = lms.with_late_review(entry.lms, late_record)
         if force or not state.finished(out_dir, fingerprint, record["seed"]) \
-                or late.recorded(out_dir) != late_record:
+                or late.recorded(out_dir) != late_record or lms.recorded(out_dir) != identity:
             tasks.append(GradeTask(entry.id, entry.path, out_dir, record["seed"], fingerprint,
-                                   late_record))
+                                   late_record, identity))
     changes.keep_previous(grades_dir, [task.id for task in tasks])
     return entries, tasks, record, late.untimed_warning(late_records)
 
@@ -89,16 +98,20 @@ def retraining_plan(tasks, items, forced):
 
 
 def run_class(paths, grades_dir, options, jobs=None, force=False, scheduler=None,
-              out=None, err=None):
+              out=None, err=None, lms_from=None):
     """
     Grade every submission under `paths` into grades_dir/<id>/, then write gradebook.csv
     and summary.md. Returns (summary text, list of Done for the submissions graded now).
     - jobs: pool size on this machine (default: the cores)
     - scheduler: a Dask scheduler address: grade on that cluster instead
+    - lms_from: 'canvas' or 'gradescope': read the paths as that LMS's archive (default:
+      recognised by their names)
     """
     out = out or sys.stdout
     err = err or sys.stderr
-    entries, tasks, record, late_warning = plan(paths, grades_dir, options, force=force)
+    entries, tasks, record, late_warning = plan(paths, grades_dir, options, force=force,
+                                                lms_from=lms_from,
+                                                say=lambda line: print(line, file=err))
     if late_warning:
         print(late_warning, file=err)
     options = replace(options, seed=record["seed"])

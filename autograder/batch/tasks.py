@@ -22,6 +22,7 @@ class GradeTask:
     seed: int
     fingerprint: str
     late: dict = None        # autograder.grade.late.late_record (None: no late policy)
+    lms: dict = None         # the LMS's record of the submission (autograder.lms), or None
 
     @property
     def name(self):
@@ -31,6 +32,8 @@ class GradeTask:
         record = {"batch": {"id": self.id, "fingerprint": self.fingerprint}}
         if self.late is not None:
             record["late"] = self.late
+        if self.lms is not None:
+            record["lms"] = self.lms
         return record
 
 
@@ -62,5 +65,7 @@ def write_crash_reports(task, items, reason):
     result.extra["batch"] = {"id": task.id, "fingerprint": None}
     if task.late is not None:
         result.extra["late"] = task.late
+    if task.lms is not None:
+        result.extra["lms"] = task.lms
     write_reports(result, task.out_dir)
     return done_from(task, result)

@@ -4,10 +4,11 @@ One path that is itself a submission (a .zip, or a folder holding the notebooks,
 nndl/ or cnn_model.npz): writes DIR/results.json (Gradescope schema),
 DIR/feedback.md and DIR/feedback.html, and prints a one-screen summary.
 
-Several paths, or a folder of submissions: a class run (autograder.batch) grades
-them in parallel (--jobs, or a Dask cluster with --dask-scheduler) into
-DIR/<submission id>/, resumes a killed run (--force regrades), and writes
-DIR/gradebook.csv and DIR/summary.md.
+Several paths, a folder of submissions, or an LMS archive (Canvas's download or
+Gradescope's export, recognised or named by --from: autograder.lms): a class run
+(autograder.batch) grades them in parallel (--jobs, or a Dask cluster with
+--dask-scheduler) into DIR/<submission id>/, resumes a killed run (--force regrades), and
+writes DIR/gradebook.csv and DIR/summary.md.
 
 Exit status 0 whenever grading ran, whatever the score; 2 for usage errors; 3 when
 the grader itself failed on some submission (the reports say so).
@@ -59,6 +60,11 @@ def add_arguments(parser):
                         "'hidden until grades are published'")
     parser.add_argument("--sandbox", choices=("bwrap", "unshare", "rlimits"), default=None,
                         help="isolation level (default: the strongest available)")
+    parser.add_argument("--from", dest="lms_from", choices=("canvas", "gradescope"),
+                        default=None,
+                        help="read the paths as Canvas's 'Download Submissions' archive or "
+                        "Gradescope's 'Export Submissions' archive (.zip or its unpacked folder; "
+                        "default: recognised by their names)")
 
 
 def data_problem(options, on_this_machine=True):
@@ -135,7 +141,7 @@ def run(args):
             print("autograder grade: %s" % warning, file=sys.stderr)
         for warning in environment_warnings(options):
             print("autograder grade: %s" % warning, file=sys.stderr)
-    if args.dask_scheduler or not discover.single_submission(args.submission):
+    if args.dask_scheduler or args.lms_from or not discover.single_submission(args.submission):
         return _run_class(args, options)
     result = grade(args.submission[0], args.out, options)
     print(feedback.summary(result))
@@ -152,7 +158,8 @@ def _run_class(args, options):
     from autograder.batch.state import StateError
     try:
         _, graded = run_class(args.submission, args.out, options, jobs=args.jobs,
-                              force=args.force, scheduler=args.dask_scheduler)
+                              force=args.force, scheduler=args.dask_scheduler,
+                              lms_from=args.lms_from)
     except StateError as error:
         print("autograder grade: %s" % error, file=sys.stderr)
         return USAGE_ERROR

@@ -12,7 +12,12 @@ Times and identities come only from the instructor's side, never from the upload
   submission id the grader derives from the file or folder name;
 - on Gradescope, its submission_metadata.json beside the upload (/autograder/, not
   /autograder/submission/): `created_at`, and the students in `users`, whom extensions
-  may name. autograder/gradescope/run_autograder.py reads it and passes it in as `trusted`.
+  may name. autograder/gradescope/run_autograder.py reads it and passes it in as `trusted`;
+- in a class run from an LMS export (autograder/lms), the export's own metadata, passed in
+  the same shape: Gradescope's submission_metadata.yml (each folder's `:created_at:` and
+  `:submitters:`). Canvas's download names no time (its LATE marker says late, not by how
+  much: recorded in extra_data.lms and flagged for review when this policy is on), only the
+  student's Canvas user id, which extensions may name.
 A submission_metadata.json inside the upload is the student's own text: it is never read
 (only noticed, so the feedback can say it was ignored). Without a trusted time the policy
 cannot be applied: the record says so and nothing is taken.
@@ -278,11 +283,13 @@ def describe_share(record):
 
 
 def class_policy(spec_path):
-    """late_record bound to the spec's policy and files: f(entry_id, source) -> record."""
+    """late_record bound to the spec's policy and files: f(entry_id, source, trusted=None) ->
+    record; `trusted` is an LMS export's own metadata for that submission (autograder.lms)."""
     from autograder.spec import load_spec
     policy = load_spec(spec_path).late
     times = SubmissionTimes.load(policy, os.path.dirname(os.path.abspath(spec_path)))
-    return lambda entry_id, source: late_record(policy, times, entry_id, source)
+    return lambda entry_id, source, trusted=None: late_record(policy, times, entry_id, source,
+                                                              trusted)
 
 
 def recorded(out_dir):

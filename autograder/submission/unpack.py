@@ -92,7 +92,7 @@ def _stage_zip(source, staged):
                                   % (len(members), layout.MAX_ZIP_MEMBERS))
         safe = []
         for info in members:
-            problem = _unsafe_member(info)
+            problem = unsafe_member(info)
             if problem:
                 staged.notes.append("ignored zip entry %r: %s" % (info.filename, problem))
             elif not info.is_dir():
@@ -140,8 +140,9 @@ def _note_shipped_kit(relatives, staged):
                                 "kit's own %s" % (package, package))
 
 
-def _unsafe_member(info):
-    """Why a zip member must not be extracted, or '' if it is harmless."""
+def unsafe_member(info):
+    """Why a zip member must not be extracted, or '' if it is harmless (also used for the
+    LMS archives a class comes in: autograder/lms)."""
     name = info.filename
     mode = info.external_attr >> 16
     if name.startswith("/") or name.startswith("\\") or (len(name) > 1 and name[1] == ":"):

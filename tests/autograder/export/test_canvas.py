@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.export.canvas import canvas_export, read_roster
+from autograder.export.canvas import canvas_export, read_roster, resolve_assignment
 from tests.autograder.report.class_fixtures import graded
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -76,9 +76,56 @@ def test_command_line(tmp_path):
 def test_roster_without_the_needed_columns_is_a_usage_error(tmp_path):
     grades, _ = make_class(tmp_path)
     roster = tmp_path / "roster.csv"
-    roster.write_text("Student,ID\nAlice,101\n")
+    roster.write_text("Student,Email\nAlice,alice@uni.edu\n")
     proc = subprocess.run([sys.executable, "-m", "autograder.export.canvas", str(grades),
                            "--roster", str(roster), "--out", str(tmp_path / "c.csv")],
                           capture_output=True, text=True, cwd=str(ROOT), timeout=60)
-    assert proc.returncode == 2 and "'submission'" in proc.stderr
+    assert proc.returncode == 2 and "'submission'" in proc.stderr and "'ID'" in proc.stderr
     assert not (tmp_path / "c.csv").exists()
+
+
+def canvas_graded(grades, sid, canvas_id, scores):
+    """A submission graded from Canvas's download: results.json names its Canvas id."""
+    from autograder.report import write_reports
+    result = graded(grades, sid, scores)
+    result.extra["lms"] = {"kind": "canvas", "canvas_id": canvas_id, "name": sid,
+                           "late_marker": False, "files": [], "notes": []}
+    write_reports(result, str(grades / sid))
+
+
+def test_canvas_gradebook_export_is_a_roster_matched_by_canvas_id(tmp_path):
+    grades = tmp_path / "grades"
+    canvas_graded(grades, "lovelaceada_101", "101", [10, 20])
+    canvas_graded(grades, "droppeddee_105", "105", [10, 20])
+    # Canvas's export as a European locale writes it: semicolons, names split in two
+    # columns, no SIS User ID, a Manual Posting row and the Points Possible row
+    roster = tmp_path / "export.csv"
+    roster.write_text("\ufeffLastName;FirstName;ID;SIS Login ID;Section;CNN homework (555);"
+                      "Current Score\n"
+                      ";;;;;Manual Posting;\n"
+                      "    Points Possible;;;;;30,00;(read only)\n"
+                      "Lovelace;Ada;101;ada;L01;;\n"
+                      "Hopper;Grace;103;grace;L02;;\n")
+    loaded = read_roster(str(roster))
+    assert [s["ID"] for s in loaded] == ["101", "103"]
+    assert resolve_assignment("CNN homework", loaded) == "CNN homework (555)"
+    assert resolve_assignment("555", loaded) == "CNN homework (555)"
+    assert resolve_assignment("Other homework", loaded) == "Other homework"
+    export = canvas_export(str(grades), loaded, "CNN homework (555)")
+    rows = rows_of(export.csv_text)
+    assert rows[2] == ["Lovelace, Ada", "101", "", "ada", "L01", "30"]
+    assert rows[3][1] == "103" and rows[3][-1] == ""
+    assert export.no_submission == ["Hopper, Grace / 103 / grace"]
+    assert export.not_in_roster == ["droppeddee_105"]
+
+
+def test_a_hand_made_roster_still_matches_by_submission_and_falls_back_to_the_canvas_id(
+        tmp_path):
+    grades = tmp_path / "grades"
+    canvas_graded(grades, "lovelaceada_101", "101", [10, 20])
+    graded(grades, "bob_zip", [5, 5])
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Student,ID,submission\nAda,101,\nBob,102,bob_zip\n")
+    export = canvas_export(str(grades), read_roster(str(roster)))
+    assert [row[-1] for row in rows_of(export.csv_text)[2:]] == ["30", "10"]
+    assert export.not_in_roster == [] and export.no_submission == []
