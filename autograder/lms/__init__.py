@@ -157,7 +157,7 @@ def _open(archive, kind, path, target):
             opened.submissions.append(LmsSubmission(student.submission_name, where,
                                                     student.identity(), trusted))
         return opened
-    from autograder.gradescope.run import submission_path
+    from autograder.gradescope.run_autograder import submission_path
     found, notes, top = gradescope_export.submissions(archive)
     opened.notes += notes
     for submission in found:
