@@ -391,7 +391,7 @@ BUGS = [
     # -- carried-over layers
     _bug("relu_backward_masks_by_dout", "relu_backward masks with dout > 0 instead of x > 0",
          "layers", edit(s.RELU_BACKWARD_WHERE, ("np.where(x > 0,", "np.where(dout > 0,")),
-         loses=(RELU_B,), feedback=(DX_DIFFERS,)),
+         loses=(RELU_B,), may_lose=(CNN_G,), feedback=(DX_DIFFERS,)),
     _bug("softmax_log_epsilon", "loss = -log(p + 1e-7)",
          "layers", edit(s.SOFTMAX_PROBS, ("np.log(probs[np.arange(N), y])",
                                           "np.log(probs[np.arange(N), y] + 1e-7)")),
@@ -406,7 +406,7 @@ BUGS = [
          loses=(SOFTMAX,), feedback=(r"overflow|shift",), confined_to=("extreme_scores",)),
     _bug("softmax_dx_not_averaged", "dx not divided by N",
          "layers", edit(s.SOFTMAX_PROBS, ("    dx /= N\n", "")),
-         loses=(SOFTMAX,), feedback=(r"\bdx\b",)),
+         loses=(SOFTMAX,), may_lose=(CNN_G,), feedback=(r"\bdx\b",)),
     # -- ThreeLayerConvNet
     _bug("cnn_reg_missing_from_loss", "the penalty left out of the loss (the gradients have it)",
          "cnn", edit(s.CNN_CLASSIC_DICT, (
