@@ -9,11 +9,31 @@ Three levels, the strongest available is used:
   simply absent (copies inside a visible tree are covered). As root the worker then
   drops to an unprivileged uid (setpriv) so RLIMIT_NPROC applies.
 - "unshare": util-linux unshare with the same namespaces, everything read-only but
-  a sized tmpfs over the work folder, empty mounts over the hidden paths, then the
-  same uid drop.
+  a sized tmpfs over the work folder and a private /dev/shm (other world-writable
+  folders under /dev covered), empty mounts over the hidden paths, then the same uid drop.
 - "rlimits": only resource limits and (as root) the uid drop; hidden folders rely on
   file permissions, the work folder's size is checked by the grader between requests.
 The trusted reference worker uses "none": same protocol, no isolation.
+
+Between submissions (issue 22: the same secret cases go to every submission of a run, so a
+channel between submissions is a channel for answers), what one sandbox leaves must not reach
+a later one. Every isolated level refuses kernel keyrings and POSIX message queues (a seccomp
+filter, syscall_filter.py: keyrings are per uid, not per namespace, and can be made
+unclearable). Then, per level (protections["between_submissions"]):
+- bwrap, unshare: "private". The only writable places are tmpfs mounts of the sandbox's own
+  mount namespace, SysV IPC and abstract unix sockets belong to its own IPC and network
+  namespaces, and its processes to its own pid namespace (killed with it): all of it dies
+  with the sandbox. The uid is scrubbed as well (scrub.py) when its slot is claimed and
+  released.
+- rlimits as root, with the uid drop: "scrubbed". Nothing is private; when the session
+  ends scrub.py kills every process of the uid, removes its SysV IPC objects and deletes its
+  files in the shared temp folders (/tmp, /var/tmp, /dev/shm, /dev/mqueue, /run/lock).
+  Files it leaves in any other world-writable folder of the machine are not found:
+  `grade` warns.
+- rlimits as an ordinary user (or as root without the uid drop): "shared". Student code runs
+  as the grader's own user, whose files cannot be told from its own: anything it leaves
+  reaches later submissions. `grade` warns. Any level is "shared" on a machine whose system
+  call numbers syscall_filter does not know (keyrings stay open; `grade` warns).
 """
 import os
 import shlex
@@ -23,6 +43,7 @@ import sys
 from dataclasses import dataclass, field
 
 from autograder.sandbox.limits import apply_rlimits
+from autograder.sandbox.syscall_filter import Filter
 
 SANDBOX_CODE = "/sandbox/code"
 SANDBOX_WORK = "/sandbox/work"
@@ -151,6 +172,19 @@ def _unshare_works():
     if "unshare" not in _probe_cache:
         _probe_cache["unshare"] = _runs(["unshare", "--mount", "--net", "--pid", "--fork", "true"])
     return _probe_cache["unshare"]
+
+
+def _filter_works(syscall_filter, root):
+    """Whether the kernel takes the seccomp filter (probed once, in a child)."""
+    if "seccomp" not in _probe_cache:
+        try:
+            subprocess.run(["true"], preexec_fn=lambda: syscall_filter.install(not root),
+                           check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=20)
+            _probe_cache["seccomp"] = True
+        except (OSError, subprocess.SubprocessError):
+            _probe_cache["seccomp"] = False
+    return _probe_cache["seccomp"]
 
 
 def _runs(argv):
@@ -297,6 +331,13 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
                     hide.append("mount -t tmpfs -o size=4k,mode=000 none %s" % shlex.quote(path))
                 elif os.path.isfile(path):
                     hide.append("mount --bind /dev/null %s" % shlex.quote(path))
+            # World-writable folders of the host's /dev (left writable by the read-only pass
+            # below) would outlive the sandbox: /dev/shm becomes a private sized tmpfs, any
+            # other one an empty, closed one.
+            for path in shared_dev_folders():
+                hide.append("mount -t tmpfs -o size=%d,mode=1777 none %s" % (
+                    limits.tmp_bytes, shlex.quote(path)) if path == "/dev/shm" else
+                    "mount -t tmpfs -o size=4k,mode=000 none %s" % shlex.quote(path))
             # The work folder becomes a sized tmpfs of the worker's uid; everything else
             # read-only (the namespace's own view only).
             work_q = shlex.quote(layout.work_dir)
@@ -316,12 +357,17 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
     env = worker_env(pythonpath, work, extra_env)
     isolated = level.isolated
     work_limit = level.work_limit
+    syscall_filter = Filter()
+    filtered = isolated and syscall_filter.active and _filter_works(syscall_filter, root)
 
     def preexec():
         os.setsid()
         if isolated:
             # As root RLIMIT_NPROC is ignored; it counts only once the uid is dropped.
             apply_rlimits(limits, nproc=drop or not root)
+        if filtered:
+            # Before bwrap, unshare or setpriv start: inherited by all they start.
+            syscall_filter.install(no_new_privs=not root)
 
     protections = {
         "level": level.name,
@@ -343,10 +389,43 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
         "tmp_limit_mb": (limits.tmp_bytes >> 20) if level.own_mount_tree else None,
         "work_limit_mb": (limits.work_bytes >> 20) if isolated else None,
         "work_limit": work_limit or None,
+        # Kernel keyrings and POSIX message queues refused (syscall_filter.py).
+        "keyrings_blocked": filtered,
+        # What one submission's sandbox leaves for later ones (see the module docstring).
+        "between_submissions": between_submissions(level, drop, filtered) if isolated else None,
     }
     return Launch(argv=argv, env=env, cwd=cwd, preexec=preexec, protections=protections,
                   code_dir=code, work_dir=work, data_dir=data, shared_dir=shared,
                   work_limit=work_limit)
+
+
+def between_submissions(level, drop, filtered=True):
+    """'private' (namespaces and tmpfs: nothing outlives the sandbox), 'scrubbed' (the uid's
+    processes, IPC objects and shared temp files are destroyed after it) or 'shared' (it runs
+    as the grader's own user: nothing can be told apart and destroyed; or the keyrings could
+    not be refused: syscall_filter knows no numbers for this machine)."""
+    if not filtered:
+        return "shared"
+    if level.namespaces:
+        return "private"
+    return "scrubbed" if drop else "shared"
+
+
+def shared_dev_folders():
+    """World-writable folders directly under the host's /dev (/dev/shm, /dev/mqueue...)."""
+    found = []
+    try:
+        entries = sorted(os.scandir("/dev"), key=lambda e: e.name)
+    except OSError:
+        return found
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False) and \
+                    entry.stat(follow_symlinks=False).st_mode & 0o002:
+                found.append(entry.path)
+        except OSError:
+            continue
+    return found
 
 
 def _hidden_inside(layout):
@@ -390,8 +469,10 @@ def _drop_capabilities():
 
 
 def _setpriv(uid):
+    # --no-new-privs: no setuid program (crontab, at...) can act for the uid outside the
+    # sandbox's lifetime.
     return [shutil.which("setpriv") or "setpriv", "--reuid=%d" % uid, "--regid=%d" % uid,
-            "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
+            "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
 
 
 def _host_kit_dir(layout):

@@ -178,8 +178,7 @@ class WorkerSession:
             self._worker.close()
             self._worker = None
         if self._uid is not None:
-            _kill_leftovers(self._uid.uid)
-            self._uid.release()
+            self._uid.release()   # kills what is left of the uid and deletes what it left
             self._uid = None
         if self._shared_fd is not None:
             os.close(self._shared_fd)
@@ -277,20 +276,3 @@ def _read_only_tree(folder):
         os.chmod(root, 0o755)
         for name in files:
             os.chmod(os.path.join(root, name), 0o644)
-
-
-def _kill_leftovers(uid):
-    """Kill any process still running as the sandbox uid (only the weaker levels can leak one)."""
-    import signal
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/status" % entry) as f:
-                for line in f:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
-                            os.kill(int(entry), signal.SIGKILL)
-                        break
-        except (OSError, ValueError):
-            continue

@@ -5,7 +5,8 @@ frames, filling /tmp and the work folder, every CIFAR-10 copy; exposure_attacks:
 huge and markup notebooks, 40 MB messages, names in any encoding; corpus: the first hostile
 corpus; accuracy_attacks: lookup tables and the near-duplicate search; the timing variants
 of tests/autograder/grade/test_timing_integrity.py: a patched clock, an input cache, a
-replaced timed call). Each becomes an Expectation over the run's items (ITEMS).
+replaced timed call; channel_attacks: a writer leaving a marker everywhere it can, a reader
+searching for it, issue 22). Each becomes an Expectation over the run's items (ITEMS).
 """
 import os
 import shutil
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.autograder.grade import helpers
-from tests.hostile import accuracy_attacks, corpus, exposure_attacks, sandbox_attacks
+from tests.hostile import (accuracy_attacks, channel_attacks, corpus, exposure_attacks,
+                           sandbox_attacks)
 
 TIMING = "cnn.ThreeLayerConvNet.loss.timing"
 ITEMS = corpus.CI_ITEMS + "," + TIMING
@@ -106,11 +108,23 @@ def build(dest, model, aims, targets, cifar10_dir, small=False):
                                     "a validation table, a model the reference cannot rebuild",
                                     full=others[:3], message=r"the course staff will review",
                                     evaluation="student-code", review=True))
+    # Named so the writer sorts (and is graded) before the reader.
+    for role, name, message in (
+            ("writer", "channel_1_writer", r"CHANNEL WRITER stored: abstract unix socket, "
+                                           r"daemon process"),
+            ("reader", "channel_2_reader", r"CHANNEL READER searched \d+ places, found: nothing"),
+            ("self_check", "channel_3_self_check", r"CHANNEL SELF-CHECK stored \d+ places, "
+                                                   r"missed: nothing")):
+        channel_attacks.submission(dest / name, model, role, targets.token)
+        expectations.append(Expectation(os.fsencode(name), "no channel between submissions: "
+                                        "the " + role, message=message,
+                                        **channel_attacks.IN_FUNCTION))
     if small:
         keep = {b"links_everywhere", b"fifos_everywhere", b"forged_short_reply", b"fill_tmp",
                 b"reads_every_cifar_copy", b"deep_notebook", b"markup_notebook",
                 b"caf\xe9 \xff\xfe", b"write_outside", b"timing_fake_clock", b"lookup_table",
-                b"near_duplicate", b"near_duplicate_own_model"}
+                b"near_duplicate", b"near_duplicate_own_model", b"channel_1_writer",
+                b"channel_2_reader"}
         for expectation in [e for e in expectations if e.name not in keep]:
             _remove(dest, expectation.name)
         expectations = [e for e in expectations if e.name in keep]
