@@ -5,7 +5,7 @@ from the reference's solution markers (autograder.release.stubs), and each marke
 becomes a `raise NotImplementedError('... not implemented yet (YOUR CODE HERE)')`.
 
 A student's function is read as Python parses it (ast, on the text decode_python gave), and
-reduced to what the student wrote: the docstring dropped, and every statement the stub
+reduced to what the student wrote: docstrings and other bare strings dropped, and every statement the stub
 provides at the top of the body (the signature's set-up lines, the final `return`) dropped,
 so an earlier year's template counts no more than this year's. What is left becomes a
 token stream in pre-order (node kinds; every variable and argument name is V, attribute
@@ -57,16 +57,24 @@ def _label(node):
     return type(node).__name__
 
 
+def _is_string_statement(node):
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) \
+        and isinstance(node.value.value, str)
+
+
 def tokens(statements):
     """[(label, line)] of the statements in pre-order, without recursion."""
     out = []
-    stack = list(reversed(statements))
+    stack = [(s, s.lineno) for s in reversed(statements)]
     while stack:
-        node = stack.pop()
+        node, line = stack.pop()
+        if _is_string_statement(node):   # a docstring or bare string: runs nothing
+            continue
+        line = getattr(node, "lineno", line)   # operators have none: their parent's
         label = _label(node)
         if label is not None:
-            out.append((label, getattr(node, "lineno", 0)))
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+            out.append((label, line))
+        stack.extend((child, line) for child in reversed(list(ast.iter_child_nodes(node))))
     return out
 
 
@@ -145,7 +153,9 @@ def module_functions(module, text, graded, k):
         if function is None:
             continue
         keys = set(keys)
-        own = [s for s in _body_without_docstring(function) if _statement_key(s) not in keys]
+        # what the stub provides, its not-implemented raise included, is not the student's
+        own = [s for s in _body_without_docstring(function)
+               if _statement_key(s) not in keys and not _is_stub_raise(s)]
         labelled = tokens(own)
         if not labelled:
             continue
@@ -153,7 +163,7 @@ def module_functions(module, text, graded, k):
         qualified = "%s.%s" % (module, name)
         result.functions.append(FunctionPrint(
             name=qualified, hashes=kgram_hashes(qualified, [t for t, _ in labelled], k),
-            lines=[max(0, line - first) + 1 for _, line in labelled],
+            lines=[line - first + 1 for _, line in labelled],
             source="\n".join(lines[first - 1:min(function.end_lineno,
                                                  first - 1 + MAX_SOURCE_LINES)])))
     return result
