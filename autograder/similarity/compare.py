@@ -138,10 +138,12 @@ class ClassHashes:
         self.common = np.zeros(self.size, bool)
 
     def drop_common(self, n_class, policy):
-        """Mark the fingerprints shared by many; returns each student's tokens in them
-        (what their coverage loses)."""
+        """Mark the fingerprints shared by many; returns the tokens each student's coverage
+        loses: those only common fingerprints cover (token counts are the union of the
+        fingerprints' k-token windows, so a student's shared tokens never pass what is left)."""
         self.common = common_mask(self.ids, self.owner, self.size, n_class, policy)
-        return self._tokens_and_lines(self.common[self.ids])[0]
+        everything = self._tokens_and_lines(np.ones(len(self.ids), bool))[0]
+        return everything - self._tokens_and_lines(~self.common[self.ids])[0]
 
     @property
     def common_hashes(self):

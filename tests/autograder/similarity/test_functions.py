@@ -178,6 +178,9 @@ def test_calibration_no_honest_pair_and_every_disguised_copy(calibrated):
     assert honest_flagged == 0
     assert copies_flagged == copies
     assert {tuple(sorted(p)) for p in run.flagged} == planted
+    # shares are shares: what is common leaves the numerator and the denominator alike
+    assert all(0 <= x <= 1 for p in run.pairs for x in (p.similarity_a, p.similarity_b,
+                                                        p.function_a, p.function_b))
     # the old measure flags honest pairs that share the older release
     _, old = results["whole files, nothing common (as before)"]
     assert old[0] > 0
