@@ -5,13 +5,14 @@ from the reference's solution markers (autograder.release.stubs), and each marke
 becomes a `raise NotImplementedError('... not implemented yet (YOUR CODE HERE)')`.
 
 A student's function is read as Python parses it (ast, on the text decode_python gave), and
-reduced to what the student wrote: docstrings and other bare strings dropped, and every statement the stub
-provides at the top of the body (the signature's set-up lines, the final `return`) dropped,
-so an earlier year's template counts no more than this year's. What is left becomes a
-token stream in pre-order (node kinds; every variable and argument name is V, attribute
-names, keyword names and short constants are kept), and its k-grams, hashed with the
-function's name, are the function's fingerprint. Comments, docstrings and layout never
-reach it; each token keeps its line so the report can mark the lines a match covers.
+reduced to what the student wrote: docstrings and other bare strings dropped, and every
+statement the stub itself holds (its set-up lines, its not-implemented raise, the final
+`return`) dropped; an earlier year's template lines are left to the shared-by-many rule
+(compare.py). What is left becomes a token stream in pre-order (node kinds; every variable
+and argument name is V; attribute names, keyword names and short constants are kept), and
+its k-grams, hashed with the function's name, are the function's fingerprint. Comments,
+docstrings and layout never reach it; each token keeps its line so the report can mark the
+lines a match covers.
 
 Untrusted text: ast.parse runs only in the child (rlimits on memory and CPU), on a text the
 budget (max_code_tokens) has already weighed; a SyntaxError, or a tree too deep to build
@@ -24,6 +25,7 @@ from dataclasses import dataclass, field
 from autograder.release.stubs import STUB_MESSAGE_END
 
 MAX_SOURCE_LINES = 400        # a function's source shown in the report, at most
+MAX_SOURCE_CHARS = 40000      # (and at most this many characters of it)
 MAX_CONSTANT = 24             # characters of a constant's repr kept as a token
 
 
@@ -33,7 +35,7 @@ class FunctionPrint:
     name: str                 # "conv_layers.conv_forward_naive", "cnn.ThreeLayerConvNet.loss"
     hashes: list              # k-gram hashes in order (repeats kept)
     lines: list               # line (1-based, in `source`) of every token
-    source: str               # the function's text as submitted (first MAX_SOURCE_LINES lines)
+    source: str               # the function's text as submitted (its start, within the caps)
 
 
 @dataclass
@@ -165,5 +167,6 @@ def module_functions(module, text, graded, k):
             name=qualified, hashes=kgram_hashes(qualified, [t for t, _ in labelled], k),
             lines=[line - first + 1 for _, line in labelled],
             source="\n".join(lines[first - 1:min(function.end_lineno,
-                                                 first - 1 + MAX_SOURCE_LINES)])))
+                                                 first - 1 + MAX_SOURCE_LINES)])[
+                :MAX_SOURCE_CHARS]))
     return result
