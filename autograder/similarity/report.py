@@ -17,11 +17,12 @@ from autograder.similarity.compare import function_matches, matched_lines, pair_
 CSV_FILE = "similarity.csv"
 HTML_FILE = "similarity.html"
 SECTION_TITLE = "## Similar submissions"
-CSV_COLUMNS = ("submission_a", "submission_b", "similarity", "measured_by",
-               "functions_a_in_b", "functions_b_in_a", "shared_function_tokens",
-               "matching_functions", "similarity_a_in_b", "similarity_b_in_a",
+# similarity_a_in_b ... shared_lines_b: whole files (the columns of earlier reports, kept
+# in place); similarity: the primary measure, the one `flagged` follows
+CSV_COLUMNS = ("submission_a", "submission_b", "similarity_a_in_b", "similarity_b_in_a",
                "shared_tokens_a", "shared_tokens_b", "shared_lines_a", "shared_lines_b",
-               "flagged")
+               "flagged", "similarity", "measured_by", "functions_a_in_b", "functions_b_in_a",
+               "shared_function_tokens", "matching_functions")
 MAX_TABLE_ROWS = 2000
 MAX_DETAILED = 2000           # pairs whose functions are listed one by one (CSV and page)
 MAX_FUNCTIONS_SHOWN = 12      # functions side by side per pair
@@ -61,13 +62,13 @@ def similarity_csv(ids, extracts, pairs, policy, common=()):
     writer.writerow(CSV_COLUMNS)
     for row, pair in enumerate(_ordered(pairs, policy)):
         matches = describe(matching(extracts, pair, common), limit=1000) \
-            if row < MAX_DETAILED else ""
-        writer.writerow([ids[pair.a], ids[pair.b], "%.3f" % pair.similarity, measured_by(pair),
+            if row < MAX_DETAILED and pair.function_shared else ""
+        writer.writerow([ids[pair.a], ids[pair.b], "%.3f" % pair.similarity_a,
+                         "%.3f" % pair.similarity_b, pair.tokens_a, pair.tokens_b,
+                         pair.lines_a, pair.lines_b, int(pair.flagged),
+                         "%.3f" % pair.similarity, measured_by(pair),
                          "%.3f" % pair.function_a, "%.3f" % pair.function_b,
-                         pair.function_shared, matches,
-                         "%.3f" % pair.similarity_a, "%.3f" % pair.similarity_b,
-                         pair.tokens_a, pair.tokens_b, pair.lines_a, pair.lines_b,
-                         int(pair.flagged)])
+                         pair.function_shared, matches])
     return out.getvalue()
 
 
@@ -176,7 +177,8 @@ def similarity_html(ids, extracts, comparison, model_pairs, problems, policy):
     common = comparison.common_function_hashes
     rows = []
     for row, pair in enumerate(shown[:MAX_TABLE_ROWS]):
-        why = describe(matching(extracts, pair, common)) if row < MAX_DETAILED else ""
+        why = describe(matching(extracts, pair, common)) \
+            if row < MAX_DETAILED and pair.function_shared else ""
         rows.append('<tr class="%s"><td><a href="#pair-%d-%d">%s</a></td><td>%s</td>'
                     '<td>%d%%</td><td>%s</td><td>%d%% / %d%%</td><td>%d%% / %d%%</td>'
                     '<td>%s</td><td>%s</td></tr>'
