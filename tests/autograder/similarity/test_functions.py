@@ -40,7 +40,7 @@ def calibrated(calibration_dir):
 
 # Run in the page once loaded: per matching function, whether the two sides stand side by
 # side, how many lines are marked, and any marked line holding provided text.
-SIDE_BY_SIDE_CHECK = """<script>
+SIDE_BY_SIDE_CHECK = r"""<script>
 window.addEventListener('load', function () {
   // the stub's signature, docstrings (this release's and the older one's), banners
   var provided = /^\s*def |YOUR CODE HERE|older wording|A naive implementation|Inputs:/;
