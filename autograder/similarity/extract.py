@@ -9,8 +9,10 @@ Python does and keeps only the code that runs (autograder.similarity.source: a c
 re-encoded with a coding line is its original; padding costs nothing; a submission whose
 code is over the policy's max_code_tokens is refused whole), fingerprints it with
 copydetect (tokens filtered: names become V, comments and whitespace drop out; k-gram
-hashes winnowed, the boilerplate's hashes removed) and reads cnn_model.npz without
-pickles into a digest and a fixed sample of weights. It prints one JSON line per
+hashes winnowed, the boilerplate's hashes removed), parses the nndl modules that hold
+graded functions and fingerprints each such function alone (functions.py; a module that
+does not parse is named, and its submission compared by tokens), and reads cnn_model.npz
+without pickles into a digest and a fixed sample of weights. It prints one JSON line per
 submission. A submission whose files kill the child gets a problem, and a new child
 carries on with the rest, as parse_limited does for notebooks.
 
