@@ -180,7 +180,8 @@ def similarity_benchmark(work, size, jobs):
     print("similarity: %d submissions (each a near-copy of the others, 33 MB models) in "
           "%.1f s wall on %d jobs; %d pairs over %d%%, %d flagged, %d identical models; "
           "peak memory %.2f GB (all processes), %.2f GB largest process"
-          % (size, wall, jobs, len(result.pairs), round(100 * policy.list_from),
+          % (size, wall, jobs, sum(p.flagged or p.similarity >= policy.list_from
+                                   for p in result.pairs), round(100 * policy.list_from),
              len(result.flagged), len(result.model_pairs), memory.peak_total / 2 ** 30,
              memory.peak_single / 2 ** 30))
     if size != PROJECTED_CLASS:  # pairs grow as the square of the class

@@ -162,15 +162,19 @@ def _instructor_reports(grades_dir, ids, options, jobs, text, err):
     from autograder.grade import adapter
     from autograder.grade.pipeline import _default_spec_path
     from autograder.report import class_report
-    from autograder.similarity.run import add_to_summary, recorded_sources, run_similarity
+    from autograder.similarity.run import add_to_summary, against_folder, prior_sources, \
+        recorded_sources, run_similarity
     try:
         class_report.write_class_report(grades_dir, ids)
     except Exception as error:  # noqa: BLE001 - reported, the grades stand
         print("class report failed: %s: %s" % (type(error).__name__, error), file=err)
     try:
-        policy = adapter.load_spec(str(options.spec_path or _default_spec_path())).similarity
+        spec_path = str(options.spec_path or _default_spec_path())
+        policy = adapter.load_spec(spec_path).similarity
         sources = {sid: path for sid, path in recorded_sources(grades_dir).items() if sid in ids}
-        result = run_similarity(grades_dir, sources, policy, jobs=jobs)
+        folder = against_folder(policy, spec_path)
+        result = run_similarity(grades_dir, sources, policy, jobs=jobs,
+                                prior=prior_sources(folder) if folder else None)
         add_to_summary(grades_dir, result.section, gradebook.SUMMARY_FILE)
         text = text.rstrip("\n") + "\n\n" + result.section
     except Exception as error:  # noqa: BLE001 - reported, the grades stand

@@ -1,11 +1,26 @@
-"""Pairwise similarity of a class: code (copydetect's measure) and cnn_model.npz weights.
+"""Pairwise similarity of a class: graded functions, whole files, cnn_model.npz weights.
 
-Code: for an ordered pair (a, b), copydetect's similarity of a is the share of a's
+Shared by many is boilerplate: a fingerprint found in more than the policy's common_share
+of the class (and in at least common_min submissions) is what everyone was given or copied
+from the notebook (an earlier release's template, helper modules of earlier homeworks),
+so it counts for no one, exactly like the release's own stubs.
+
+Graded functions (the primary measure): for an ordered pair (a, b), the share of the
+k-grams of a's graded functions (functions.py: what a wrote between the stub's set-up and
+its return, names normalised) that b's same functions have too; the report lists each
+function's share. A pair where either side has a module Python cannot parse, or no graded
+function written, is measured by whole files instead, and says so.
+
+Whole files (the secondary figure): copydetect's similarity of a is the share of a's
 fingerprinted tokens covered by fingerprints that b has too (copydetect.compare_files,
-whose numbers a test checks these against). Comparing pairs one by one with
-compare_files costs about 0.5 ms a pair, and 700 students make 245,000 pairs; so the
-class's hashes are numbered once and concatenated, and one row of the comparison (what
-every student shares with student i) is a few whole-array operations.
+whose numbers a test checks these against, when nothing is common). Comparing pairs one
+by one costs about 0.5 ms a pair, and 700 students make 245,000 pairs; so the class's
+hashes are numbered once and concatenated, and one row of the comparison (what every
+student shares with student i) is a few whole-array operations.
+
+Prior work: the last `prior` extracts are a corpus of earlier submissions or public
+solutions; each is compared with every student, never with another corpus entry, and
+does not count towards what is common.
 """
 from dataclasses import dataclass
 
@@ -24,10 +39,34 @@ class Pair:
     lines_a: int = 0         # lines of a's code those tokens touch
     lines_b: int = 0
     flagged: bool = False
+    function_a: float = 0.0  # share of a's graded functions' k-grams found in b's
+    function_b: float = 0.0
+    function_shared: int = 0  # k-grams of graded functions the two share
+    by_tokens: str = ""      # why the pair is measured by whole files ("": by functions)
+
+    @property
+    def file_similarity(self):
+        return max(self.similarity_a, self.similarity_b)
 
     @property
     def similarity(self):
-        return max(self.similarity_a, self.similarity_b)
+        """The primary measure: graded functions, or whole files when by_tokens says why."""
+        if self.by_tokens:
+            return self.file_similarity
+        return max(self.function_a, self.function_b)
+
+
+@dataclass
+class FunctionMatch:
+    """One graded function in a pair: k-grams shared, and the share of each side's."""
+    name: str
+    shared: int
+    share_a: float
+    share_b: float
+
+    @property
+    def share(self):
+        return max(self.share_a, self.share_b)
 
 
 @dataclass
@@ -58,10 +97,21 @@ def raw_slices(extract, slices):
     return raw_positions(extract, slices).reshape(slices.shape) if slices.size else slices
 
 
+def common_mask(ids, owner, size, n_class, policy):
+    """Per id of a vocabulary of `size`: True when held by more than common_share of the
+    n_class class submissions and by at least common_min of them (corpus entries, owners
+    from n_class on, do not count)."""
+    held = np.unique(owner[owner < n_class].astype(np.int64) * max(size, 1) +
+                     ids[owner < n_class])
+    counts = np.bincount(held % max(size, 1), minlength=size) if size else np.zeros(0, int)
+    return (counts > policy.common_share * n_class) & (counts >= policy.common_min)
+
+
 class ClassHashes:
     """
     Every student's fingerprints, numbered in one vocabulary and concatenated (sorted by
     student, then position), with the lines of the student's code each one spans.
+    `common` (set by drop_common) marks ids that count for no one.
     """
 
     def __init__(self, extracts, k):
@@ -84,19 +134,37 @@ class ClassHashes:
         self.first_line = np.concatenate(first_lines or [np.zeros(0, np.int64)])
         self.last_line = np.concatenate(last_lines or [np.zeros(0, np.int64)])
         self.bounds = np.cumsum([0] + [len(h) for h in hashes])
+        self.hash_values = np.unique(all_hashes)
+        self.common = np.zeros(self.size, bool)
+
+    def drop_common(self, n_class, policy):
+        """Mark the fingerprints shared by many; returns the tokens each student's coverage
+        loses: those only common fingerprints cover (token counts are the union of the
+        fingerprints' k-token windows, so a student's shared tokens never pass what is left)."""
+        self.common = common_mask(self.ids, self.owner, self.size, n_class, policy)
+        everything = self._tokens_and_lines(np.ones(len(self.ids), bool))[0]
+        return everything - self._tokens_and_lines(~self.common[self.ids])[0]
+
+    @property
+    def common_hashes(self):
+        return self.hash_values[self.common]
 
     def present(self, i):
         vector = np.zeros(self.size, bool)
         vector[self.ids[self.bounds[i]:self.bounds[i + 1]]] = True
+        vector[self.common] = False
         return vector
 
     def shared_with(self, i):
-        """(tokens, lines) of every student's code in fingerprints that i has too.
+        """(tokens, lines) of every student's code in fingerprints that i has too."""
+        return self._tokens_and_lines(self.present(i)[self.ids])
+
+    def _tokens_and_lines(self, selected):
+        """(tokens, lines) of every student's code in the selected fingerprints.
 
         Tokens as copydetect counts them (get_copied_slices, then the slices' lengths): over
         a student's shared positions in order, each adds the distance to the next one, at
         most k (a gap of k or more starts a new slice, the last adds k)."""
-        selected = self.present(i)[self.ids]
         owner, positions = self.owner[selected], self.positions[selected]
         first, last = self.first_line[selected], self.last_line[selected]
         same = np.zeros(len(owner), bool)
@@ -114,34 +182,135 @@ class ClassHashes:
         return tokens.astype(np.int64), lines.astype(np.int64)
 
 
-def code_pairs(extracts, policy):
-    """Pair for every two submissions with any shared fingerprint, flagged per the policy."""
+class FunctionHashes:
+    """Every student's graded-function k-grams (distinct, named by function), in one
+    vocabulary; the ones shared by many marked common and left out of everything."""
+
+    def __init__(self, extracts, n_class, policy):
+        self.n = len(extracts)
+        per_student = [np.unique(np.concatenate([f.hashes for f in e.functions]))
+                       if e.functions else np.zeros(0, np.int64) for e in extracts]
+        all_hashes = np.concatenate(per_student or [np.zeros(0, np.int64)])
+        values, ids = np.unique(all_hashes, return_inverse=True)
+        ids = ids.ravel()
+        owner = np.repeat(np.arange(self.n), [len(h) for h in per_student])
+        common = common_mask(ids, owner, len(values), n_class, policy)
+        self.common_hashes = values[common]
+        keep = ~common[ids]
+        self.ids, self.owner, self.size = ids[keep], owner[keep], len(values)
+        self.sizes = np.bincount(self.owner, minlength=self.n)   # k-grams each one wrote
+
+    def shared_with(self, i):
+        """k-grams of graded functions every student shares with student i."""
+        present = np.zeros(self.size, bool)
+        present[self.ids[self.owner == i]] = True
+        return np.bincount(self.owner[present[self.ids]], minlength=self.n)
+
+
+@dataclass
+class ClassComparison:
+    """What code_pairs found, and the fingerprints it treated as common (for the report)."""
+    pairs: list
+    common_file_hashes: np.ndarray
+    common_function_hashes: np.ndarray
+    prior: int = 0
+
+
+def _by_tokens(a, b):
+    """Why the pair (two Extracts) is measured by whole files ('' when by functions)."""
+    for extract in (a, b):
+        if extract.unparsed:
+            return "%s does not parse" % ", ".join(extract.unparsed)
+    if not a.functions or not b.functions:
+        return "no graded function written on one side"
+    return ""
+
+
+def compare_class(extracts, policy, prior=0):
+    """ClassComparison of every two submissions with anything in common (the last `prior`
+    extracts are prior work: compared with the class, not with each other), flagged per
+    the policy, ranked by the primary measure."""
     n = len(extracts)
+    n_class = n - prior
     hashes = ClassHashes(extracts, policy.noise_tokens)
-    coverage = np.array([max(e.coverage, 1) for e in extracts], np.float64)
+    common_tokens = hashes.drop_common(n_class, policy)
+    coverage = np.array([max(e.coverage - c, 1) for e, c in zip(extracts, common_tokens)],
+                        np.float64)
+    functions = FunctionHashes(extracts, n_class, policy)
     tokens = np.zeros((n, n), np.int64)    # tokens[i, j]: of j's code, found in i
     lines = np.zeros((n, n), np.int64)
+    shared = np.zeros((n, n), np.int64)    # shared[i, j]: graded-function k-grams in both
     for i in range(n):
         tokens[i], lines[i] = hashes.shared_with(i)
-        tokens[i, i] = lines[i, i] = 0
+        shared[i] = functions.shared_with(i)
+        tokens[i, i] = lines[i, i] = shared[i, i] = 0
     share = tokens / coverage[None, :]
+    written = np.maximum(functions.sizes, 1).astype(np.float64)
+    related = np.triu(tokens + tokens.T + shared, 1)
+    related[n_class:, n_class:] = 0
     pairs = []
-    for a, b in zip(*np.nonzero(np.triu(tokens + tokens.T, 1))):
+    for a, b in zip(*np.nonzero(related)):
         pair = Pair(int(a), int(b), float(share[b, a]), float(share[a, b]),
-                    int(tokens[b, a]), int(tokens[a, b]), int(lines[b, a]), int(lines[a, b]))
-        side_tokens = pair.tokens_a if pair.similarity_a >= pair.similarity_b else pair.tokens_b
-        pair.flagged = pair.similarity >= policy.threshold and \
-            side_tokens >= policy.min_shared_tokens
+                    int(tokens[b, a]), int(tokens[a, b]), int(lines[b, a]), int(lines[a, b]),
+                    function_a=float(shared[a, b] / written[a]),
+                    function_b=float(shared[a, b] / written[b]),
+                    function_shared=int(shared[a, b]),
+                    by_tokens=_by_tokens(extracts[a], extracts[b]))
+        if pair.by_tokens:
+            side_tokens = pair.tokens_a if pair.similarity_a >= pair.similarity_b \
+                else pair.tokens_b
+            enough = side_tokens >= policy.min_shared_tokens
+        else:
+            enough = pair.function_shared >= policy.min_function_tokens
+        pair.flagged = pair.similarity >= policy.threshold and enough
         pairs.append(pair)
     pairs.sort(key=lambda p: (-p.similarity, p.a, p.b))
-    return pairs
+    return ClassComparison(pairs, hashes.common_hashes, functions.common_hashes, prior)
 
 
-def pair_slices(extracts, pair, k):
-    """(slices of a's code, slices of b's code) shared between the two, in raw positions."""
+def code_pairs(extracts, policy, prior=0):
+    """The pairs of compare_class (ranked, flagged)."""
+    return compare_class(extracts, policy, prior).pairs
+
+
+def function_matches(a, b, common=()):
+    """[FunctionMatch] of the graded functions both Extracts wrote, best first."""
+    common = np.asarray(common, np.int64)
+    theirs = {f.name: f for f in b.functions}
+    found = []
+    for mine in a.functions:
+        other = theirs.get(mine.name)
+        if other is None:
+            continue
+        ha = np.setdiff1d(mine.hashes, common)
+        hb = np.setdiff1d(other.hashes, common)
+        both = len(np.intersect1d(ha, hb))
+        found.append(FunctionMatch(mine.name, both, both / max(len(ha), 1),
+                                   both / max(len(hb), 1)))
+    found.sort(key=lambda m: (-m.share, m.name))
+    return found
+
+
+def matched_lines(function, other, k, common=()):
+    """Lines (1-based, of function.source) that the k-grams `function` shares with `other`
+    (two FunctionPrints) cover."""
+    hashes = np.asarray(function.hashes, np.int64)
+    hit = np.isin(hashes, other.hashes) & ~np.isin(hashes, np.asarray(common, np.int64))
+    lines = np.asarray(function.lines)
+    covered = set()
+    for start in np.flatnonzero(hit):
+        covered.update(int(x) for x in lines[start:start + k])
+    return covered
+
+
+def pair_slices(extracts, pair, k, common=()):
+    """(slices of a's code, slices of b's code) shared between the two, in raw positions
+    (fingerprints in `common` left out)."""
     a, b = extracts[pair.a], extracts[pair.b]
-    return (raw_slices(a, copied_slices(a, np.isin(a.hashes, b.hashes), k)),
-            raw_slices(b, copied_slices(b, np.isin(b.hashes, a.hashes), k)))
+    common = np.asarray(common, np.int64)
+    in_a = np.isin(a.hashes, b.hashes) & ~np.isin(a.hashes, common)
+    in_b = np.isin(b.hashes, a.hashes) & ~np.isin(b.hashes, common)
+    return (raw_slices(a, copied_slices(a, in_a, k)), raw_slices(b, copied_slices(b, in_b, k)))
 
 
 def lines_in(code, slices):

@@ -9,8 +9,10 @@ Python does and keeps only the code that runs (autograder.similarity.source: a c
 re-encoded with a coding line is its original; padding costs nothing; a submission whose
 code is over the policy's max_code_tokens is refused whole), fingerprints it with
 copydetect (tokens filtered: names become V, comments and whitespace drop out; k-gram
-hashes winnowed, the boilerplate's hashes removed) and reads cnn_model.npz without
-pickles into a digest and a fixed sample of weights. It prints one JSON line per
+hashes winnowed, the boilerplate's hashes removed), parses the nndl modules that hold
+graded functions and fingerprints each such function alone (functions.py; a module that
+does not parse is named, and its submission compared by tokens), and reads cnn_model.npz
+without pickles into a digest and a fixed sample of weights. It prints one JSON line per
 submission. A submission whose files kill the child gets a problem, and a new child
 carries on with the rest, as parse_limited does for notebooks.
 
@@ -30,6 +32,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from autograder.similarity.functions import FunctionPrint, graded_functions, \
+    module_functions
 from autograder.similarity.source import OverBudget, UndecodableSource, code_only, \
     decode_python
 from autograder.submission import layout
@@ -42,6 +46,7 @@ HASH_SEED = "20240531"
 SAMPLE_PER_ARRAY = 512                # weights sampled per array of cnn_model.npz
 MAX_ARRAYS = 64                       # a model with more arrays is not compared
 REPLY_BYTES_PER_SUBMISSION = 8 * 2 ** 20
+NNDL_HEADER = "# ---- nndl/"        # the header line of an nndl module's part
 BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
         "from autograder.similarity.extract import child_main; sys.exit(child_main(sys.argv[2:]))")
 
@@ -56,6 +61,8 @@ class Extract:
       in the filtered code; offsets: copydetect's map from filtered to raw positions
     - coverage: copydetect's token coverage (the denominator of a similarity)
     - model: None, or {"digest", "layout": [[name, shape], ...], "sample": float32 array}
+    - functions: [FunctionPrint] of the graded functions written (hashes and lines as arrays)
+    - unparsed: ["nndl/x.py (why)"]: modules Python could not parse (compared by tokens only)
     - problems: what could not be read (one line each)
     """
     code: str = ""
@@ -64,6 +71,8 @@ class Extract:
     offsets: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
     coverage: int = 0
     model: dict = None
+    functions: list = field(default_factory=list)
+    unparsed: list = field(default_factory=list)
     problems: list = field(default_factory=list)
 
 
@@ -71,6 +80,7 @@ def extract_all(roots, policy, limits=ParseLimits(), release_dir=RELEASE_DIR):
     """[Extract] for the staged submission folders `roots`, read in limited children."""
     settings = {"limits": vars(limits), "k": policy.noise_tokens,
                 "window": policy.guarantee_tokens - policy.noise_tokens + 1,
+                "function_k": policy.function_tokens,
                 "max_code_tokens": policy.max_code_tokens, "release_dir": release_dir}
     results = {}
     pending = list(range(len(roots)))
@@ -125,6 +135,10 @@ def _decode(reply):
                    positions=_array(reply["positions"], np.int64),
                    offsets=_array(reply["offsets"], np.int64).reshape(-1, 2),
                    coverage=int(reply["coverage"]), model=model,
+                   functions=[FunctionPrint(str(f["name"]), _array(f["hashes"], np.int64),
+                                            _array(f["lines"], np.int32), str(f["source"]))
+                              for f in reply.get("functions", [])],
+                   unparsed=[str(u) for u in reply.get("unparsed", [])],
                    problems=[str(p) for p in reply.get("problems", [])])
 
 
@@ -177,7 +191,7 @@ def student_code(root, notebook_cap, solutions_only=True):
     for name in names:
         try:
             data = _read_capped(os.path.join(nndl, name), layout.MAX_SOURCE_BYTES)
-            parts.append(("# ---- nndl/%s" % name, decode_python(data)))
+            parts.append((NNDL_HEADER + name, decode_python(data)))
         except UndecodableSource as error:  # Python could not run it: not compared as garbage
             problems.append("nndl/%s could not be decoded as Python decodes it (%s): not "
                             "compared" % (name, error))
@@ -284,16 +298,38 @@ def model_summary(path, cap):
     return {"digest": digest.hexdigest(), "layout": arrays, "sample": sample.astype(np.float32)}
 
 
-def _reply(index, root, settings, boilerplate_hashes, release_texts=frozenset()):
+def written_functions(parts, graded, k, release_texts=frozenset()):
+    """([function reply], [unparsed]) of the nndl parts: each graded function's fingerprint
+    (functions.module_functions), and the modules Python could not parse."""
+    found, unparsed = [], []
+    for header, text in parts:
+        if not header.startswith(NNDL_HEADER) or (header, text) in release_texts:
+            continue
+        name = header[len(NNDL_HEADER):]
+        result = module_functions(name[:-len(".py")], text, graded, k)
+        if result.unparsed:
+            unparsed.append("nndl/%s (%s)" % (name, result.unparsed))
+        found += [{"name": f.name, "hashes": _text(np.array(f.hashes, np.int64)),
+                   "lines": _text(np.array(f.lines, np.int32)), "source": f.source}
+                  for f in result.functions]
+    return found, unparsed
+
+
+def _reply(index, root, settings, boilerplate_hashes, release_texts=frozenset(), graded=None):
     notebook_cap = int(float(settings["limits"]["file_mb"]) * 2 ** 20)
     parts, problems = student_code(root, notebook_cap)
     budget = int(settings["max_code_tokens"])
+    functions, unparsed = [], []
     try:
         kept = compared_parts(parts, budget, release_texts)
+        # parsed only once the budget has weighed the text
+        functions, unparsed = written_functions(parts, graded or {}, settings["function_k"],
+                                                release_texts)
     except OverBudget:  # compared whole or not at all: never a part of it
         kept = []
         problems.append("too large to compare in the budget (more than %d code tokens, "
                         "max_code_tokens): review it by hand" % budget)
+    problems += ["%s does not parse as Python: compared by tokens only" % u for u in unparsed]
     code, hashes, positions, offsets, coverage = fingerprint(kept, settings["k"],
                                                              settings["window"],
                                                              boilerplate_hashes)
@@ -310,7 +346,7 @@ def _reply(index, root, settings, boilerplate_hashes, release_texts=frozenset())
                                                            type(error).__name__))
     return {"index": index, "code": code, "hashes": _text(hashes), "positions": _text(positions),
             "offsets": _text(offsets), "coverage": coverage, "model": model,
-            "problems": problems}
+            "functions": functions, "unparsed": unparsed, "problems": problems}
 
 
 def child_main(argv):
@@ -325,6 +361,8 @@ def child_main(argv):
     release = boilerplate_parts(settings["release_dir"])
     _, boilerplate, _, _, _ = fingerprint(compared_parts(release), k, window)
     release_texts = frozenset(release)
+    graded = graded_functions({header[len(NNDL_HEADER):-len(".py")]: text
+                               for header, text in release if header.startswith(NNDL_HEADER)})
     unique_boilerplate = np.unique(boilerplate)
     hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
     for index, root in enumerate(roots):
@@ -333,7 +371,7 @@ def child_main(argv):
         spent = int(used.ru_utime + used.ru_stime) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (min(spent + per_submission, hard), hard))
         try:
-            reply = _reply(index, root, settings, unique_boilerplate, release_texts)
+            reply = _reply(index, root, settings, unique_boilerplate, release_texts, graded)
         except MemoryError:
             reply = {"index": index, "code": "", "hashes": "", "positions": "", "offsets": "",
                      "coverage": 0, "model": None,

@@ -3,6 +3,10 @@
 The class run records where each submission came from (GRADES_DIR/submissions.json), so
 `python -m autograder similarity GRADES_DIR` finds them again; the files compared are
 always a fresh staged copy (the same safe unpacking as grading), never the sources.
+
+Prior work (`--against DIR` or the spec's `against`): each entry of DIR (a folder or a
+.zip laid out as a submission) is read the same way under the id `prior:NAME`, compared
+with every student and never with another entry of DIR.
 """
 import concurrent.futures as cf
 import json
@@ -17,6 +21,7 @@ from autograder.similarity.extract import Extract, extract_all
 from autograder.submission import SubmissionError, stage
 
 SOURCES_FILE = "submissions.json"
+PRIOR_PREFIX = "prior:"       # ids of prior work in the reports
 CHUNK = 40                    # submissions staged and read by one child at a time
 
 
@@ -72,18 +77,48 @@ def extract_class(sources, policy, jobs=1):
     return [extract for part in parts for extract in part]
 
 
-def run_similarity(grades_dir, sources, policy, jobs=1):
-    """Compare every two of `sources` ({id: path}); write similarity.csv/.html, return the run."""
-    ids = sorted(sources)
-    extracts = extract_class([(sid, sources[sid]) for sid in ids], policy, jobs)
-    pairs = compare.code_pairs(extracts, policy)
-    model_pairs = compare.model_pairs(extracts, policy)
+def prior_sources(folder):
+    """{prior id: path} of the entries of a prior-work folder (SubmissionError if none)."""
+    from autograder.batch.discover import discover
+    if not os.path.isdir(folder):
+        raise SubmissionError("prior work %s is not a folder" % folder)
+    entries = discover([folder])
+    if not entries:
+        raise SubmissionError("prior work %s holds no submission" % folder)
+    return {PRIOR_PREFIX + entry.id: entry.path for entry in entries}
+
+
+def against_folder(policy, spec_path=None, override=None):
+    """The prior-work folder: `override` (the command line), else the spec's `against`
+    relative to the spec file; None when neither names one."""
+    if override:
+        return os.path.abspath(override)
+    if policy.against:
+        from autograder import spec   # the kit's own spec lives beside that module
+        base = os.path.dirname(os.path.abspath(spec_path or spec.__file__))
+        return os.path.join(base, policy.against)
+    return None
+
+
+def run_similarity(grades_dir, sources, policy, jobs=1, prior=None):
+    """Compare every two of `sources` ({id: path}), and each with the prior work `prior`
+    ({prior id: path}); write similarity.csv/.html, return the run."""
+    prior = prior or {}
+    ids = sorted(sources) + sorted(prior)
+    everything = dict(sources, **prior)
+    extracts = extract_class([(sid, everything[sid]) for sid in ids], policy, jobs)
+    comparison = compare.compare_class(extracts, policy, prior=len(prior))
+    pairs = comparison.pairs
+    class_extracts = extracts[:len(sources)]   # cnn_model.npz: within the class only
+    model_pairs = compare.model_pairs(class_extracts, policy)
     problems = {sid: e.problems for sid, e in zip(ids, extracts) if e.problems}
     atomic.write_text(os.path.join(grades_dir, report.CSV_FILE),
-                      report.similarity_csv(ids, extracts, pairs, policy))
+                      report.similarity_csv(ids, extracts, pairs, policy,
+                                            comparison.common_function_hashes))
     atomic.write_text(os.path.join(grades_dir, report.HTML_FILE),
-                      report.similarity_html(ids, extracts, pairs, model_pairs, problems, policy))
-    section = report.summary_section(ids, pairs, model_pairs, problems, policy)
+                      report.similarity_html(ids, extracts, comparison, model_pairs, problems,
+                                             policy))
+    section = report.summary_section(ids, pairs, model_pairs, problems, policy, len(prior))
     return SimilarityRun(ids, pairs, model_pairs, problems, section)
 
 

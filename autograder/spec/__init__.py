@@ -117,8 +117,13 @@ class Item:
 @dataclass(frozen=True)
 class SimilarityPolicy:
     """[similarity]: when two submissions are flagged (autograder/similarity/)."""
-    threshold: float = 0.5           # share of one's code (copydetect tokens) found in the other
-    min_shared_tokens: int = 150     # and at least this many tokens shared (tiny solutions)
+    threshold: float = 0.5           # share of one's graded functions found in the other's
+    min_function_tokens: int = 60    # and at least this many function k-grams shared
+    function_tokens: int = 12        # k: graded functions are compared in runs of k tokens
+    min_shared_tokens: int = 150     # whole files (a fallback): tokens shared at least
+    common_share: float = 0.1        # a passage in more than this share of the class ...
+    common_min: int = 4              # ... and in at least this many submissions: boilerplate
+    against: str = ""                # prior work: a folder of earlier submissions (spec-relative)
     list_from: float = 0.25          # similarity.csv lists the pairs from this similarity up
     noise_tokens: int = 25           # copydetect noise threshold k: shorter matches are ignored
     guarantee_tokens: int = 30       # copydetect guarantee threshold: longer ones are always found
@@ -400,6 +405,11 @@ def _policy_problem(policy):
             return "needs 0 <= list_from <= threshold <= 1"
         if not 1 <= policy.noise_tokens <= policy.guarantee_tokens:
             return "needs 1 <= noise_tokens <= guarantee_tokens"
+        if policy.function_tokens < 1 or policy.min_function_tokens < 0:
+            return "needs function_tokens >= 1 and min_function_tokens >= 0"
+        if not 0 < policy.common_share <= 1 or policy.common_min < 2:
+            return "needs 0 < common_share <= 1 and common_min >= 2 (a passage two " \
+                   "submissions share is what the report looks for)"
         if policy.model_rel_distance < 0 or policy.max_code_tokens <= 0 \
                 or policy.html_max_pairs < 0:
             return "model_rel_distance, max_code_tokens and html_max_pairs must be positive"

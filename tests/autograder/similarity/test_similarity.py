@@ -97,10 +97,14 @@ def test_csv_html_and_summary_section(planted):
 
 def test_student_text_in_the_page_is_escaped(tmp_path):
     folders = {}
+    hostile = "    label = '<script>alert(1)</script>'\n"
+    conv = synthetic.CONV_SOURCES["loops"].read_text()
+    # in a graded function (shown side by side) and in the notebook cell
+    conv = conv.replace("    N, C, H, W = x.shape\n", hostile + "    N, C, H, W = x.shape\n", 1)
+    assert hostile in conv
     for n in range(2):
         cell = "model = '<script>alert(1)</script>'\n" + synthetic.FINAL_CELLS["loops"]
-        folders["s%d" % n] = str(synthetic.write_student(
-            tmp_path / ("s%d" % n), synthetic.CONV_SOURCES["loops"].read_text(), cell))
+        folders["s%d" % n] = str(synthetic.write_student(tmp_path / ("s%d" % n), conv, cell))
     grades = tmp_path / "grades"
     grades.mkdir()
     run = run_similarity(str(grades), folders, POLICY)
