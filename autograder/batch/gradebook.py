@@ -9,7 +9,7 @@ import os
 import statistics
 from dataclasses import dataclass, field
 
-from autograder.grade import late
+from autograder.grade import late, overrides
 from autograder.report import RESULTS_FILE, atomic, csv_cells, text
 
 GRADEBOOK_FILE = "gradebook.csv"
@@ -30,6 +30,7 @@ class Row:
     late: dict = None        # extra_data.late: total is then the raw total minus the penalty
     raw_total: float = None
     review: str = ""         # why the course staff should look at it ("" = no need)
+    overrides: list = field(default_factory=list)   # applied records (grade/overrides.py)
 
 
 def read_rows(grades_dir, ids):
@@ -48,7 +49,8 @@ def read_rows(grades_dir, ids):
         raw = float(data.get("score", 0))
         rows.append(Row(sid, late.score_after(raw, late_record),
                         float(data.get("max_score", 0) or 0), items, item_max,
-                        bool(extra.get("grader_error")), late_record, raw, review_reason(extra)))
+                        bool(extra.get("grader_error")), late_record, raw, review_reason(extra),
+                        list(overrides.by_item(extra.get("overrides")).values())))
     return rows
 
 
@@ -79,9 +81,12 @@ def gradebook_csv(rows):
     # under a late policy, total is after the penalty, with the raw total beside it
     late_columns = any(row.late for row in rows)
     review_column = any(row.review for row in rows)
+    # the staff's overrides: the items' columns hold the overridden points, this says from what
+    override_column = any(row.overrides for row in rows)
     writer.writerow(["submission", "total", "max_score"]
                     + (["raw_total", "late_penalty", "late_days_or_hours"] if late_columns else [])
                     + (["needs_review"] if review_column else [])
+                    + (["overrides"] if override_column else [])
                     + columns)
     for row in rows:
         extra = []
@@ -90,6 +95,8 @@ def gradebook_csv(rows):
                      (row.late or {}).get("units", "")]
         if review_column:
             extra.append(row.review)
+        if override_column:
+            extra.append("; ".join(overrides.summary(record) for record in row.overrides))
         writer.writerow([row.id, _number(row.total), _number(row.max_score)] + extra
                         + [_number(row.items[c]) if c in row.items else "" for c in columns])
     return out.getvalue()

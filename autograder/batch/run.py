@@ -4,7 +4,7 @@ import sys
 from dataclasses import replace
 
 from autograder.batch import discover, gradebook, state
-from autograder.grade import late
+from autograder.grade import late, overrides
 from autograder.report import changes
 from autograder.batch.progress import Progress
 from autograder.batch.tasks import GradeTask
@@ -39,16 +39,23 @@ def plan(paths, grades_dir, options, force=False):
         late_of = late.class_policy(spec_path)
     except late.LateError as error:
         raise state.StateError("late policy: %s" % error)
+    try:   # a bad override stops the run before anything is graded
+        found = overrides.class_overrides(spec_path, options.overrides,
+                                          [entry.id for entry in entries])
+    except overrides.OverrideError as error:
+        raise state.StateError(str(error))
     tasks, late_records = [], []
     for entry in entries:
         out_dir = os.path.join(grades_dir, entry.id)
         fingerprint = state.fingerprint(entry.path)
         late_record = late_of(entry.id, entry.path)
         late_records.append(late_record)
+        requests = overrides.requests_for(found, entry.id)
         if force or not state.finished(out_dir, fingerprint, record["seed"]) \
-                or late.recorded(out_dir) != late_record:
+                or late.recorded(out_dir) != late_record \
+                or overrides.recorded(out_dir) != requests:
             tasks.append(GradeTask(entry.id, entry.path, out_dir, record["seed"], fingerprint,
-                                   late_record))
+                                   late_record, requests))
     changes.keep_previous(grades_dir, [task.id for task in tasks])
     return entries, tasks, record, late.untimed_warning(late_records)
 
