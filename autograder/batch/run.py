@@ -151,16 +151,13 @@ def run_class(paths, grades_dir, options, jobs=None, force=False, scheduler=None
 
 
 def _instructor_reports(grades_dir, ids, options, jobs, text, err):
-    """The class report (report.html) and the similarity report; summary.md gets its section.
+    """The similarity report, then the class report (report.html, which lists its pairs);
+    summary.md gets the similarity section.
     Neither may stop a class run: a failure is printed and the grades stand."""
     from autograder.grade import adapter
     from autograder.grade.pipeline import _default_spec_path
     from autograder.report import class_report
     from autograder.similarity.run import add_to_summary, recorded_sources, run_similarity
-    try:
-        class_report.write_class_report(grades_dir, ids)
-    except Exception as error:  # noqa: BLE001 - reported, the grades stand
-        print("class report failed: %s: %s" % (type(error).__name__, error), file=err)
     try:
         policy = adapter.load_spec(str(options.spec_path or _default_spec_path())).similarity
         sources = {sid: path for sid, path in recorded_sources(grades_dir).items() if sid in ids}
@@ -169,6 +166,10 @@ def _instructor_reports(grades_dir, ids, options, jobs, text, err):
         text = text.rstrip("\n") + "\n\n" + result.section
     except Exception as error:  # noqa: BLE001 - reported, the grades stand
         print("similarity report failed: %s: %s" % (type(error).__name__, error), file=err)
+    try:   # after the similarity run: the class report lists its pairs
+        class_report.write_class_report(grades_dir, ids)
+    except Exception as error:  # noqa: BLE001 - reported, the grades stand
+        print("class report failed: %s: %s" % (type(error).__name__, error), file=err)
     return text
 
 
