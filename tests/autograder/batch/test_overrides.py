@@ -79,6 +79,18 @@ def test_overrides_reach_every_report_and_export_and_survive_a_forced_regrade(tm
         gradebook_text
     report = (grades / "report.html").read_text()
     assert "%s: 0 -&gt; 4 by TA Kim" % CONV in report
+    # a plain rerun regrades nothing; a changed row regrades that submission only
+    same = support.grade_command(classroom, "--out", grades, "--items", FAST_ITEMS,
+                                 "--overrides", overrides, timeout=600)
+    assert "grading 0 of 3 submissions" in same.stderr, same.stderr[-2000:]
+    overrides.write_text(OVERRIDES.replace(",4,,partial", ",5,,partial"))
+    changed = support.grade_command(classroom, "--out", grades, "--items", FAST_ITEMS,
+                                    "--overrides", overrides, timeout=600)
+    assert "grading 1 of 3 submissions" in changed.stderr, changed.stderr[-2000:]
+    assert item_test(results(grades, "student_broken"), CONV)["score"] == 5
+    overrides.write_text(OVERRIDES)
+    support.grade_command(classroom, "--out", grades, "--items", FAST_ITEMS,
+                          "--overrides", overrides, timeout=600)
 
     roster = tmp_path / "roster.csv"
     roster.write_text("Student,ID,submission\nBroken Bee,11,student_broken\n"
