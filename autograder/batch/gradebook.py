@@ -123,6 +123,11 @@ def summary_text(rows, total_submissions=None):
     if review:
         lines += ["To review (%d): %s" % (len(review), "; ".join(
             "`%s` (%s)" % (row.id, text.markdown_inline(row.review)) for row in review)), ""]
+    adjusted = [row for row in rows if row.overrides]
+    if adjusted:   # the staff's overrides (grade/overrides.py), so nobody wonders at a score
+        lines += ["Overrides (%d submission(s)): %s" % (len(adjusted), "; ".join(
+            "`%s` (%s)" % (row.id, text.markdown_inline(", ".join(
+                overrides.summary(r) for r in row.overrides))) for row in adjusted)), ""]
     lines += ["## Histogram of totals", "", "```"]
     counts = [0] * HISTOGRAM_BINS
     for total in totals:

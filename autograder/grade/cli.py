@@ -144,9 +144,9 @@ def run(args):
     from autograder.grade import overrides
     from autograder.grade.pipeline import _default_spec_path
     sid = discover.submission_id(args.submission[0])
-    try:   # checked before grading, as for a class
+    try:   # its items checked before grading; the class's other submissions are not known here
         found = overrides.class_overrides(str(options.spec_path or _default_spec_path()),
-                                          options.overrides, [sid])
+                                          options.overrides, [sid], any_submission=True)
     except overrides.OverrideError as error:
         print("autograder grade: %s" % error, file=sys.stderr)
         return USAGE_ERROR

@@ -221,14 +221,17 @@ def overrides_path(spec_path, given=None):
     return os.path.join(os.path.dirname(os.path.abspath(spec_path)), name)
 
 
-def class_overrides(spec_path, given, submission_ids, aliases=None):
+def class_overrides(spec_path, given, submission_ids, any_submission=False):
     """The [Override] of a run, checked against its submissions and the spec's items ([] when
-    no file is named); OverrideError when the file or a row cannot be used."""
+    no file is named); OverrideError when the file or a row cannot be used.
+    any_submission: check the items only (one submission graded alone: the class's CSV
+    names the others too)."""
     path = overrides_path(spec_path, given)
     if path is None:
         return []
     from autograder.spec import load_spec
     found = read_overrides(path)
+    aliases = [o.submission for o in found] if any_submission else None
     check_names(found, submission_ids, load_spec(spec_path).ids(), path, aliases)
     return found
 

@@ -77,6 +77,9 @@ def test_overrides_reach_every_report_and_export_and_survive_a_forced_regrade(tm
     assert "by @TA Lee (clamped)" in gradebook["student_00"]["overrides"]
     assert "\n'=" not in gradebook_text and ",=" not in gradebook_text and ",@" not in \
         gradebook_text
+    summary = (grades / "summary.md").read_text()
+    assert "Overrides (2 submission(s)): `student_00` (" in summary
+    assert "`student_broken` (conv\\_layers" in summary and "0 -\\> 4 by TA Kim" in summary
     report = (grades / "report.html").read_text()
     assert "%s: 0 -&gt; 4 by TA Kim" % CONV in report
     # a plain rerun regrades nothing; a changed row regrades that submission only
@@ -129,12 +132,23 @@ def test_a_bad_override_is_refused_before_anything_is_graded(tmp_path):
     proc = support.grade_command(classroom, "--out", grades, "--items", FAST_ITEMS,
                                  "--overrides", overrides, timeout=600)
     assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "nothing was graded" in proc.stderr
     assert "row 3: no submission 'studnet_01'" in proc.stderr
     assert "row 4: no item 'conv_layers.no_such_item'" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not list(grades.glob("*/results.json"))   # nothing was graded
-    # one submission graded alone checks its overrides the same way
+    # one submission graded alone checks the items (the class's other ids are not known)
     alone = support.grade_command(classroom / "student_00", "--out", tmp_path / "one",
                                   "--items", FAST_ITEMS, "--overrides", overrides, timeout=600)
-    assert alone.returncode == 2 and "studnet_01" in alone.stderr
+    assert alone.returncode == 2, alone.stderr[-2000:]
+    assert "no item 'conv_layers.no_such_item'" in alone.stderr
+    assert "studnet_01" not in alone.stderr
     assert not (tmp_path / "one" / "results.json").exists()
+    overrides.write_text("submission,item,delta,comment,grader\n"
+                         "student_00,%s,-1,late fix,TA\nstudent_99,%s,1,,TA\n" % (CONV, CONV))
+    alone = support.grade_command(classroom / "student_00", "--out", tmp_path / "one",
+                                  "--items", FAST_ITEMS, "--overrides", overrides, timeout=600)
+    assert alone.returncode == 0, alone.stderr[-2000:]
+    conv = item_test(results(tmp_path, "one"), CONV)
+    assert conv["score"] == conv["max_score"] - 1
+    assert "Adjusted by TA: late fix" in (tmp_path / "one" / "feedback.md").read_text()
