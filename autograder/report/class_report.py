@@ -220,7 +220,8 @@ def item_row(s, graded):
     hints = "".join("<li>%s (%d)</li>" % (e(_short(h, 300)), n)
                     for h, n in s.hints.most_common(TOP_DIAGNOSES))
     if len(s.hints) > TOP_DIAGNOSES:
-        hints += "<li>%d other diagnoses</li>" % (len(s.hints) - TOP_DIAGNOSES)
+        others = len(s.hints) - TOP_DIAGNOSES
+        hints += "<li>%d other diagnos%s</li>" % (others, "is" if others == 1 else "es")
     if s.unexplained:
         hints += "<li>no hint given (%d)</li>" % s.unexplained
     lost = [sid for sid, score in s.by_student.items() if score < s.max_points - 1e-9]
