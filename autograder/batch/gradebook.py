@@ -10,7 +10,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from autograder import lms
-from autograder.grade import late
+from autograder.grade import late, overrides
 from autograder.report import RESULTS_FILE, atomic, csv_cells, text
 
 GRADEBOOK_FILE = "gradebook.csv"
@@ -32,6 +32,7 @@ class Row:
     raw_total: float = None
     review: str = ""         # why the course staff should look at it ("" = no need)
     lms: dict = None         # extra_data.lms: whose it is in the LMS (autograder.lms)
+    overrides: list = field(default_factory=list)   # applied records (grade/overrides.py)
 
 
 def read_rows(grades_dir, ids):
@@ -51,7 +52,8 @@ def read_rows(grades_dir, ids):
         rows.append(Row(sid, late.score_after(raw, late_record),
                         float(data.get("max_score", 0) or 0), items, item_max,
                         bool(extra.get("grader_error")), late_record, raw, review_reason(extra),
-                        extra.get("lms") if isinstance(extra.get("lms"), dict) else None))
+                        extra.get("lms") if isinstance(extra.get("lms"), dict) else None,
+                        list(overrides.by_item(extra.get("overrides")).values())))
     return rows
 
 
@@ -86,10 +88,13 @@ def gradebook_csv(rows):
     late_columns = any(row.late for row in rows)
     review_column = any(row.review for row in rows)
     lms_columns = any(row.lms for row in rows)     # graded from an LMS archive: whose it is
+    # the staff's overrides: the items' columns hold the overridden points, this says from what
+    override_column = any(row.overrides for row in rows)
     writer.writerow(["submission", "total", "max_score"]
                     + (["raw_total", "late_penalty", "late_days_or_hours"] if late_columns else [])
                     + (["needs_review"] if review_column else [])
                     + (list(lms.GRADEBOOK_COLUMNS) if lms_columns else [])
+                    + (["overrides"] if override_column else [])
                     + columns)
     for row in rows:
         extra = []
@@ -100,6 +105,8 @@ def gradebook_csv(rows):
             extra.append(row.review)
         if lms_columns:
             extra += lms.gradebook_cells(row.lms)
+        if override_column:
+            extra.append("; ".join(overrides.summary(record) for record in row.overrides))
         writer.writerow([row.id, _number(row.total), _number(row.max_score)] + extra
                         + [_number(row.items[c]) if c in row.items else "" for c in columns])
     return out.getvalue()
@@ -126,6 +133,11 @@ def summary_text(rows, total_submissions=None):
     if review:
         lines += ["To review (%d): %s" % (len(review), "; ".join(
             "`%s` (%s)" % (row.id, text.markdown_inline(row.review)) for row in review)), ""]
+    adjusted = [row for row in rows if row.overrides]
+    if adjusted:   # the staff's overrides (grade/overrides.py), so nobody wonders at a score
+        lines += ["Overrides (%d submission(s)): %s" % (len(adjusted), "; ".join(
+            "`%s` (%s)" % (row.id, text.markdown_inline(", ".join(
+                overrides.summary(r) for r in row.overrides))) for row in adjusted)), ""]
     lines += ["## Histogram of totals", "", "```"]
     counts = [0] * HISTOGRAM_BINS
     for total in totals:

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from autograder import lms
 from autograder.batch import discover, gradebook, state
-from autograder.grade import late
+from autograder.grade import late, overrides
 from autograder.report import changes
 from autograder.batch.progress import Progress
 from autograder.batch.tasks import GradeTask
@@ -47,6 +47,11 @@ def plan(paths, grades_dir, options, force=False, lms_from=None, say=None):
         late_of = late.class_policy(spec_path)
     except late.LateError as error:
         raise state.StateError("late policy: %s" % error)
+    try:   # a bad override stops the run before anything is graded
+        found = overrides.class_overrides(spec_path, options.overrides,
+                                          [entry.id for entry in entries])
+    except overrides.OverrideError as error:
+        raise state.StateError(str(error))
     tasks, late_records = [], []
     for entry in entries:
         out_dir = os.path.join(grades_dir, entry.id)
@@ -54,10 +59,12 @@ def plan(paths, grades_dir, options, force=False, lms_from=None, say=None):
         late_record = late_of(entry.id, entry.path, entry.trusted)
         late_records.append(late_record)
         identity = lms.with_late_review(entry.lms, late_record)
+        requests = overrides.requests_for(found, entry.id)
         if force or not state.finished(out_dir, fingerprint, record["seed"]) \
-                or late.recorded(out_dir) != late_record or lms.recorded(out_dir) != identity:
+                or late.recorded(out_dir) != late_record or lms.recorded(out_dir) != identity \
+                or overrides.recorded(out_dir) != requests:
             tasks.append(GradeTask(entry.id, entry.path, out_dir, record["seed"], fingerprint,
-                                   late_record, identity))
+                                   late_record, identity, requests))
     changes.keep_previous(grades_dir, [task.id for task in tasks])
     return entries, tasks, record, late.untimed_warning(late_records)
 
@@ -157,17 +164,14 @@ def run_class(paths, grades_dir, options, jobs=None, force=False, scheduler=None
 
 
 def _instructor_reports(grades_dir, ids, options, jobs, text, err):
-    """The class report (report.html) and the similarity report; summary.md gets its section.
+    """The similarity report, then the class report (report.html, which lists its pairs);
+    summary.md gets the similarity section.
     Neither may stop a class run: a failure is printed and the grades stand."""
     from autograder.grade import adapter
     from autograder.grade.pipeline import _default_spec_path
     from autograder.report import class_report
     from autograder.similarity.run import add_to_summary, against_folder, prior_sources, \
         recorded_sources, run_similarity
-    try:
-        class_report.write_class_report(grades_dir, ids)
-    except Exception as error:  # noqa: BLE001 - reported, the grades stand
-        print("class report failed: %s: %s" % (type(error).__name__, error), file=err)
     try:
         spec_path = str(options.spec_path or _default_spec_path())
         policy = adapter.load_spec(spec_path).similarity
@@ -179,6 +183,10 @@ def _instructor_reports(grades_dir, ids, options, jobs, text, err):
         text = text.rstrip("\n") + "\n\n" + result.section
     except Exception as error:  # noqa: BLE001 - reported, the grades stand
         print("similarity report failed: %s: %s" % (type(error).__name__, error), file=err)
+    try:   # after the similarity run: the class report lists its pairs
+        class_report.write_class_report(grades_dir, ids)
+    except Exception as error:  # noqa: BLE001 - reported, the grades stand
+        print("class report failed: %s: %s" % (type(error).__name__, error), file=err)
     return text
 
 

@@ -23,6 +23,7 @@ class GradeTask:
     fingerprint: str
     late: dict = None        # autograder.grade.late.late_record (None: no late policy)
     lms: dict = None         # the LMS's record of the submission (autograder.lms), or None
+    overrides: tuple = ()    # autograder.grade.overrides requests for this submission
 
     @property
     def name(self):
@@ -34,6 +35,8 @@ class GradeTask:
             record["late"] = self.late
         if self.lms is not None:
             record["lms"] = self.lms
+        if self.overrides:   # write_reports applies them (autograder.grade.overrides)
+            record["overrides"] = [dict(request) for request in self.overrides]
         return record
 
 

@@ -5,8 +5,11 @@
 Each graded spec item becomes a grade cell (named by its item id, max_score its points)
 of one notebook (default 'autograder') of the assignment, and each submission id a
 student whose submission holds those grades as auto scores, so formgrader shows them
-(and an instructor can still override any of them with a manual score). Re-exporting
-updates the scores in place; the assignment's other notebooks are left as they are.
+(and an instructor can still override any of them with a manual score). An item the staff
+overrode (autograder/grade/overrides.py) gets the grader's score as its auto score and the
+override as its manual score, which nbgrader counts. Re-exporting updates the scores in
+place (a manual score set in formgrader is left as it is); the assignment's other notebooks
+are left as they are.
 """
 import argparse
 import json
@@ -85,7 +88,13 @@ def export(grades_dir, db_path, assignment, notebook=DEFAULT_NOTEBOOK,
                     grade = Grade(cell_id=gb.find_grade_cell(item, notebook, assignment).id,
                                   notebook=submitted)
                     gb.db.add(grade)
-                grade.auto_score = float(test["score"])
+                override = (test.get("extra_data") or {}).get("override")
+                if override and "grader_score" in override:
+                    # the staff's override is nbgrader's manual score, over the grader's own
+                    grade.auto_score = float(override["grader_score"])
+                    grade.manual_score = float(test["score"])
+                else:
+                    grade.auto_score = float(test["score"])
                 grade.needs_manual_grade = False
             gb.db.commit()
     return Exported(students=len(results) - len(skipped), items=len(items), skipped=skipped)

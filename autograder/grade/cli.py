@@ -58,6 +58,10 @@ def add_arguments(parser):
     parser.add_argument("--published", action="store_true",
                         help="grades are published: the feedback no longer labels items "
                         "'hidden until grades are published'")
+    parser.add_argument("--overrides", default=None, metavar="CSV",
+                        help="the staff's score overrides (submission or student, item, points "
+                        "or delta, comment, grader), applied after grading (default: the "
+                        "spec's [overrides] file)")
     parser.add_argument("--sandbox", choices=("bwrap", "unshare", "rlimits"), default=None,
                         help="isolation level (default: the strongest available)")
     parser.add_argument("--from", dest="lms_from", choices=("canvas", "gradescope"),
@@ -129,7 +133,7 @@ def run(args):
     options = GradeOptions(seed=args.seed, retrain=args.retrain, items=args.items,
                            visible_only=args.visible_only, spec_path=args.spec,
                            cifar_dir=args.cifar_dir, level=args.sandbox, training_env=training_env,
-                           published=args.published)
+                           published=args.published, overrides=args.overrides)
     problem = data_problem(options, on_this_machine=not args.dask_scheduler)
     if problem:
         print("autograder grade: %s" % problem, file=sys.stderr)
@@ -143,7 +147,18 @@ def run(args):
             print("autograder grade: %s" % warning, file=sys.stderr)
     if args.dask_scheduler or args.lms_from or not discover.single_submission(args.submission):
         return _run_class(args, options)
-    result = grade(args.submission[0], args.out, options)
+    from autograder.grade import overrides
+    from autograder.grade.pipeline import _default_spec_path
+    sid = discover.submission_id(args.submission[0])
+    try:   # its items checked before grading; the class's other submissions are not known here
+        found = overrides.class_overrides(str(options.spec_path or _default_spec_path()),
+                                          options.overrides, [sid], any_submission=True)
+    except overrides.OverrideError as error:
+        print("autograder grade: %s" % error, file=sys.stderr)
+        return USAGE_ERROR
+    requests = overrides.requests_for(found, sid)
+    result = grade(args.submission[0], args.out, options,
+                   extra={"overrides": list(requests)} if requests else None)
     print(feedback.summary(result))
     print("reports: %s" % os.path.join(args.out, "results.json"))
     if result.grader_error:

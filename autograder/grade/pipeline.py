@@ -43,6 +43,7 @@ class GradeOptions:
     - reference_dir: folder holding the reference nndl/ (None: the kit's solutions/)
     - published: grades are published, so the feedback drops "hidden until grades are
       published" (results.json keeps Gradescope's after_published either way)
+    - overrides: the staff's overrides CSV (None: the spec's [overrides] file, if any)
     """
     seed: int = None
     retrain: bool = False
@@ -54,6 +55,7 @@ class GradeOptions:
     training_env: dict = field(default_factory=dict)
     reference_dir: str = None
     published: bool = False
+    overrides: str = None
 
 
 class Context:
@@ -226,10 +228,11 @@ class Grader:
         self.close()
 
 
-def grade(source, out_dir, options=None):
-    """Grade one submission (folder or .zip) into out_dir; returns the GradeResult."""
+def grade(source, out_dir, options=None, extra=None):
+    """Grade one submission (folder or .zip) into out_dir; returns the GradeResult.
+    extra: recorded in result.extra (e.g. the staff's "overrides" requests, applied)."""
     with Grader(options) as grader:
-        return grader.grade(source, out_dir)
+        return grader.grade(source, out_dir, extra=extra)
 
 
 def cifar10_copies(cifar_dir=None):

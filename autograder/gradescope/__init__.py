@@ -6,7 +6,8 @@ The zip (autograder.gradescope.build) holds:
 - run_autograder: grades /autograder/submission into /autograder/results/results.json
   (autograder.gradescope.run_autograder), whatever the submission holds;
 - source/: the sdist, the reference solutions (the zip is instructor-only; students never
-  see it), the grading spec and gradescope.json (options);
+  see it), the grading spec, the staff's overrides CSV when the spec's [overrides] names
+  one (its items checked first), and gradescope.json (options);
 - README.txt: what Gradescope's autograder timeout must be under the spec's missing_model
   (also printed when the zip is built).
 """
@@ -24,9 +25,16 @@ def add_arguments(parser):
 
 
 def run(args):
-    from autograder.gradescope.build import build_zip, timeout_note
+    from autograder.gradescope.build import build_zip, shipped_overrides, timeout_note
+    from autograder.grade.overrides import OverrideError
+    from autograder.spec import SPEC_PATH
     if args.spec and not os.path.isfile(args.spec):
         print("autograder gradescope: spec %s does not exist" % args.spec, file=sys.stderr)
+        return 2
+    try:   # before the slow build: a bad overrides file is named at once
+        shipped_overrides(args.spec or SPEC_PATH)
+    except OverrideError as error:
+        print("autograder gradescope: %s" % error, file=sys.stderr)
         return 2
     if args.cifar_archive and not os.path.isfile(args.cifar_archive):
         print("autograder gradescope: %s does not exist" % args.cifar_archive, file=sys.stderr)

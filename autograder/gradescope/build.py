@@ -95,6 +95,9 @@ def build_zip(out, spec_path=None, items=None, cifar_archive=None):
                         path = os.path.join(root, name)
                         z.write(path, "solutions/" + os.path.relpath(path, SOLUTIONS_DIR))
             z.write(spec_path or SPEC_PATH, "grading.toml")
+            staff = shipped_overrides(spec_path or SPEC_PATH)
+            if staff:
+                z.write(*staff)
             _add_text(z, "gradescope.json", json.dumps({"items": items}, indent=2) + "\n")
             _add_text(z, "README.txt", "Upload this zip as the Gradescope autograder (course "
                       "staff only: it holds the reference solutions).\n\n"
@@ -105,6 +108,25 @@ def build_zip(out, spec_path=None, items=None, cifar_archive=None):
         return out
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def shipped_overrides(spec_path):
+    """(path, name in the zip) of the spec's [overrides] file, checked against the spec's
+    items (the students are only known on Gradescope), or None when it names none.
+    The name is the spec's own, so the runner finds it beside grading.toml."""
+    from autograder.grade import overrides
+    from autograder.spec import load_spec
+    path = overrides.overrides_path(str(spec_path))
+    if not path:
+        return None
+    name = load_spec(spec_path).overrides.file
+    if os.path.isabs(name) or os.path.normpath(name).startswith(".."):
+        raise overrides.OverrideError("[overrides] file %r must lie beside the spec to ship "
+                                      "in the Gradescope zip" % name)
+    found = overrides.read_overrides(path)
+    overrides.check_names(found, [o.submission for o in found], load_spec(spec_path).ids(),
+                          path)
+    return path, os.path.normpath(name)
 
 
 GRADESCOPE_DEFAULT_TIMEOUT = 40 * 60   # seconds: Gradescope's default autograder timeout

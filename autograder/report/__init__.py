@@ -3,6 +3,7 @@ and the pictures feedback.md links (feedback-<item>.png beside it)."""
 import glob
 import os
 
+from autograder.grade import overrides
 from autograder.report import atomic, feedback, gradescope, pictures
 from autograder.report.model import GradeResult, ItemResult  # noqa: F401
 
@@ -14,8 +15,10 @@ FEEDBACK_HTML = "feedback.html"
 def write_reports(result, out_dir):
     """Write the reports atomically (results.json last: its presence means 'done'). Pictures
     of an earlier grading that this one does not have are removed (the folder is the
-    grader's; a link there is removed, never followed)."""
+    grader's; a link there is removed, never followed). The staff's overrides the result
+    carries (extra["overrides"]) are applied first, so every report shows the same scores."""
     os.makedirs(out_dir, exist_ok=True)
+    overrides.apply(result)
     figures = pictures.figures_of(feedback.bounded(result))
     for figure in figures:
         atomic.write_bytes(os.path.join(out_dir, figure.name), figure.png)

@@ -4,8 +4,9 @@ Before a class run replaces any report, keep_previous() copies each results.json
 about to regrade to GRADES_DIR/<id>/results.previous.json (kept: an interrupted regrade
 resumed later still compares with the scores from before it). At the end of the run,
 write_changes() compares every kept copy with the new results.json and writes one row
-per submission whose total or any item changed: old and new total (after any late
-penalty), the difference, and the items with their old and new points. A submission
+per submission whose total, any item or any override changed: old and new total (after any
+late penalty), the difference, the items with their old and new points, and the staff's
+overrides the regrade added, removed, or kept over a changed grader's score. A submission
 graded for the first time has no previous copy and no row. Once changes.csv is
 written the copies are removed, so the next regrade is compared with this one.
 """
@@ -14,11 +15,13 @@ import json
 import os
 import shutil
 
+from autograder.grade import overrides
 from autograder.report import RESULTS_FILE, atomic, csv_cells
 
 PREVIOUS_FILE = "results.previous.json"
 CHANGES_FILE = "changes.csv"
-COLUMNS = ("submission", "old_total", "new_total", "change", "lowered", "items_changed")
+COLUMNS = ("submission", "old_total", "new_total", "change", "lowered", "items_changed",
+           "overrides")
 
 
 def keep_previous(grades_dir, ids):
@@ -33,16 +36,35 @@ def keep_previous(grades_dir, ids):
 
 
 def _scores(path):
-    """(total after late penalty, {item: score}) of a results.json, or None."""
+    """(total after late penalty, {item: score}, {item: applied override record}) of a
+    results.json, or None."""
     try:
         with open(path) as f:
             data = json.load(f)
         items = {t["extra_data"]["item"]: float(t["score"]) for t in data.get("tests", [])}
         total = float(data.get("score", 0))
+        extra = data.get("extra_data") or {}
+        overridden = overrides.by_item(extra.get("overrides"))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    late = (data.get("extra_data") or {}).get("late") or {}
-    return round(total * (1 - float(late.get("fraction") or 0)), 4), items
+    late = extra.get("late") or {}
+    return round(total * (1 - float(late.get("fraction") or 0)), 4), items, overridden
+
+
+def _override_changes(old, new):
+    """The overrides a regrade added, kept with another grader's score, or removed."""
+    notes = []
+    for item, record in new.items():
+        before = old.get(item)
+        if before is None:
+            notes.append("added " + overrides.summary(record))
+        elif before.get("grader_score") != record["grader_score"] or \
+                before.get("score") != record["score"]:
+            notes.append("kept " + overrides.summary(record) + " (grader's score was %s)"
+                         % _n(before.get("grader_score")))
+    notes += ["removed %s (was %s)" % (item, overrides.summary(record))
+              for item, record in old.items() if item not in new]
+    return notes
 
 
 def changed_rows(grades_dir):
@@ -55,13 +77,15 @@ def changed_rows(grades_dir):
         old, new = _scores(kept), _scores(os.path.join(grades_dir, sid, RESULTS_FILE))
         if old is None or new is None:
             continue
-        (old_total, old_items), (new_total, new_items) = old, new
+        (old_total, old_items, old_overrides), (new_total, new_items, new_overrides) = old, new
         items = ["%s: %s -> %s" % (item, _n(old_items.get(item)), _n(new_items.get(item)))
                  for item in list(old_items) + [i for i in new_items if i not in old_items]
                  if old_items.get(item) != new_items.get(item)]
-        if items or old_total != new_total:
+        notes = _override_changes(old_overrides, new_overrides)
+        if items or notes or old_total != new_total:
             rows.append([sid, _n(old_total), _n(new_total), _n(round(new_total - old_total, 4)),
-                         "yes" if new_total < old_total else "", "; ".join(items)])
+                         "yes" if new_total < old_total else "", "; ".join(items),
+                         "; ".join(notes)])
     return rows
 
 

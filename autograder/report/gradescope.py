@@ -17,7 +17,7 @@ published" instead of naming it (a refunded group says where its cause is charge
 import json
 import re
 
-from autograder.grade import late
+from autograder.grade import late, overrides
 from autograder.report.text import bounded
 
 TEST_FIELDS = ("name", "score", "max_score", "status", "output", "visibility", "extra_data")
@@ -29,6 +29,7 @@ HIDDEN_ITEM = "an item hidden until grades are published"
 def results_json(result):
     """The dict written to results.json for a GradeResult."""
     pending = unpublished_ids(result)
+    overridden = overrides.by_item(result.extra.get("overrides"))
     tests = []
     for item in result.items:
         tests.append({
@@ -43,7 +44,10 @@ def results_json(result):
                                 "seconds": round(item.seconds, 3),
                                 "groups": [group.record() for group in item.groups or ()]},
                                **{k: v for k, v in (("section", item.section),
-                                                    ("function", item.function)) if v}),
+                                                    ("function", item.function)) if v},
+                               # the staff's change, with the grader's own score
+                               **({"override": overridden[item.item_id]}
+                                  if item.item_id in overridden else {})),
         })
     lines = score_lines(result, pending)
     # staging facts about the upload (missing files, refused zip entries): no item's result

@@ -146,6 +146,13 @@ class LatePolicy:
 
 
 @dataclass(frozen=True)
+class OverridesPolicy:
+    """[overrides]: the staff's score overrides (autograder/grade/overrides.py); "" = none.
+    `grade --overrides FILE` names another file for one run."""
+    file: str = ""                   # CSV beside the spec: submission, item, points or delta, ...
+
+
+@dataclass(frozen=True)
 class LeaderboardPolicy:
     """[leaderboard]: Gradescope's leaderboard from the accuracy item (off by default)."""
     enabled: bool = False
@@ -170,6 +177,7 @@ class Spec:
     late: LatePolicy = LatePolicy()
     leaderboard: LeaderboardPolicy = LeaderboardPolicy()
     environment: EnvironmentPolicy = EnvironmentPolicy()
+    overrides: OverridesPolicy = OverridesPolicy()
 
     def item(self, item_id: str) -> Item:
         """The item with this id; KeyError if the spec has none."""
@@ -355,7 +363,8 @@ def parse_spec(data: dict, visible_only: bool = False, source: str = "<spec>") -
                 similarity=_parse_table(data, "similarity", SimilarityPolicy, source),
                 late=_parse_table(data, "late", LatePolicy, source),
                 leaderboard=_parse_table(data, "leaderboard", LeaderboardPolicy, source),
-                environment=environment)
+                environment=environment,
+                overrides=_parse_table(data, "overrides", OverridesPolicy, source))
 
 
 # keys an older spec may still hold: (table, key) -> what replaced it
@@ -365,7 +374,8 @@ _REPLACED_KEYS = {("similarity", "max_code_kb"):
 
 
 def _parse_table(data, name, policy_class, source):
-    """A policy table ([similarity], [late], [leaderboard], [environment]): known keys, right types, valid values."""
+    """A policy table ([similarity], [late], [leaderboard], [environment], [overrides]): known
+    keys, right types, valid values."""
     raw = dict(data.get(name, {}))
     defaults = policy_class()
     values = {}
