@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-import autograder.gradescope.run as runner
+import autograder.gradescope.run_autograder as runner
 from autograder.checks.outcome import ItemResult
 from autograder.gradescope.build import shipped_overrides
 from autograder.grade.overrides import OverrideError
