@@ -75,7 +75,10 @@ def _load(path, mtime_ns, size):
                                 "(N, 32, 32, 3) and labels 0..9 (N,), N >= %d; see "
                                 "autograder/grade/heldout.py)" % (path, what, MIN_IMAGES))
     try:
-        with np.load(path, allow_pickle=False) as saved:
+        saved = np.load(path, allow_pickle=False)
+        if not isinstance(saved, np.lib.npyio.NpzFile):   # a lone .npy array
+            raise wrong("a single array, not an .npz of images and labels")
+        with saved:
             names = set(saved.files)
             missing = sorted({"images", "labels"} - names)
             if missing:
