@@ -7,12 +7,13 @@ The workers need the kit installed (pip install .) and, for the accuracy item,
 their own CIFAR-10 copy ($CIFAR10_DIR or the kit's datasets folder); they need no
 shared file system. The course's own held-out file (the spec's heldout_file or
 --heldout-file) is read here and sent to every worker once (scatter, broadcast);
-a worker keeps it in a private temporary file of its own. The client (the `grade` command) stages each submission with
-the same safe unpacking as a local run and ships only the staged files and the
-grading spec's text; the worker grades them and returns the GradeResult (built by
-the grader, never by student code); the client writes the reports atomically into
-GRADES_DIR, exactly as a local run does. Only a bounded window of submissions is
-in flight, so a class of 700 is never held in memory at once.
+a worker keeps it in a private temporary file of its own. The client (the `grade`
+command) stages each submission with the same safe unpacking as a local run and
+ships only the staged files and the grading spec's text; the worker grades them and
+returns the GradeResult (built by the grader, never by student code); the client
+writes the reports atomically into GRADES_DIR, exactly as a local run does. Only a
+bounded window of submissions is in flight, so a class of 700 is never held in memory
+at once.
 """
 import hashlib
 import os
@@ -49,8 +50,8 @@ def grade_on_dask(tasks, options, items, scheduler_address, on_done):
             task = queue.pop(0)
             payload = stage_payload(task)
             future = client.submit(grade_remote, payload, remote_options, spec_text, task.seed,
-                                   private, key="autograder-grade-%s-%s" % (task.id, task.fingerprint),
-                                   pure=False)
+                                   private, pure=False,
+                                   key="autograder-grade-%s-%s" % (task.id, task.fingerprint))
             futures[future] = task
             return future
 

@@ -191,7 +191,7 @@ def test_the_grade_command_refuses_a_broken_file_before_grading(tmp_path):
     assert "only 40 images" in proc.stderr and "heldout.npz" in proc.stderr
 
 
-# ---- the near-duplicate search --------------------------------------------------------------------
+# ---- the near-duplicate search ------------------------------------------------------------
 
 def test_a_near_duplicate_search_scores_at_chance_on_the_file(tmp_path, cifar10_dir):
     """The search plus a table of the validation images in a model the reference cannot
@@ -250,7 +250,7 @@ def test_the_check_command_reports_count_classes_and_the_search(tmp_path, cifar1
     assert "held-out file %s: a single array" % (tmp_path / "x.npy") in bad.stderr
 
 
-# ---- a Dask class run -----------------------------------------------------------------------------
+# ---- a Dask class run ---------------------------------------------------------------------
 
 def test_a_dask_run_sends_the_file_to_its_workers(tmp_path, cifar10_dir, fixture_model):
     """The spec names the file relative to itself; the workers get the spec's text only, so the
