@@ -1,4 +1,5 @@
 """A class run: discover the submissions, resume what is finished, grade the rest, summarise."""
+import hashlib
 import os
 import sys
 from dataclasses import replace
@@ -19,9 +20,30 @@ def default_jobs():
 
 
 def selection_of(options):
-    """What a run grades besides the spec (a rerun must choose the same to resume)."""
-    return {"items": options.items, "visible_only": bool(options.visible_only),
-            "retrain": bool(options.retrain)}
+    """What a run grades besides the spec (a rerun must choose the same to resume), the
+    course's held-out file included: its digest, when the accuracy items use one."""
+    selection = {"items": options.items, "visible_only": bool(options.visible_only),
+                 "retrain": bool(options.retrain)}
+    from autograder.grade import heldout
+    from autograder.grade.pipeline import _default_spec_path
+    files = heldout.heldout_files(graded_items(options),
+                                  str(options.spec_path or _default_spec_path()),
+                                  options.heldout_file)
+    if files:
+        selection["heldout_sha256"] = [_file_digest(path) for path in files]
+    return selection
+
+
+def _file_digest(path):
+    """sha256 of a file ('missing' if it cannot be read: grading will say why)."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return "missing"
+    return digest.hexdigest()
 
 
 LMS_DIR = ".lms"     # GRADES_DIR/.lms: LMS archives unpacked (autograder.lms)

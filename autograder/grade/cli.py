@@ -52,6 +52,9 @@ def add_arguments(parser):
     parser.add_argument("--spec", default=None, help="grading spec (default: the kit's)")
     parser.add_argument("--cifar-dir", default=None,
                         help="CIFAR-10 folder (default: $CIFAR10_DIR or the kit's datasets/)")
+    parser.add_argument("--heldout-file", default=None, metavar="FILE.npz",
+                        help="the course's own held-out images for the accuracy item (default: "
+                        "the spec's heldout_file, else the public test batch, transformed)")
     parser.add_argument("--training-env", action="append", default=[], metavar="NAME=VALUE",
                         help="environment variable for the retraining run (repeatable), e.g. "
                         "CNN_HOMEWORK_QUICK=1 in CI")
@@ -88,13 +91,34 @@ def data_problem(options, on_this_machine=True):
     needs_data = [item.id for item in select_items(spec, options.items)
                   if item.kind == "accuracy" and
                   (not options.visible_only or item.visibility == "visible")]
-    if not needs_data or not on_this_machine:
+    if not needs_data:
         return None
+    problem = heldout_problem(options, spec)
+    if problem or not on_this_machine:
+        return problem
     try:
         find_cifar10_dir(options.cifar_dir)
     except CIFAR10NotFoundError as error:
         return "%s needs CIFAR-10, which this machine does not have:\n%s" % (
             ", ".join(needs_data), error)
+    return None
+
+
+def heldout_problem(options, spec):
+    """What is wrong with the held-out file the accuracy items are to use (None when nothing
+    is, or they use the public test batch). Checked on this machine even for a Dask run: the
+    file is sent from here to the workers."""
+    from autograder.grade import heldout
+    from autograder.grade.pipeline import _default_spec_path, select_items
+    spec_path = str(options.spec_path or _default_spec_path())
+    for item in select_items(spec, options.items):
+        path = heldout.heldout_path(item, spec_path, options.heldout_file) \
+            if item.kind == "accuracy" else None
+        if path:
+            try:
+                heldout.load_heldout_file(path)
+            except heldout.HeldoutFileError as error:
+                return "%s: %s" % (item.id, error)
     return None
 
 
@@ -132,7 +156,8 @@ def run(args):
         training_env[name] = value
     options = GradeOptions(seed=args.seed, retrain=args.retrain, items=args.items,
                            visible_only=args.visible_only, spec_path=args.spec,
-                           cifar_dir=args.cifar_dir, level=args.sandbox, training_env=training_env,
+                           cifar_dir=args.cifar_dir, heldout_file=args.heldout_file,
+                           level=args.sandbox, training_env=training_env,
                            published=args.published, overrides=args.overrides)
     problem = data_problem(options, on_this_machine=not args.dask_scheduler)
     if problem:

@@ -5,12 +5,15 @@ on a worker that dies is rerun elsewhere); nothing here is a home-made queue.
 
 The workers need the kit installed (pip install .) and, for the accuracy item,
 their own CIFAR-10 copy ($CIFAR10_DIR or the kit's datasets folder); they need no
-shared file system. The client (the `grade` command) stages each submission with
-the same safe unpacking as a local run and ships only the staged files and the
-grading spec's text; the worker grades them and returns the GradeResult (built by
-the grader, never by student code); the client writes the reports atomically into
-GRADES_DIR, exactly as a local run does. Only a bounded window of submissions is
-in flight, so a class of 700 is never held in memory at once.
+shared file system. The course's own held-out file (the spec's heldout_file or
+--heldout-file) is read here and sent to every worker once (scatter, broadcast);
+a worker keeps it in a private temporary file of its own. The client (the `grade`
+command) stages each submission with the same safe unpacking as a local run and
+ships only the staged files and the grading spec's text; the worker grades them and
+returns the GradeResult (built by the grader, never by student code); the client
+writes the reports atomically into GRADES_DIR, exactly as a local run does. Only a
+bounded window of submissions is in flight, so a class of 700 is never held in memory
+at once.
 """
 import hashlib
 import os
@@ -30,10 +33,14 @@ def grade_on_dask(tasks, options, items, scheduler_address, on_done):
     """Grade `tasks` (GradeTask) on the cluster at scheduler_address; on_done(Done) each."""
     from distributed import Client, as_completed
     from autograder.grade.pipeline import _default_spec_path
-    with open(options.spec_path or _default_spec_path(), encoding="utf-8") as f:
+    spec_path = options.spec_path or _default_spec_path()
+    with open(spec_path, encoding="utf-8") as f:
         spec_text = f.read()
-    remote_options = asdict(replace(options, spec_path=None))
+    private = heldout_bytes(items, spec_path, options.heldout_file)
+    remote_options = asdict(replace(options, spec_path=None, heldout_file=None))
     with Client(scheduler_address, timeout=CONNECT_TIMEOUT) as client:
+        if private is not None:
+            private = client.scatter(private, broadcast=True)
         threads = sum(client.nthreads().values()) or 1
         window = max(2, IN_FLIGHT_PER_THREAD * threads)
         queue = list(tasks)
@@ -43,8 +50,8 @@ def grade_on_dask(tasks, options, items, scheduler_address, on_done):
             task = queue.pop(0)
             payload = stage_payload(task)
             future = client.submit(grade_remote, payload, remote_options, spec_text, task.seed,
-                                   key="autograder-grade-%s-%s" % (task.id, task.fingerprint),
-                                   pure=False)
+                                   private, pure=False,
+                                   key="autograder-grade-%s-%s" % (task.id, task.fingerprint))
             futures[future] = task
             return future
 
@@ -62,6 +69,21 @@ def grade_on_dask(tasks, options, items, scheduler_address, on_done):
                 on_done(done_from(task, result))
             if queue:
                 running.add(submit_next())
+
+
+def heldout_bytes(items, spec_path, override=None):
+    """The bytes of the held-out file the graded accuracy items use (None: the public test
+    batch). A spec's relative path means nothing on a worker, so the file travels instead."""
+    from autograder.grade import heldout
+    paths = heldout.heldout_files(items, spec_path, override)
+    if len(paths) > 1:
+        raise heldout.HeldoutFileError("a Dask run sends one held-out file to its workers; the "
+                                       "accuracy items name %s" % ", ".join(paths))
+    if not paths:
+        return None
+    heldout.load_heldout_file(paths[0])   # checked here, where the instructor reads the error
+    with open(paths[0], "rb") as f:
+        return f.read()
 
 
 def stage_payload(task):
@@ -93,8 +115,11 @@ _spec_dir = None
 _spec_lock = threading.Lock()
 
 
-def grade_remote(payload, options_fields, spec_text, seed):
-    """Runs on a Dask worker: grade a staged payload with this thread's Grader."""
+def grade_remote(payload, options_fields, spec_text, seed, heldout=None):
+    """Runs on a Dask worker: grade a staged payload with this thread's Grader (heldout: the
+    held-out file's bytes, or None)."""
+    if heldout is not None:
+        options_fields = dict(options_fields, heldout_file=_private_file(heldout, ".npz"))
     grader = _grader_for(options_fields, spec_text)
     return grader.grade_result(payload["name"], seed=seed, name=payload["name"],
                                stage_into=lambda dest: unpack_payload(payload, dest))
@@ -137,13 +162,19 @@ def _grader_for(options_fields, spec_text):
 
 
 def _spec_file(spec_text):
+    return _private_file(spec_text.encode("utf-8"), ".toml")
+
+
+def _private_file(content, suffix):
+    """A file of this worker holding `content` (named by its digest, written once), in a
+    folder only this user reads (mkdtemp's 0700)."""
     global _spec_dir
     with _spec_lock:
         if _spec_dir is None:
             _spec_dir = tempfile.mkdtemp(prefix="autograder-spec-")
-        path = os.path.join(_spec_dir, hashlib.sha256(spec_text.encode()).hexdigest()[:16]
-                            + ".toml")
+        path = os.path.join(_spec_dir, hashlib.sha256(content).hexdigest()[:16] + suffix)
         if not os.path.exists(path):
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(spec_text)
+            with open(path + ".part", "wb") as f:
+                f.write(content)
+            os.replace(path + ".part", path)
     return path

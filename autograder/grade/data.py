@@ -9,6 +9,10 @@
   and its labels are public, so untransformed images could be looked up by their
   bytes; a CNN trained with flips barely notices the change, a table of public
   images matches none of them;
+- or, when the accuracy item names the instructor's own file (heldout_file, see
+  autograder/grade/heldout.py), held-out images drawn from that file instead: images
+  no student had, so nothing to look up and no transformation; the same mean
+  subtraction, so scores compare;
 - a stand-in test_batch for retraining in the sandbox: the validation images,
   so the notebook's own test-set cell runs without the real test images.
 """
@@ -21,6 +25,7 @@ import numpy as np
 
 from cs231n.data_utils import (TEST_BATCH, TRAIN_BATCHES, find_cifar10_dir, get_CIFAR10_data,
                                load_CIFAR_batch)
+from autograder.grade.heldout import load_heldout_file
 
 NUM_TRAINING = 49000
 
@@ -91,12 +96,20 @@ def transform_images(images, rng, transform):
 
 
 def accuracy_splits(cifar_dir=None, num_validation=1000, num_heldout=1000, seed=0,
-                    transform=HeldoutTransform()):
+                    transform=HeldoutTransform(), heldout_file=None):
     """{'val': (X, y), 'heldout': (X, y)}: float32 images (N, 3, 32, 32), int64 labels.
-    The held-out images are transformed (IDENTITY: as published) and in a secret order."""
+    The held-out images are public test images, transformed (IDENTITY: as published), or,
+    given heldout_file (the instructor's, autograder/grade/heldout.py), that file's images
+    as they are; either way num_heldout of them (all if fewer), drawn by the seed, in a
+    secret order."""
     root = str(find_cifar10_dir(cifar_dir))
-    test_size = _test_size(root)
-    X_val, y_val, X_test, y_test, mean_image = _prepared(root, num_validation, test_size)
+    if heldout_file is not None:
+        X_test, y_test = _private_images(heldout_file)
+        test_size = len(y_test)
+        X_val, y_val, _, _, mean_image = _prepared(root, num_validation, 0)
+    else:
+        test_size = _test_size(root)
+        X_val, y_val, X_test, y_test, mean_image = _prepared(root, num_validation, test_size)
     rng = np.random.default_rng([int(seed) & (2 ** 63 - 1), 7])
     chosen = np.sort(rng.choice(test_size, size=min(num_heldout, test_size), replace=False))
     # the transformation and the order come from a stream of their own, so the subset
@@ -104,9 +117,16 @@ def accuracy_splits(cifar_dir=None, num_validation=1000, num_heldout=1000, seed=
     secret = np.random.default_rng([int(seed) & (2 ** 63 - 1), 8])
     chosen = chosen[secret.permutation(chosen.size)]
     images = X_test[chosen]
-    if transform != IDENTITY:
+    if transform != IDENTITY and heldout_file is None:
         images = transform_images(images, secret, transform)
     return {"val": (X_val, y_val), "heldout": (images - mean_image, y_test[chosen])}
+
+
+def _private_images(path):
+    """The instructor's held-out file as (pixel levels (N, 3, 32, 32) float32, labels): the
+    layout the loader gives the test batch before mean subtraction."""
+    images, labels = load_heldout_file(path)
+    return images.transpose(0, 3, 1, 2).astype(np.float32), labels.copy()
 
 
 def training_files(folder, cifar_dir=None, num_validation=1000):

@@ -20,7 +20,7 @@ from autograder.checks import judge_all, kinds
 from autograder.checks.in_worker import OBSERVE, observe_arguments
 from autograder.checks.kinds import accuracy, timing
 from autograder.checks.observation import describe_error, error_of, error_observation
-from autograder.grade import adapter, data
+from autograder.grade import adapter, data, heldout
 from autograder.grade.aggregate import failed_item, from_checks
 from autograder.report.model import ItemResult
 from autograder.submission.layout import MAX_MODEL_BYTES
@@ -198,11 +198,15 @@ def run_accuracy(ctx, item, start):
         if model_host is None:
             return failed_item(item, preface)
         start = time.monotonic()   # training had its own limit (retrain_time_limit)
+    private = heldout.heldout_path(item, ctx.spec_path, ctx.options.heldout_file)
     try:
         splits = data.accuracy_splits(ctx.options.cifar_dir, seed=ctx.seed,
                                       num_validation=int(item.extras["validation_images"]),
                                       num_heldout=int(item.extras["heldout_images"]),
-                                      transform=data.HeldoutTransform.from_spec(item.extras))
+                                      transform=data.HeldoutTransform.from_spec(item.extras),
+                                      heldout_file=private)
+    except heldout.HeldoutFileError as error:
+        raise GraderError(str(error))
     except (OSError, ValueError) as error:
         raise GraderError("CIFAR-10 is not available to the grader: %s" % error)
     with open(model_host, "rb") as f:   # grader-owned: the staged copy or the retrained bytes
@@ -226,7 +230,14 @@ def run_accuracy(ctx, item, start):
     verdict = judge_all(item, [case], [student], [trusted])
     for outcome in verdict.outcomes:
         ctx.extra.setdefault("accuracy", {}).update(outcome.data)
+    # for the staff: which images the held-out accuracy is measured on
+    ctx.extra.setdefault("accuracy", {})["heldout_source"] = \
+        HELDOUT_PRIVATE if private else HELDOUT_PUBLIC
     return from_checks(item, verdict, preface=preface)
+
+
+HELDOUT_PRIVATE = "the course's held-out file"
+HELDOUT_PUBLIC = "the public test batch, transformed"
 
 
 def will_retrain(forced, item, has_model):

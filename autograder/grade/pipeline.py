@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from autograder import environment
 from autograder.checks.charges import charge_causes_once
 from autograder.checks.in_worker import IMPORT_FAILURE
-from autograder.grade import adapter
+from autograder.grade import adapter, heldout
 from autograder.grade.aggregate import failed_item
 from autograder.grade.items import GraderError, run_item
 from autograder.grade.leaderboard import leaderboard_extra
@@ -38,6 +38,8 @@ class GradeOptions:
     - visible_only: grade only the visible items
     - spec_path: grading spec (None: autograder/spec/grading.toml)
     - cifar_dir: CIFAR-10 folder (None: $CIFAR10_DIR or the kit's default)
+    - heldout_file: the instructor's held-out images (None: the accuracy item's heldout_file,
+      relative to the spec; neither: the public test batch), autograder/grade/heldout.py
     - level: sandbox isolation level (None: the strongest available)
     - training_env: extra environment for the retraining sandbox (e.g. CNN_HOMEWORK_QUICK)
     - reference_dir: folder holding the reference nndl/ (None: the kit's solutions/)
@@ -51,6 +53,7 @@ class GradeOptions:
     visible_only: bool = False
     spec_path: str = None
     cifar_dir: str = None
+    heldout_file: str = None
     level: str = None
     training_env: dict = field(default_factory=dict)
     reference_dir: str = None
@@ -141,11 +144,16 @@ class Grader:
         """Host folders (and files) a student sandbox must not read: the reference, the grader's
         data, and every CIFAR-10 copy it could reach (held-out labels live in each)."""
         hidden = [SOLUTIONS_DIR, os.path.join(self.root, "reference"),
-                  os.path.join(tmp, "training-data")]
+                  os.path.join(tmp, "training-data")] + self.heldout_files()
         if self.options.reference_dir:
             hidden.append(self.options.reference_dir)
         return hidden + [path for path in cifar10_copies(self.options.cifar_dir)
                          if path not in hidden]
+
+    def heldout_files(self):
+        """The instructor's held-out files the graded accuracy items use (their labels must
+        stay out of every sandbox, like the test batch's)."""
+        return heldout.heldout_files(self.items, self.spec_path, self.options.heldout_file)
 
     def grade(self, source, out_dir, seed=None, name=None, extra=None):
         """Grade `source` (folder or .zip) into out_dir; returns the GradeResult (reports written)."""

@@ -1,6 +1,7 @@
 """Build autograder.zip: setup.sh, run_autograder, and source/ (the kit's sdist and the rest)."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,9 +57,17 @@ SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.c", "cifar-10-b
                               "*.tar.gz", "build")
 
 
-def build_sdist(dest_dir):
+HELDOUT_IN_ZIP = "heldout.npz"   # beside grading.toml in source/, which names it
+
+
+def build_sdist(dest_dir, leave_out=()):
     """The kit's sdist (built from a clean copy of its sources, so the repository stays
-    untouched); returns its path."""
+    untouched), without the files `leave_out` (absolute paths); returns its path."""
+    leave_out = {os.path.realpath(path) for path in leave_out}
+
+    def ignore(folder, names):
+        return set(SKIP(folder, names)) | {
+            name for name in names if os.path.realpath(os.path.join(folder, name)) in leave_out}
     work = tempfile.mkdtemp(prefix="autograder-sdist-")
     try:
         tree = os.path.join(work, "kit")
@@ -66,7 +75,8 @@ def build_sdist(dest_dir):
             os.makedirs(tree, exist_ok=True)
             shutil.copy2(os.path.join(KIT_ROOT, name), os.path.join(tree, name))
         for name in KIT_TREES:
-            shutil.copytree(os.path.join(KIT_ROOT, name), os.path.join(tree, name), ignore=SKIP)
+            shutil.copytree(os.path.join(KIT_ROOT, name), os.path.join(tree, name),
+                            ignore=ignore)
         subprocess.run([sys.executable, "setup.py", "-q", "sdist", "--formats=gztar",
                         "--dist-dir", dest_dir], cwd=tree, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -76,13 +86,19 @@ def build_sdist(dest_dir):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def build_zip(out, spec_path=None, items=None, cifar_archive=None):
-    """Write the Gradescope zip to `out`; returns its path."""
+def build_zip(out, spec_path=None, items=None, cifar_archive=None, include_heldout=False):
+    """Write the Gradescope zip to `out`; returns its path. The course's held-out file (the
+    accuracy item's heldout_file) goes in only with include_heldout; otherwise the zip's spec
+    names none and Gradescope grades the held-out split on the public test batch."""
     from autograder.spec import SPEC_PATH
+    spec_path = str(spec_path or SPEC_PATH)
+    private = heldout_file_of(spec_path, items)
+    if include_heldout and private is None:
+        raise ValueError("--include-heldout: the spec's accuracy item names no heldout_file")
     out = os.path.abspath(out)
     work = tempfile.mkdtemp(prefix="autograder-gradescope-")
     try:
-        sdist = build_sdist(os.path.join(work, "dist"))
+        sdist = build_sdist(os.path.join(work, "dist"), leave_out=[private] if private else [])
         partial = out + ".part"
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as z:
             _add_text(z, "setup.sh", SETUP_SH, executable=True)
@@ -94,14 +110,18 @@ def build_zip(out, spec_path=None, items=None, cifar_archive=None):
                     if name.endswith(".py"):
                         path = os.path.join(root, name)
                         z.write(path, "solutions/" + os.path.relpath(path, SOLUTIONS_DIR))
-            z.write(spec_path or SPEC_PATH, "grading.toml")
-            staff = shipped_overrides(spec_path or SPEC_PATH)
+            with open(spec_path, encoding="utf-8") as f:
+                _add_text(z, "grading.toml", zip_spec_text(f.read(), include_heldout))
+            if include_heldout:
+                z.write(private, HELDOUT_IN_ZIP)
+            staff = shipped_overrides(spec_path)
             if staff:
                 z.write(*staff)
             _add_text(z, "gradescope.json", json.dumps({"items": items}, indent=2) + "\n")
             _add_text(z, "README.txt", "Upload this zip as the Gradescope autograder (course "
                       "staff only: it holds the reference solutions).\n\n"
-                      + timeout_note(spec_path, items) + "\n")
+                      + "\n\n".join(filter(None, [timeout_note(spec_path, items), heldout_note(
+                          spec_path, items, include_heldout)])) + "\n")
             if cifar_archive:
                 z.write(cifar_archive, "cifar-10-python.tar.gz", compress_type=zipfile.ZIP_STORED)
         os.replace(partial, out)
@@ -127,6 +147,52 @@ def shipped_overrides(spec_path):
     overrides.check_names(found, [o.submission for o in found], load_spec(spec_path).ids(),
                           path)
     return path, os.path.normpath(name)
+
+
+_HELDOUT_LINE = re.compile(r"(?m)^[ \t]*heldout_file[ \t]*=.*$")
+
+
+def heldout_file_of(spec_path, items=None):
+    """The held-out file (absolute path) of the graded accuracy item, or None."""
+    from autograder.grade import heldout
+    from autograder.spec import load_spec, select_items
+    paths = heldout.heldout_files(select_items(load_spec(spec_path), items), spec_path)
+    if len(paths) > 1:
+        raise ValueError("the accuracy items name several held-out files (%s); the Gradescope "
+                         "zip takes one" % ", ".join(paths))
+    return paths[0] if paths else None
+
+
+def zip_spec_text(spec_text, include_heldout):
+    """The spec as the zip holds it: its heldout_file names the bundled copy beside it, or,
+    not bundled, is left out (commented), so that nothing of the instructor's path ships."""
+    if include_heldout:
+        line = 'heldout_file = "%s"   # bundled by --include-heldout' % HELDOUT_IN_ZIP
+    else:
+        line = ("# heldout_file: not in this zip (build with --include-heldout to bundle it); "
+                "held-out images come from the public test batch, transformed")
+    return _HELDOUT_LINE.sub(line, spec_text)
+
+
+def heldout_note(spec_path=None, items=None, include_heldout=False):
+    """What the instructor must know about the held-out images on Gradescope ('' when the
+    spec names no held-out file)."""
+    private = heldout_file_of(str(spec_path or _kit_spec()), items)
+    if private is None:
+        return ""
+    if include_heldout:
+        return ("The course's held-out file %s is in this zip (--include-heldout): Gradescope "
+                "grades the held-out accuracy on it. Keep the zip to the course staff."
+                % os.path.basename(private))
+    return ("The spec names the held-out file %s, which is not in this zip: on Gradescope the "
+            "held-out accuracy is measured on transformed public test images (results.json "
+            "extra_data.accuracy.heldout_source says so). Build with --include-heldout to "
+            "bundle the file." % os.path.basename(private))
+
+
+def _kit_spec():
+    from autograder.spec import SPEC_PATH
+    return SPEC_PATH
 
 
 GRADESCOPE_DEFAULT_TIMEOUT = 40 * 60   # seconds: Gradescope's default autograder timeout

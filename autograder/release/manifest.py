@@ -56,11 +56,12 @@ STUDENT_MODULES = (
 def priced_in_release(kind_name: str) -> bool:
     """Hidden items whose rule students may read before the deadline (the kind's flag: the
     self-check prices the saved model with the accuracy item's points and thresholds). The
-    held-out images' transformation (SECRET_KEYS) stays out of the release."""
+    held-out images' transformation and the course's own held-out file (SECRET_KEYS) stay
+    out of the release."""
     return kind_name in kinds.names() and kinds.kind(kind_name).priced_in_release
 
 
-SECRET_KEYS = ("heldout_flip", "heldout_shift", "heldout_noise")
+SECRET_KEYS = ("heldout_flip", "heldout_shift", "heldout_noise", "heldout_file")
 
 # Generated into the release (not copied): the visible-only spec and the expected outputs.
 VISIBLE_SPEC = "autograder/spec/grading.toml"

@@ -105,3 +105,28 @@ def test_items_are_selected_by_comma_separated_id_patterns():
     chosen = [item.id for item in select_items(spec, "cnn.*.gradient, layers.softmax_loss.loss")]
     assert chosen == ["layers.softmax_loss.loss", "cnn.ThreeLayerConvNet.loss.gradient"]
     assert select_items(spec, "no.such.*") == []
+
+
+def test_the_students_spec_never_names_the_courses_heldout_file(tmp_path):
+    """A spec naming the instructor's held-out file ships neither the key nor its path."""
+    from tests.autograder.grade.helpers import spec_with as kit_spec_with
+    secret = "instructor-only/cifar-private-2026.npz"
+    spec = kit_spec_with(tmp_path / "grading.toml",
+                         {"cnn.ThreeLayerConvNet.accuracy": {"heldout_file": secret}})
+    assert load_spec(spec).item("cnn.ThreeLayerConvNet.accuracy").extras["heldout_file"] == secret
+    text = manifest.visible_spec_text(spec)
+    assert "heldout_file" not in text and "cifar-private-2026" not in text
+    shipped = tmp_path / "student.toml"
+    shipped.write_text(text)
+    assert "heldout_file" not in load_spec(shipped).item("cnn.ThreeLayerConvNet.accuracy").extras
+
+
+def test_the_release_copies_no_image_file_of_the_cs231n_tree(tmp_path):
+    """A held-out file kept in the assignment's tree (against the README's advice) stays out."""
+    from autograder.release.build import copy_cs231n
+    src = tmp_path / "cs231n"
+    (src / "datasets").mkdir(parents=True)
+    (src / "datasets" / "get_datasets.py").write_text("# ships\n")
+    (src / "datasets" / "heldout.npz").write_bytes(b"PK private")
+    copy_cs231n(src, tmp_path / "out")
+    assert [p.name for p in (tmp_path / "out").rglob("*") if p.is_file()] == ["get_datasets.py"]

@@ -4,7 +4,9 @@ per-run transformation, so a table of public images and their labels matches non
 when the saved weights fit the reference ThreeLayerConvNet, the reference classifies the
 held-out images (trusted evaluation) and the student's code never sees them, so a
 near-duplicate search of the public test batch (which the transformation does not stop)
-finds nothing to search. A model the reference cannot check is marked for review.
+finds nothing to search. A model the reference cannot check is marked for review (its own
+code classifies the moved images, and a search finds their labels: the limitation the
+course's own held-out file closes, test_heldout_file.py).
 
 Every attack (tests/hostile/accuracy_attacks.py) is checked in this process first,
 independently of the grader, to do what it claims; so is the equivalent student style.
