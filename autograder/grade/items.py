@@ -229,10 +229,9 @@ def run_accuracy(ctx, item, start):
             k: v for k, v in rest.items() if k.startswith("pred.") and k != "pred.val"})
     verdict = judge_all(item, [case], [student], [trusted])
     for outcome in verdict.outcomes:
+        # which images the held-out accuracy is measured on (the staff's record, the feedback)
+        outcome.data["heldout_source"] = HELDOUT_PRIVATE if private else HELDOUT_PUBLIC
         ctx.extra.setdefault("accuracy", {}).update(outcome.data)
-    # for the staff: which images the held-out accuracy is measured on
-    ctx.extra.setdefault("accuracy", {})["heldout_source"] = \
-        HELDOUT_PRIVATE if private else HELDOUT_PUBLIC
     return from_checks(item, verdict, preface=preface)
 
 

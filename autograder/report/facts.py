@@ -7,6 +7,8 @@ limits); nothing here touches the submission.
 import math
 
 ACCURACY_NUMBERS = ("val", "validation", "heldout", "credited")
+# grade/items.py's names of the held-out images (plain strings: report/ imports no grade/)
+HELDOUT_SOURCES = ("the course's held-out file", "the public test batch, transformed")
 
 
 def item_facts(item, verdict=None):
@@ -67,6 +69,8 @@ def accuracy_facts(item, data):
     evaluation = data.get("heldout_evaluation")
     if evaluation is not None:
         facts["heldout_evaluation"] = evaluation
+    if data.get("heldout_source") in HELDOUT_SOURCES:
+        facts["heldout_source"] = data["heldout_source"]
     reason = data.get("review_reason")
     if evaluation != "trusted" and isinstance(reason, str) and reason:
         facts["review_reason"] = reason[:300]

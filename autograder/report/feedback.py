@@ -132,9 +132,11 @@ def accuracy_lines(item):
                 str(reason).rstrip("."))
         lines.append("Held-out evaluation: %s." % evaluation)
     if "heldout" in facts:
-        lines.append("The held-out images are CIFAR-10 images your model has not seen, moved "
-                     "slightly for each run; the margin lets a model that generalises lose a "
-                     "little there without losing points.")
+        images = ("the course's own labelled images, never published"
+                  if facts.get("heldout_source") == "the course's held-out file"
+                  else "CIFAR-10 images your model has not seen, moved slightly for each run")
+        lines.append("The held-out images are %s; the margin lets a model that generalises "
+                     "lose a little there without losing points." % images)
     return lines
 
 

@@ -233,3 +233,16 @@ def test_each_accuracy_explanation_is_given_once():
             assert "the course staff will review this result" in text
         if heldout + 10 < val:    # the check's hint is not in the facts: it stays
             assert "may be tuned to the validation images" in text
+
+
+def test_the_feedback_names_the_held_out_images_it_was_scored_on():
+    from autograder.grade import items
+    from autograder.report.facts import HELDOUT_SOURCES
+    assert HELDOUT_SOURCES == (items.HELDOUT_PRIVATE, items.HELDOUT_PUBLIC)   # one vocabulary
+    private = markdown(GradeResult(submission="s", items=[
+        accuracy_item(heldout_source=items.HELDOUT_PRIVATE)]))
+    public = markdown(GradeResult(submission="s", items=[
+        accuracy_item(heldout_source=items.HELDOUT_PUBLIC)]))
+    assert "the course's own labelled images, never published" in private
+    assert "moved slightly" not in private
+    assert "CIFAR-10 images your model has not seen, moved slightly" in public
