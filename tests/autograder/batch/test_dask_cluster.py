@@ -39,6 +39,12 @@ def installed_kit(dest):
     return dest
 
 
+def dask_command():
+    """The README's `dask` command of this interpreter's install (`python -m dask` without it)."""
+    script = os.path.join(os.path.dirname(sys.executable), "dask")
+    return [script] if os.access(script, os.X_OK) else [sys.executable, "-m", "dask"]
+
+
 def start(command, env, cwd):
     return subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
@@ -79,7 +85,7 @@ def test_a_cluster_of_installed_workers_gives_the_local_outputs(tmp_path, fixtur
     workdir = tmp_path / "cluster"
     workdir.mkdir()
     scheduler_file = workdir / "scheduler.json"
-    scheduler = start([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1",
+    scheduler = start(dask_command() + ["scheduler", "--host", "127.0.0.1",
                        "--port", "0", "--no-dashboard", "--scheduler-file",
                        str(scheduler_file)], cluster_env, workdir)
     worker = None
@@ -89,7 +95,7 @@ def test_a_cluster_of_installed_workers_gives_the_local_outputs(tmp_path, fixtur
             assert scheduler.poll() is None and time.monotonic() < deadline, "no scheduler"
             time.sleep(0.2)
         address = json.loads(scheduler_file.read_text())["address"]
-        worker = start([sys.executable, "-m", "dask", "worker", address, "--nworkers", "2",
+        worker = start(dask_command() + ["worker", address, "--nworkers", "2",
                         "--nthreads", "1", "--memory-limit", "0", "--no-dashboard"],
                        cluster_env, workdir)
         with distributed.Client(address, timeout="30s") as client:
