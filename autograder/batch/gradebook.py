@@ -59,15 +59,19 @@ def read_rows(grades_dir, ids):
 
 def review_reason(extra_data):
     """Why a result needs the staff's eyes, from results.json's extra_data ("" when it does not):
-    today the accuracy item's fallback to the student's own code for the held-out images."""
-    accuracy = extra_data.get("accuracy") or {}
+    a submission the grader could not read at all (extra_data.unreadable: its 0 is not a
+    student's real zero), or the accuracy item's fallback to the student's own code for the
+    held-out images."""
     reasons = []
+    if extra_data.get("unreadable"):
+        reasons.append(str(extra_data["unreadable"]))
+    accuracy = extra_data.get("accuracy") or {}
     if isinstance(accuracy, dict) and accuracy.get("needs_review"):
         reasons.append(str(accuracy.get("review_reason") or "accuracy needs review"))
     lms_record = extra_data.get("lms")
     if isinstance(lms_record, dict) and lms_record.get("review"):
         reasons.append(str(lms_record["review"]))     # a Canvas late marker without a time...
-    # the reason may quote names from the submitted model file: one printable line, capped
+    # the reasons may quote names from the submitted files: one printable line, capped
     return text.printable(text.cut("; ".join(reasons), 300), one_line=True) if reasons else ""
 
 

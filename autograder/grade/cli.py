@@ -15,7 +15,6 @@ the grader itself failed on some submission (the reports say so).
 """
 import os
 import sys
-from pathlib import Path
 
 from autograder.kit import forget_working_directory
 from autograder.report import feedback
@@ -74,17 +73,37 @@ def add_arguments(parser):
                         "default: recognised by their names)")
 
 
+def items_problem(options):
+    """Why --items selects nothing it should (None when every pattern matches an item): a
+    pattern matching no item is a typo, never a run that grades 0 of 0."""
+    from autograder.grade import adapter
+    from autograder.grade.pipeline import _default_spec_path, select_items
+    if not options.items:
+        return None
+    spec = adapter.load_spec(str(options.spec_path or _default_spec_path()))
+    patterns = [p.strip() for p in options.items.split(",") if p.strip()]
+    unmatched = [p for p in patterns if not select_items(spec, p)]
+    if not patterns or unmatched:
+        unmatched = unmatched or [options.items]
+        return "--items pattern%s %s match%s no item; the items are:\n%s" % (
+            "s" * (len(unmatched) > 1), ", ".join(repr(p) for p in unmatched),
+            "es" * (len(unmatched) == 1), "\n".join("  " + item.id for item in spec.items))
+    return None
+
+
 def data_problem(options, on_this_machine=True):
     """Why the selected items cannot be graded for want of CIFAR-10 (None when they can),
     found before anything is graded: the loader's whole message, folders searched and fix.
-    On a Dask cluster the data lives on the workers, so only --cifar-dir is checked there."""
-    from cs231n.data_utils import CIFAR10NotFoundError, find_cifar10_dir, missing_files
+    A --cifar-dir or $CIFAR10_DIR that is not a usable copy is a problem, never passed over for
+    the default folder. On a Dask cluster the data lives on the workers, so only --cifar-dir
+    is checked there."""
+    from cs231n.data_utils import CIFAR10NotFoundError
+    from autograder.grade.data import grading_data_dir
     if options.cifar_dir and on_this_machine:
-        if not os.path.isdir(options.cifar_dir):
-            return "--cifar-dir %s is not a folder" % options.cifar_dir
-        missing = missing_files(Path(options.cifar_dir))
-        if missing:
-            return "--cifar-dir %s lacks CIFAR-10's %s" % (options.cifar_dir, ", ".join(missing))
+        try:
+            grading_data_dir(options.cifar_dir)
+        except CIFAR10NotFoundError as error:
+            return str(error)
     from autograder.grade import adapter
     from autograder.grade.pipeline import _default_spec_path, select_items
     spec = adapter.load_spec(str(options.spec_path or _default_spec_path()))
@@ -97,9 +116,9 @@ def data_problem(options, on_this_machine=True):
     if problem or not on_this_machine:
         return problem
     try:
-        find_cifar10_dir(options.cifar_dir)
+        grading_data_dir(options.cifar_dir)
     except CIFAR10NotFoundError as error:
-        return "%s needs CIFAR-10, which this machine does not have:\n%s" % (
+        return "%s needs CIFAR-10:\n%s" % (
             ", ".join(needs_data), error)
     return None
 
@@ -159,10 +178,18 @@ def run(args):
                            cifar_dir=args.cifar_dir, heldout_file=args.heldout_file,
                            level=args.sandbox, training_env=training_env,
                            published=args.published, overrides=args.overrides)
-    problem = data_problem(options, on_this_machine=not args.dask_scheduler)
+    problem = items_problem(options) or data_problem(options,
+                                                     on_this_machine=not args.dask_scheduler)
     if problem:
         print("autograder grade: %s" % problem, file=sys.stderr)
         return USAGE_ERROR
+    if args.dask_scheduler:
+        from autograder.grade.dask_backend import ClusterProblem, check_cluster
+        try:
+            check_cluster(args.dask_scheduler, options)
+        except ClusterProblem as error:
+            print("autograder grade: %s" % error, file=sys.stderr)
+            return USAGE_ERROR
     if not args.dask_scheduler:
         from autograder.grade.level_warning import weak_level_warning
         warning = weak_level_warning(options.level)

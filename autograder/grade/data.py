@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cs231n.data_utils import (TEST_BATCH, TRAIN_BATCHES, find_cifar10_dir, get_CIFAR10_data,
-                               load_CIFAR_batch)
+from cs231n.data_utils import (CIFAR10_DIR_ENV, DEFAULT_CIFAR10_DIR, TEST_BATCH, TRAIN_BATCHES,
+                               CIFAR10NotFoundError, find_cifar10_dir, get_CIFAR10_data,
+                               load_CIFAR_batch, missing_files)
 from autograder.grade.heldout import load_heldout_file
 
 NUM_TRAINING = 49000
@@ -95,6 +96,39 @@ def transform_images(images, rng, transform):
     return np.clip(np.rint(out), 0, 255).astype(np.float32)
 
 
+def grading_data_dir(cifar_dir=None):
+    """The CIFAR-10 folder the grader uses: cifar_dir if given, else $CIFAR10_DIR if set, else
+    the kit's default folder. A folder named (by argument or environment) must be usable: the
+    grader never falls back from it to another copy (CIFAR10NotFoundError says how to get one)."""
+    from pathlib import Path
+    named = [(cifar_dir, "--cifar-dir")] if cifar_dir else \
+        [(os.environ.get(CIFAR10_DIR_ENV), "$" + CIFAR10_DIR_ENV)]
+    for folder, origin in named:
+        if not folder:
+            continue
+        folder = Path(folder)
+        if not folder.is_dir():
+            problem = "is not a folder"
+        elif missing_files(folder):
+            problem = "lacks CIFAR-10's %s" % ", ".join(missing_files(folder))
+        else:
+            return folder
+        raise CIFAR10NotFoundError("%s %s %s: the grader does not fall back to another copy.\n%s"
+                                   % (origin, folder, problem, how_to_get_cifar10()))
+    return find_cifar10_dir(None)
+
+
+def how_to_get_cifar10():
+    """Where the kit's download script is and what it does (true for a checkout or an install)."""
+    import cs231n.datasets
+    script = os.path.join(os.path.dirname(os.path.abspath(cs231n.datasets.__file__)),
+                          "get_datasets.sh")
+    return ("Get the data with `bash %s` (downloads it into %s; `get_datasets.sh ARCHIVE` unpacks "
+            "a local cifar-10-python.tar.gz instead), then point %s at that "
+            "cifar-10-batches-py folder or leave it unset." % (script, DEFAULT_CIFAR10_DIR,
+                                                               CIFAR10_DIR_ENV))
+
+
 def accuracy_splits(cifar_dir=None, num_validation=1000, num_heldout=1000, seed=0,
                     transform=HeldoutTransform(), heldout_file=None):
     """{'val': (X, y), 'heldout': (X, y)}: float32 images (N, 3, 32, 32), int64 labels.
@@ -102,7 +136,7 @@ def accuracy_splits(cifar_dir=None, num_validation=1000, num_heldout=1000, seed=
     given heldout_file (the instructor's, autograder/grade/heldout.py), that file's images
     as they are; either way num_heldout of them (all if fewer), drawn by the seed, in a
     secret order."""
-    root = str(find_cifar10_dir(cifar_dir))
+    root = str(grading_data_dir(cifar_dir))
     if heldout_file is not None:
         X_test, y_test = _private_images(heldout_file)
         test_size = len(y_test)
@@ -135,7 +169,7 @@ def training_files(folder, cifar_dir=None, num_validation=1000):
     training batches and a stand-in test_batch (written into `folder`) that holds the
     validation images, so the held-out test images stay out of the sandbox.
     """
-    root = find_cifar10_dir(cifar_dir)
+    root = grading_data_dir(cifar_dir)
     files = {name: str(root / name) for name in TRAIN_BATCHES}
     rows, labels, count = [], [], 0
     for name in TRAIN_BATCHES:

@@ -188,6 +188,10 @@ class Grader:
             submission = staging(os.path.join(tmp, "staged"))
             result.problems = submission.problems()
             result.notes = list(submission.notes)
+            if submission.unreadable():
+                # not a student's real zero: the course staff looks at the file (gradebook,
+                # summary and report.html list it to review)
+                result.extra["unreadable"] = submission.unreadable()
             nndl_dir = submission.nndl_dir if os.path.isdir(submission.nndl_dir) else None
             student = WorkerSession(os.path.join(tmp, "student"), nndl_dir, self.level,
                                     self.limits, hidden=self.hidden_dirs(tmp))

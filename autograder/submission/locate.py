@@ -20,6 +20,7 @@ class Submission:
     - model_path: staged model file, or None
     - notes: what was ignored or refused while staging, and other remarks
     - error: '' or why the submission could not be read at all
+    - damaged: wanted files of a zip that could not be read ('path (why)'): a corrupt zip
     """
     root: str
     modules: list = field(default_factory=list)
@@ -29,6 +30,17 @@ class Submission:
     model_path: str = None
     notes: list = field(default_factory=list)
     error: str = ""
+    damaged: list = field(default_factory=list)
+
+    def unreadable(self):
+        """'' or why the course staff should look at the file itself: it could not be read at
+        all, or some of its wanted files could not be extracted (its zeros are not the
+        student's real ones)."""
+        if self.error:
+            return self.error
+        if self.damaged:
+            return "could not extract from the submitted zip: %s" % ", ".join(self.damaged)
+        return ""
 
     @property
     def nndl_dir(self):
@@ -63,7 +75,8 @@ def locate(source, dest, notebook_limit_mb=None):
                           missing_notebooks=list(layout.NOTEBOOKS),
                           missing_modules=list(layout.EXPECTED_MODULES))
     copied = set(staged.copied)
-    submission = Submission(root=staged.root, notes=list(staged.notes))
+    submission = Submission(root=staged.root, notes=list(staged.notes),
+                            damaged=list(staged.damaged))
     notebooks = [name for name in layout.NOTEBOOKS if name in copied]
     submission.missing_notebooks = [name for name in layout.NOTEBOOKS if name not in copied]
     # parsed in a limited child process: the files are the student's

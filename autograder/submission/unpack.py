@@ -29,6 +29,7 @@ class Staged:
     root: str
     copied: list = field(default_factory=list)      # relative paths, '/'-separated
     notes: list = field(default_factory=list)       # one line each, for the student
+    damaged: list = field(default_factory=list)     # wanted zip members that could not be read
 
 
 def stage(source, dest):
@@ -120,6 +121,7 @@ def _stage_zip(source, staged):
             except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError,
                     RuntimeError) as error:
                 staged.notes.append("could not extract %s: %s" % (relative, error))
+                staged.damaged.append("%s (%s)" % (relative, error))
     return staged
 
 

@@ -5,6 +5,7 @@ what happened (corpus.Case); correct submissions keep full marks (their reports
 untouched); nothing is written outside the grading folders; the network listener
 hears nothing; no process is left running.
 """
+import csv
 import json
 import os
 import re
@@ -168,4 +169,10 @@ def test_summary_and_gradebook(hostile_run):
     assert summary in hostile_run["proc"].stdout
     assert "Pass rate per item" in summary
     header = (hostile_run["grades"] / "gradebook.csv").read_text().splitlines()[0].split(",")
-    assert header[:3] == ["submission", "total", "max_score"] and set(header[3:]) == set(corpus.ALL)
+    # the corrupt zip is flagged for review (its 0 is not a student's real zero)
+    assert header[:3] == ["submission", "total", "max_score"] and \
+        set(header[3:]) == set(corpus.ALL) | {"needs_review"}
+    with open(hostile_run["grades"] / "gradebook.csv", newline="") as f:
+        flagged = {row["submission"]: row["needs_review"] for row in csv.DictReader(f)
+                   if row["needs_review"]}
+    assert flagged.get("not_a_zip", "").startswith("cannot read the submission"), flagged

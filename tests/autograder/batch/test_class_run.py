@@ -1,4 +1,5 @@
-"""Class runs for real: SIGKILL mid-run then rerun, resume, --force, Dask against local."""
+"""Class runs for real: SIGKILL mid-run then rerun, resume, --force, unreadable submissions
+(Dask against local: test_dask_cluster.py)."""
 import json
 import os
 import secrets
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.autograder.grade import helpers
-from tests.hostile import corpus, support
+from tests.hostile import support
 
 FAST_ITEMS = "conv_layers.conv_forward_naive.forward_secret,conv_layers.max_pool_forward_naive.*"
 TIMING_KEYS = ("execution_time",)
@@ -125,41 +126,6 @@ def test_sigkill_mid_run_then_rerun_loses_nothing(tmp_path):
     assert other.returncode == 2 and "--force" in other.stderr
 
 
-def test_dask_cluster_gives_the_local_outputs(tmp_path, fixture_model, cifar10_dir):
-    distributed = pytest.importorskip("distributed")
-    classroom = tmp_path / "class"
-    small_class(classroom, 2, model=fixture_model)
-    spec = support.class_spec(tmp_path / "grading.toml")
-    items = ",".join((corpus.CONV, corpus.POOL, corpus.ACCURACY))
-    common = ["--spec", spec, "--items", items, "--seed", "99", "--cifar-dir", cifar10_dir]
-    local = support.grade_command(classroom, "--out", tmp_path / "local", "--jobs", "2",
-                                  *common, timeout=600)
-    assert local.returncode == 0, local.stderr[-2000:]
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster:
-        remote = support.grade_command(classroom, "--out", tmp_path / "dask",
-                                       "--dask-scheduler", cluster.scheduler_address,
-                                       *common, timeout=600)
-        workers = len(cluster.workers)
-    assert workers == 2
-    assert remote.returncode == 0, remote.stderr[-2000:]
-    assert "on the Dask cluster at tcp://127.0.0.1:" in remote.stderr
-    assert (tmp_path / "dask" / "gradebook.csv").read_text() == \
-        (tmp_path / "local" / "gradebook.csv").read_text()
-    assert (tmp_path / "dask" / "summary.md").read_text() == \
-        (tmp_path / "local" / "summary.md").read_text()
-    for sub in sorted((tmp_path / "local").iterdir()):
-        if sub.is_dir():
-            a = comparable(json.loads((sub / "results.json").read_text()))
-            b = comparable(json.loads((tmp_path / "dask" / sub.name / "results.json").read_text()))
-            assert a == b, sub.name
-            assert (sub / "feedback.md").read_text() == \
-                (tmp_path / "dask" / sub.name / "feedback.md").read_text()
-    rows = (tmp_path / "dask" / "gradebook.csv").read_text().splitlines()
-    top = points_of(items)
-    assert len(rows) == 4 and rows[1].startswith("student_00,%d,%d," % (top, top))
-
-
 def test_a_plain_rerun_retries_exactly_the_grader_errors(tmp_path):
     classroom, grades = tmp_path / "class", tmp_path / "grades"
     small_class(classroom, 2)
@@ -250,3 +216,37 @@ def test_a_class_run_under_the_retrain_flag_says_it_retrains_all(tmp_path, monke
 def test_a_class_run_without_the_accuracy_item_says_nothing_of_models(tmp_path, monkeypatch):
     err = announced_before_grading(tmp_path, monkeypatch, items=FAST_ITEMS)
     assert "cnn_model.npz" not in err and "retrain" not in err
+
+
+def test_a_submission_that_cannot_be_read_is_flagged_for_review_not_a_silent_zero(tmp_path):
+    import csv
+    import io
+    import zipfile
+    classroom, grades = tmp_path / "class", tmp_path / "grades"
+    helpers.reference_submission(classroom / "student_00", notebooks=False)
+    (classroom / "junk.zip").write_bytes(b"PK\x03\x04 a download cut short")
+    marker = b"# the student's own layers, long enough to be recognised\n"
+    with zipfile.ZipFile(classroom / "damaged.zip", "w", zipfile.ZIP_STORED) as archive:
+        for path in sorted((classroom / "student_00" / "nndl").glob("*.py")):
+            data = path.read_bytes() + (marker if path.name == "conv_layers.py" else b"")
+            archive.writestr("nndl/" + path.name, data)
+    damaged = (classroom / "damaged.zip").read_bytes()
+    (classroom / "damaged.zip").write_bytes(damaged.replace(marker, marker.upper()))
+    run = support.grade_command(classroom, "--out", grades, "--items", FAST_ITEMS,
+                                "--jobs", "2", timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = {row["submission"]: row for row in
+            csv.DictReader(io.StringIO((grades / "gradebook.csv").read_text()))}
+    assert rows["junk"]["total"] == "0"
+    assert rows["junk"]["needs_review"].startswith("cannot read the submission: junk.zip")
+    assert rows["damaged"]["needs_review"].startswith(
+        "could not extract from the submitted zip: nndl/conv_layers.py (")
+    assert rows["student_00"]["needs_review"] == ""
+    summary = (grades / "summary.md").read_text()
+    assert "To review (2): `damaged` (could not extract" in summary
+    report = (grades / "report.html").read_text()
+    review = report[report.index('<h2 id="review">'):]
+    assert "<code>junk</code>: cannot read the submission" in review
+    assert "<code>damaged</code>: could not extract" in review
+    data = json.loads((grades / "junk" / "results.json").read_text())
+    assert data["extra_data"]["unreadable"].startswith("cannot read the submission")

@@ -1,8 +1,11 @@
 """`python -m autograder grade` as a command."""
 import json
+import os
 import subprocess
 import sys
 import zipfile
+
+import pytest
 
 from tests.autograder.grade import helpers
 
@@ -71,3 +74,48 @@ def test_missing_cifar10_is_found_first_with_the_loaders_whole_message(tmp_path,
     assert str(tmp_path / "no-data") in problem and len(problem.splitlines()) > 2
     assert cli.data_problem(GradeOptions(items="conv_layers.*")) is None
     assert cli.data_problem(GradeOptions(), on_this_machine=False) is None
+
+
+def test_an_items_pattern_that_matches_nothing_is_a_usage_error_naming_it(tmp_path):
+    folder = helpers.reference_submission(tmp_path / "erin")
+    out = tmp_path / "out"
+    proc = run_cli(str(folder), "--out", str(out), "--items", "conv_layers.max_pool_*,conv_layer.*")
+    assert proc.returncode == 2, proc.stderr
+    assert "--items pattern 'conv_layer.*' matches no item; the items are:" in proc.stderr
+    assert "  conv_layers.conv_forward_naive.forward\n" in proc.stderr   # the ids to choose from
+    assert "max_pool_*'" not in proc.stderr   # the pattern that matches is not blamed
+    assert not out.exists()
+
+
+def test_a_cifar10_dir_that_is_set_but_unusable_is_never_passed_over(tmp_path, monkeypatch,
+                                                                     cifar10_dir):
+    """$CIFAR10_DIR names a folder without the data while the default folder has it: the grader
+    stops there (exit 2) and says how to get the data, instead of grading with another copy."""
+    from pathlib import Path
+    from autograder.grade import cli, data
+    from autograder.grade.pipeline import GradeOptions
+    from cs231n import data_utils
+    cifar10_dir = str(cifar10_dir)
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setattr(data_utils, "DEFAULT_CIFAR10_DIR", Path(cifar10_dir))
+    monkeypatch.setattr(data, "DEFAULT_CIFAR10_DIR", Path(cifar10_dir), raising=False)
+    monkeypatch.setenv("CIFAR10_DIR", str(tmp_path / "empty"))
+    problem = cli.data_problem(GradeOptions(items="cnn.ThreeLayerConvNet.accuracy"))
+    assert problem is not None
+    assert "$CIFAR10_DIR %s lacks CIFAR-10's data_batch_1" % (tmp_path / "empty") in problem
+    assert "get_datasets.sh" in problem and "does not fall back" in problem
+    with pytest.raises(data_utils.CIFAR10NotFoundError):
+        data.accuracy_splits(num_validation=10, num_heldout=10)
+    monkeypatch.setenv("CIFAR10_DIR", cifar10_dir)
+    assert cli.data_problem(GradeOptions(items="cnn.ThreeLayerConvNet.accuracy")) is None
+    # as a command, with the kit's own default folder
+    folder = helpers.reference_submission(tmp_path / "fred")
+    proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(folder), "--out",
+                           str(tmp_path / "out"), "--items", "cnn.ThreeLayerConvNet.accuracy"],
+                          capture_output=True, text=True, cwd=str(helpers.REPO_ROOT), timeout=300,
+                          env=dict(os.environ, CIFAR10_DIR=str(tmp_path / "missing")))
+    assert proc.returncode == 2, proc.stderr
+    assert "$CIFAR10_DIR %s is not a folder" % (tmp_path / "missing") in proc.stderr
+    script = Path(helpers.REPO_ROOT) / "assignment" / "cs231n" / "datasets" / "get_datasets.sh"
+    assert "bash %s" % script in proc.stderr
+    assert not (tmp_path / "out").exists()

@@ -175,3 +175,24 @@ def test_an_nndl_folder_wins_over_stray_top_level_copies(tmp_path):
     submission = locate(root, tmp_path / "staged")
     assert (tmp_path / "staged" / "nndl" / "cnn.py").read_text() == SOURCE
     assert not any("without their nndl/ folder" in note for note in submission.notes)
+
+
+def test_a_zip_that_cannot_be_read_says_so_for_the_staff(tmp_path):
+    """A corrupt zip is not a student's real zero: the submission says why it is unreadable
+    (the grader flags it for review), whether the whole file or one wanted member is bad."""
+    good = locate(zip_of(tmp_path / "good.zip", [("nndl/layers.py", SOURCE)]), tmp_path / "a")
+    assert good.unreadable() == ""
+    (tmp_path / "junk.zip").write_bytes(b"PK\x03\x04 the first bytes of a zip, then nothing")
+    junk = locate(tmp_path / "junk.zip", tmp_path / "b")
+    assert junk.unreadable().startswith("cannot read the submission")
+    marker = b"x = 'a line of the student''s layers'\n"
+    damaged = tmp_path / "damaged.zip"
+    with zipfile.ZipFile(damaged, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("nndl/layers.py", marker)
+        archive.writestr("nndl/cnn.py", SOURCE)
+    data = damaged.read_bytes()
+    damaged.write_bytes(data.replace(marker, marker.upper()))   # its CRC no longer matches
+    staged = locate(damaged, tmp_path / "c")
+    assert "layers" not in staged.modules and "cnn" in staged.modules
+    assert staged.unreadable().startswith("could not extract from the submitted zip: "
+                                          "nndl/layers.py (")
