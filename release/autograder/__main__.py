@@ -14,6 +14,8 @@ VERBS = {
     "check": ("autograder.selfcheck", "run the visible checks on the nndl/ in this folder"),
     "gradescope": ("autograder.gradescope", "build the Gradescope autograder.zip"),
     "similarity": ("autograder.similarity.cli", "similarity report of a graded class"),
+    "heldout": ("autograder.grade.heldout_cli", "make or check the course's own held-out images "
+                "(the accuracy item's heldout_file)"),
 }
 
 

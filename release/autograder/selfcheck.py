@@ -230,9 +230,10 @@ def describe_price(price):
         lines.append("At that accuracy the model would earn %.4g/%g points (full credit at %g%%, "
                      "none at %g%% or below, linear between)." % (
                          price.points, price.item.points, 100 * full, 100 * zero))
-        lines.append("The grader also scores it on CIFAR-10 images it has not seen (moved "
-                     "slightly for each run) and credits min(validation, held-out + %g%%): a "
-                     "model tuned to the validation images can earn less." % (100 * margin))
+        lines.append("The grader also scores it on images it has not seen (CIFAR-10 test "
+                     "images moved slightly for each run, or the course's own) and credits "
+                     "min(validation, held-out + %g%%): a model tuned to the validation images "
+                     "can earn less." % (100 * margin))
     return "\n".join(lines)
 
 

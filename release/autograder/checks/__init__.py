@@ -175,6 +175,10 @@ def _because_of(explained, failing):
     for key, because in explained.items():
         if failing and all(o.data.get(key) for o in failing):
             return because
+    # a check that names the item charging the bug itself ("<kind>:<function>")
+    named = {str(o.data.get("explained_by") or "") for o in failing}
+    if failing and len(named) == 1 and ":" in next(iter(named)):
+        return named.pop()
     return ""
 
 

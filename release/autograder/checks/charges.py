@@ -7,7 +7,9 @@
   refunded.
 - Observed causes (GroupResult.because_of, "<kind>:<function>"): a backward pass that agrees
   with the numerical gradient of the student's own wrong forward fails because of the
-  forward; a training sequence driven by wrong gradients fails because of the gradients.
+  forward; a training sequence driven by wrong gradients fails because of the gradients;
+  the network's gradients that are right once relu_backward's or softmax_loss's gradient is
+  derived from the student's own forward fail because of that function (derived_backward.py).
   When an item of that kind grading that function lost points, the group is refunded: the
   bug is charged there.
 
@@ -19,6 +21,7 @@ scored all or nothing (scoring = "all_cases") keep their own rule and take no pa
 import dataclasses
 
 from autograder.checks import group_lines
+from autograder.checks.derived_backward import CHARGED_IN
 from autograder.checks.outcome import Status
 
 NOT_CHARGED = "not_charged"
@@ -27,6 +30,8 @@ EXPLAINED = {
     "forward_value": "your backward agrees with the numerical gradient of your %s",
     "model_gradient": "the training steps follow the gradients of your %s, which are wrong",
 }
+CARRIED_OVER = ("the network's gradients are right once the gradient of your %s is derived from "
+                "your own forward")
 
 
 def _core_passed(result):
@@ -67,7 +72,17 @@ def charge_causes_once(results: list) -> list:
 
 
 def _charge_forward_bugs_once(results):
-    """Refund the groups that fail only because of a forward pass whose own item lost points."""
+    """Refund the groups that fail only because of another function whose own item lost
+    points. Whether an item lost points is read before any refund, and a refund names the item
+    that finally charges the bug: a training sequence that fails because of the network's
+    gradients, which fail because of relu_backward, names the relu_backward item."""
+    lost = [result.score < result.max_score - 1e-9 for result in results]
+
+    def charging(kind, function, exclude):
+        return [k for k, other in enumerate(results) if k != exclude and lost[k]
+                and other.kind == kind and other.function == function]
+
+    refunds = {}     # (i, j) -> (why, indices of the items charged)
     for i, result in enumerate(results):
         if result.scoring == "all_cases":
             continue
@@ -75,14 +90,30 @@ def _charge_forward_bugs_once(results):
             if not group.because_of or group.status == Status.PASSED or group.lost <= 1e-9:
                 continue
             kind, _, function = group.because_of.partition(":")
-            charged = [other.item_id for other in results
-                       if other is not result and other.kind == kind and other.function == function
-                       and other.score < other.max_score - 1e-9]
+            charged = charging(kind, function, i)
             if charged:
-                note = ("%s, whose bug is charged in %s: not charged again here (%g points kept)."
-                        % (EXPLAINED.get(kind, "it fails because of %s" % function) % function,
-                           " and ".join(charged), round(group.lost, 2)))
-                results[i] = result = _refund(result, j, note=note)
+                why = (CARRIED_OVER if group.because_of in CHARGED_IN.values()
+                       else EXPLAINED.get(kind, "it fails because of %s")) % function
+                refunds[(i, j)] = (why, charged)
+    # an item all of whose lost points are refunded passes its charge on
+    passed_on = {i: sorted({k for (ri, _), (_, ch) in refunds.items() if ri == i for k in ch})
+                 for i, result in enumerate(results)
+                 if lost[i] and all((i, j) in refunds for j, g in enumerate(result.groups or ())
+                                    if g.status != Status.PASSED and g.lost > 1e-9)}
+
+    def final(k, seen=()):
+        if k not in passed_on or k in seen:
+            return [k]
+        return [f for nxt in passed_on[k] for f in final(nxt, seen + (k,))]
+
+    for (i, j), (why, charged) in sorted(refunds.items()):
+        names = []
+        for k in charged:
+            names += [results[f].item_id for f in final(k, (i,))
+                      if results[f].item_id not in names]
+        note = ("%s, whose bug is charged in %s: not charged again here (%g points kept)."
+                % (why, " and ".join(names), round(results[i].groups[j].lost, 2)))
+        results[i] = _refund(results[i], j, note=note)
     return results
 
 

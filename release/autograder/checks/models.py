@@ -155,7 +155,7 @@ def case_running_stats(case):
     return layers
 
 
-def _modules_of(nndl_modules):
+def loaded_modules(nndl_modules):
     """The loaded module objects of an nndl mapping or package (import failures left out)."""
     if isinstance(nndl_modules, Mapping):
         found = list(nndl_modules.values())
@@ -263,7 +263,7 @@ def tapped_layers(nndl_modules, case):
     """A LayerTap installed on every nndl module's batchnorm and softmax_loss (restored after)."""
     tap = LayerTap(case)
     targets = {}
-    modules = _modules_of(nndl_modules)
+    modules = loaded_modules(nndl_modules)
     for module in modules:
         for name in BATCHNORM_LAYERS + (LOSS_LAYER,):
             function = vars(module).get(name)

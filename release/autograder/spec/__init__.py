@@ -117,8 +117,13 @@ class Item:
 @dataclass(frozen=True)
 class SimilarityPolicy:
     """[similarity]: when two submissions are flagged (autograder/similarity/)."""
-    threshold: float = 0.5           # share of one's code (copydetect tokens) found in the other
-    min_shared_tokens: int = 150     # and at least this many tokens shared (tiny solutions)
+    threshold: float = 0.5           # share of one's graded functions found in the other's
+    min_function_tokens: int = 60    # and at least this many function k-grams shared
+    function_tokens: int = 12        # k: graded functions are compared in runs of k tokens
+    min_shared_tokens: int = 150     # whole files (a fallback): tokens shared at least
+    common_share: float = 0.1        # a passage in more than this share of the class ...
+    common_min: int = 4              # ... and in at least this many submissions: boilerplate
+    against: str = ""                # prior work: a folder of earlier submissions (spec-relative)
     list_from: float = 0.25          # similarity.csv lists the pairs from this similarity up
     noise_tokens: int = 25           # copydetect noise threshold k: shorter matches are ignored
     guarantee_tokens: int = 30       # copydetect guarantee threshold: longer ones are always found
@@ -138,6 +143,13 @@ class LatePolicy:
     max_penalty: float = 1.0         # cap on the fraction taken
     extensions: str = ""             # CSV (student or submission id, deadline or extra days)
     submission_times: str = ""       # CSV (submission id, submitted_at) when not from Gradescope
+
+
+@dataclass(frozen=True)
+class OverridesPolicy:
+    """[overrides]: the staff's score overrides (autograder/grade/overrides.py); "" = none.
+    `grade --overrides FILE` names another file for one run."""
+    file: str = ""                   # CSV beside the spec: submission, item, points or delta, ...
 
 
 @dataclass(frozen=True)
@@ -165,6 +177,7 @@ class Spec:
     late: LatePolicy = LatePolicy()
     leaderboard: LeaderboardPolicy = LeaderboardPolicy()
     environment: EnvironmentPolicy = EnvironmentPolicy()
+    overrides: OverridesPolicy = OverridesPolicy()
 
     def item(self, item_id: str) -> Item:
         """The item with this id; KeyError if the spec has none."""
@@ -350,7 +363,8 @@ def parse_spec(data: dict, visible_only: bool = False, source: str = "<spec>") -
                 similarity=_parse_table(data, "similarity", SimilarityPolicy, source),
                 late=_parse_table(data, "late", LatePolicy, source),
                 leaderboard=_parse_table(data, "leaderboard", LeaderboardPolicy, source),
-                environment=environment)
+                environment=environment,
+                overrides=_parse_table(data, "overrides", OverridesPolicy, source))
 
 
 # keys an older spec may still hold: (table, key) -> what replaced it
@@ -360,7 +374,8 @@ _REPLACED_KEYS = {("similarity", "max_code_kb"):
 
 
 def _parse_table(data, name, policy_class, source):
-    """A policy table ([similarity], [late], [leaderboard], [environment]): known keys, right types, valid values."""
+    """A policy table ([similarity], [late], [leaderboard], [environment], [overrides]): known
+    keys, right types, valid values."""
     raw = dict(data.get(name, {}))
     defaults = policy_class()
     values = {}
@@ -400,6 +415,11 @@ def _policy_problem(policy):
             return "needs 0 <= list_from <= threshold <= 1"
         if not 1 <= policy.noise_tokens <= policy.guarantee_tokens:
             return "needs 1 <= noise_tokens <= guarantee_tokens"
+        if policy.function_tokens < 1 or policy.min_function_tokens < 0:
+            return "needs function_tokens >= 1 and min_function_tokens >= 0"
+        if not 0 < policy.common_share <= 1 or policy.common_min < 2:
+            return "needs 0 < common_share <= 1 and common_min >= 2 (a passage two " \
+                   "submissions share is what the report looks for)"
         if policy.model_rel_distance < 0 or policy.max_code_tokens <= 0 \
                 or policy.html_max_pairs < 0:
             return "model_rel_distance, max_code_tokens and html_max_pairs must be positive"

@@ -11,7 +11,8 @@ observe returns "pred.<split>" (int64 predictions: argmax of the test-mode
 scores, in batches). judge computes the accuracies against the labels.
 
 The held-out images come from the public CIFAR-10 test batch, moved by a
-secret per-run transformation (autograder/grade/data.py, spec keys heldout_*).
+secret per-run transformation (autograder/grade/data.py, spec keys heldout_*),
+or from the course's own image file (spec key heldout_file), which no student had.
 Where it can, the grader keeps them out of the student's process altogether
 (trusted evaluation): when the saved parameters fit the reference
 ThreeLayerConvNet (autograder/checks/trusted_model.py), the reference code
@@ -219,7 +220,12 @@ KIND = Kind("accuracy", observe, judge, keys=(
         "with the submitted weights must agree with the student's code for the reference to "
         "classify the held-out images"),
     Key("validation_images", 1000, "validation images drawn from the training batches"),
-    Key("heldout_images", 1000, "held-out images drawn from the test batch"),
+    Key("heldout_images", 1000, "held-out images drawn from the test batch (or the "
+        "heldout_file)"),
+    # Grader-side only: the release's copy of the spec never names the file.
+    Key("heldout_file", None, "the instructor's own held-out images (.npz: images uint8 "
+        "(N, 32, 32, 3), labels 0..9), relative to the spec file; when given, the held-out "
+        "images come from it instead of the public test batch", type=str),
     # The held-out images' secret transformation: its defaults stay with the grader
     # (autograder/grade/data.py HeldoutTransform), out of this module that students get.
     Key("heldout_flip", None, "held-out images: chance of a horizontal flip", type=float),

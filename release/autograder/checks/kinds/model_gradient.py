@@ -8,7 +8,7 @@ entries). Graded: every `grad.<param>`.
 """
 import numpy as np
 
-from autograder.checks import diagnosis, judging, models, numeric
+from autograder.checks import derived_backward, diagnosis, judging, models, numeric
 from autograder.checks.calls import plain
 from autograder.checks.compare import knob
 from autograder.checks.kinds.base import Kind
@@ -48,7 +48,24 @@ def _observe(item, case, nndl_modules, tap, probes):
             rec.output("grad." + name, grads[name])
     if probes and np.asarray(case["X"]).dtype == np.float64:
         _probe_params(rec, model, case, X, y, grads)
+        for name in derived_backward.DERIVED:
+            _derived_pass(rec, model, nndl_modules, name, X, y, case)
     return rec.finish()
+
+
+def _derived_pass(rec, model, nndl_modules, name, X, y, case):
+    """The gradients with `name`'s gradient derived from the student's own forward
+    ("derived.<name>.grad.<param>"; see checks/derived_backward.py). Diagnosis only."""
+    try:
+        with rec.quiet(), derived_backward.derived_backward(nndl_modules, name) as active:
+            if not active:
+                return
+            grads = model.loss(X.copy(), y.copy())[1]
+        for param in models.case_params(case):
+            if param in grads:
+                rec.output("derived.%s.grad.%s" % (name, param), grads[param])
+    except Exception:  # noqa: BLE001 - diagnosis only: the item is judged on the real pass
+        rec.obs["diag.derived_failed." + name] = np.array(name)
 
 
 def _probe_params(rec, model, case, X, y, grads):
@@ -85,8 +102,31 @@ def judge(item, case, student_obs, reference_obs):
                 knob(item, "numeric_tolerance"), scale))
             break
     evidence = diagnosis.regularisation_evidence(case, student_obs, reference_obs, mismatches)
+    carried = _explained_by_carried_over(item, student_obs, reference_obs, keys, scale) \
+        if mismatches else None
+    if carried:
+        explanations.append(carried[1])
+        evidence = dict(evidence or {}, explained_by=carried[0])
     return judging.conclude(item, case, student_obs, reference_obs, keys, mismatches,
                             explanations=explanations, data=evidence)
+
+
+def _explained_by_carried_over(item, student_obs, reference_obs, keys, scale):
+    """("<kind>:<function>" of the item that charges the bug, a line for the feedback) when
+    the gradients are right once one carried-over function's gradient is derived from the
+    student's own forward (None otherwise)."""
+    for name in derived_backward.DERIVED:
+        prefix = "derived.%s." % name
+        derived = {key: student_obs[prefix + key] for key in keys if prefix + key in student_obs}
+        if len(derived) != len(keys):
+            continue
+        if not judging.compare_keys(item, derived, reference_obs, keys, scale=scale):
+            return (derived_backward.CHARGED_IN[name],
+                    "with %s's gradient derived from your own %s, every gradient of the network "
+                    "is right: the bug is in %s" % (
+                        name, "relu_forward" if name == "relu_backward" else "softmax loss",
+                        name))
+    return None
 
 
 KIND = Kind("model_gradient", observe, judge)
