@@ -131,7 +131,9 @@ def test_the_run_completes_with_a_complete_gradebook(request, run_name):
     assert "Graded: %d of %d submissions" % (total, total) in proc.stdout
     rows = (run["grades"] / "gradebook.csv").read_text(encoding="utf-8").splitlines()
     assert len(rows) == total + 1
+    # a formula-like id is written as text (a leading ', issue 22): the id is what follows
     ids = [row.split(",")[0] for row in rows[1:]]
+    ids = [i[1:] if i[:2] in ("'+", "'-", "'=", "'@") else i for i in ids]
     assert len({i.lower() for i in ids}) == total and all(SAFE_ID.match(i) for i in ids), ids
     assert len(run["reports"]) == total
     summary = (run["grades"] / "summary.md").read_text(encoding="utf-8")
@@ -225,3 +227,21 @@ def test_no_secret_is_read_and_no_peer_reached(request, run_name):
 @pytest.mark.parametrize("run_name", RUNS)
 def test_no_process_is_left_running(request, run_name):
     assert request.getfixturevalue(run_name)["leftovers"] == []
+
+
+@pytest.mark.parametrize("run_name", RUNS)
+def test_no_csv_cell_is_a_formula(request, run_name):
+    """Submissions named like formulas (+1+1, @SUM(A1), =HYPERLINK(1)) appear in every CSV the
+    run writes as text: no cell that is not a plain number starts with =, +, -, @, a tab or a
+    carriage return (issue 22)."""
+    import csv
+    from autograder.report.csv_cells import is_formula
+    run = request.getfixturevalue(run_name)
+    written = sorted(run["grades"].glob("*.csv"))
+    assert any(path.name == "gradebook.csv" for path in written)
+    for path in written:
+        with open(path, newline="", encoding="utf-8") as f:
+            for row in csv.reader(f):
+                risky = [cell for cell in row if is_formula(cell)]   # plain numbers stay numbers
+                assert not risky, (path.name, risky)
+    assert "'+1+1" in (run["grades"] / "gradebook.csv").read_text(encoding="utf-8")
