@@ -344,8 +344,12 @@ def plan(level, layout, limits, worker_args, uid=None, extra_env=None):
             owner = uid if drop else os.geteuid()
             work_mount = "mount -t tmpfs -o size=%d,mode=0700,uid=%d,gid=%d none %s" % (
                 limits.work_bytes, owner, owner, work_q)
+            # /dev itself too: the sandbox may still be root (without capabilities, but the
+            # owner of the host's /dev), and a file it leaves in /dev/cpu would outlive it;
+            # device nodes stay usable on a read-only mount. Its own mounts (/dev/shm, /dev/pts)
+            # keep their flags.
             read_only = ("for m in $(awk '{print $2}' /proc/self/mounts); "
-                         "do case \"$m\" in /proc*|/sys*|/dev*|%s) ;; *) mount -o remount,bind,ro "
+                         "do case \"$m\" in /proc*|/sys*|/dev/*|%s) ;; *) mount -o remount,bind,ro "
                          "\"$m\" 2>/dev/null ;; esac; done" % work_q)
             # A new network namespace starts with its loopback down (bwrap brings it up):
             # a notebook kernel talks to its client over 127.0.0.1, so --retrain needs it.

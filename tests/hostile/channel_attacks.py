@@ -15,6 +15,7 @@ what it did, so its results.json says it:
 - the self-check does both in one submission, so a search that could not see what was
   stored shows up -- "CHANNEL SELF-CHECK stored N places, missed: nothing".
 """
+import os
 import re
 
 from tests.hostile.corpus import CONV, POOL, SOFTMAX, CNN_FORWARD, ACCURACY, append, reference
@@ -283,3 +284,17 @@ def told_places(pattern, text, group=1):
     assert match, "no %r in %r" % (pattern.pattern, text[-2000:])
     places = match.group(group).strip()
     return [] if places == "nothing" or not places else [p.strip() for p in places.split(",")]
+
+
+HOST_ROOTS = ("/dev", "/run", "/tmp", "/var", "/etc", "/home", "/opt", "/srv", "/mnt", "/media")
+
+
+def marker_files(mark, roots=HOST_ROOTS):
+    """Paths under the host's writable-looking trees whose name holds `mark` (links not
+    followed): a writer that reached a folder of the host (as root without capabilities it
+    owns /dev's directories, for one) leaves its file there after the sandbox is gone."""
+    found = []
+    for root in roots:
+        for folder, dirs, files in os.walk(root):
+            found += [os.path.join(folder, name) for name in dirs + files if mark in name]
+    return found

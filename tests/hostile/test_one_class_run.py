@@ -26,7 +26,7 @@ import pytest
 from autograder.report import gradescope
 from autograder.sandbox.isolation import available_level
 from tests.autograder.grade import helpers
-from tests.hostile import combined, corpus, sandbox_attacks, support
+from tests.hostile import channel_attacks, combined, corpus, sandbox_attacks, support
 from tests.hostile.test_corpus import Listener
 from tests.hostile.test_sandbox_integrity import _host_files, _second_cifar_copy, snapshot
 
@@ -196,6 +196,7 @@ def test_nothing_is_written_outside_the_sandbox(request, run_name):
     for folder in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
         if os.path.isdir(folder):
             assert not [name for name in os.listdir(folder) if mark in name], folder
+    assert channel_attacks.marker_files(mark) == []   # anywhere on the host's writable trees
     with open("/proc/keys") as f:
         assert mark not in f.read()
 

@@ -246,7 +246,8 @@ def test_a_submission_that_cannot_be_read_is_flagged_for_review_not_a_silent_zer
     assert "To review (2): `damaged` (could not extract" in summary
     report = (grades / "report.html").read_text()
     review = report[report.index('<h2 id="review">'):]
-    assert "<code>junk</code>: cannot read the submission" in review
-    assert "<code>damaged</code>: could not extract" in review
+    # each entry links to the submission's feedback (report/class_report.py)
+    assert '<a href="junk/feedback.html">junk</a>: cannot read the submission' in review
+    assert '<a href="damaged/feedback.html">damaged</a>: could not extract' in review
     data = json.loads((grades / "junk" / "results.json").read_text())
     assert data["extra_data"]["unreadable"].startswith("cannot read the submission")
