@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 import mistune
 import pytest
 
-from autograder.report import gradescope
+from autograder.report import csv_cells, gradescope
 from tests.hostile import corpus, exposure_attacks, support
 
 REPORT_BYTES = 2_000_000
@@ -53,7 +53,10 @@ def test_the_class_run_completes_with_every_submission(exposure_run):
     assert "Graded: %d of %d submissions" % (total, total) in proc.stdout
     rows = (exposure_run["grades"] / "gradebook.csv").read_text(encoding="utf-8").splitlines()
     assert len(rows) == total + 1
-    ids = [row.split(",")[0] for row in rows[1:]]
+    # a formula-like id (+1+1, @SUM_A1) is written as text, with a leading quote (issue 22)
+    quoted = [row.split(",")[0] for row in rows[1:]]
+    assert "'+1+1" in quoted
+    ids = [csv_cells.original(i) for i in quoted]
     assert len({i.lower() for i in ids}) == total
     assert all(SAFE_ID.match(i) for i in ids), ids
     summary = (exposure_run["grades"] / "summary.md").read_text(encoding="utf-8")
