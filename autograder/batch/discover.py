@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from autograder import lms
-from autograder.submission import layout
+from autograder.submission import SubmissionError, layout
 
 ID_CHARACTERS = re.compile(r"[^A-Za-z0-9._@+-]+")
 # The class run's own files in GRADES_DIR (lower case: compared ignoring case), and the
@@ -134,3 +134,14 @@ def discover(paths, lms_from=None, unpack_dir=None, say=None):
                      from_lms.trusted if from_lms else None)
                for sid, (_, source, from_lms) in zip(ids, sources)]
     return sorted(entries, key=lambda e: e.id)
+
+
+def prior_sources(folder):
+    """{prior id: path} of the entries of a prior-work folder (SubmissionError if none)."""
+    from autograder.similarity.run import PRIOR_PREFIX
+    if not os.path.isdir(folder):
+        raise SubmissionError("prior work %s is not a folder" % folder)
+    entries = discover([folder])
+    if not entries:
+        raise SubmissionError("prior work %s holds no submission" % folder)
+    return {PRIOR_PREFIX + entry.id: entry.path for entry in entries}

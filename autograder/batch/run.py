@@ -5,9 +5,11 @@ import sys
 from dataclasses import replace
 
 from autograder import lms
-from autograder.batch import discover, gradebook, state
-from autograder.grade import late, overrides
-from autograder.report import changes
+from autograder.batch import discover, state
+from autograder.batch.backends import backend_for
+from autograder.policy import late, overrides
+from autograder.report import changes, gradebook
+from autograder.results import records, store
 from autograder.batch.progress import Progress
 from autograder.batch.tasks import GradeTask
 
@@ -82,9 +84,10 @@ def plan(paths, grades_dir, options, force=False, lms_from=None, say=None):
         late_records.append(late_record)
         identity = lms.with_late_review(entry.lms, late_record)
         requests = overrides.requests_for(found, entry.id)
-        if force or not state.finished(out_dir, fingerprint, record["seed"]) \
-                or late.recorded(out_dir) != late_record or lms.recorded(out_dir) != identity \
-                or overrides.recorded(out_dir) != requests:
+        previous = store.load(out_dir)
+        if force or not records.finished(previous, fingerprint, record["seed"]) \
+                or records.late(previous) != late_record or records.lms(previous) != identity \
+                or records.override_requests(previous) != requests:
             tasks.append(GradeTask(entry.id, entry.path, out_dir, record["seed"], fingerprint,
                                    late_record, identity, requests))
     changes.keep_previous(grades_dir, [task.id for task in tasks])
@@ -149,8 +152,8 @@ def run_class(paths, grades_dir, options, jobs=None, force=False, scheduler=None
     items = graded_items(options)
     jobs = jobs or default_jobs()
     finished = len(entries) - len(tasks)
-    where = ("the Dask cluster at %s" % scheduler) if scheduler else ("%d local process%s"
-                                                                      % (jobs, "es" * (jobs > 1)))
+    backend = backend_for(scheduler)
+    where = backend.where(jobs, scheduler)
     print("grading %d of %d submissions (%d already finished) on %s; seed recorded in %s"
           % (len(tasks), len(entries), finished, where,
              os.path.join(grades_dir, state.BATCH_FILE)), file=err)
@@ -166,12 +169,7 @@ def run_class(paths, grades_dir, options, jobs=None, force=False, scheduler=None
                                          " (grader error)" if done.grader_error else ""))
 
     if tasks:
-        if scheduler:
-            from autograder.grade.dask_backend import grade_on_dask
-            grade_on_dask(tasks, options, items, scheduler, on_done)
-        else:
-            from autograder.batch.local import grade_locally
-            grade_locally(tasks, options, items, jobs, on_done)
+        backend.grade(tasks, options, items, on_done, jobs, scheduler)
     progress.finish()
     ids = [entry.id for entry in entries]
     text = gradebook.write_class_reports(grades_dir, ids)
@@ -192,7 +190,8 @@ def _instructor_reports(grades_dir, ids, options, jobs, text, err):
     from autograder.grade import adapter
     from autograder.grade.pipeline import _default_spec_path
     from autograder.report import class_report
-    from autograder.similarity.run import add_to_summary, against_folder, prior_sources, \
+    from autograder.batch.discover import prior_sources
+    from autograder.similarity.run import add_to_summary, against_folder, \
         recorded_sources, run_similarity
     try:
         spec_path = str(options.spec_path or _default_spec_path())

@@ -13,7 +13,8 @@ import os
 import secrets
 import time
 
-from autograder.report import RESULTS_FILE, atomic
+
+from autograder.files import atomic
 
 BATCH_FILE = "batch.json"
 FINGERPRINT_DEPTH = 3
@@ -94,19 +95,6 @@ def fingerprint(path):
     return digest.hexdigest()[:32]
 
 
-def finished(out_dir, fingerprint_now, seed):
-    """True if out_dir holds a complete results.json of this source graded under `seed`.
-    A report of a grader error is not finished: a plain rerun regrades exactly those."""
-    try:
-        with open(os.path.join(out_dir, RESULTS_FILE)) as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return False
-    extra = data.get("extra_data") or {}
-    batch = extra.get("batch") or {}
-    if extra.get("grader_error"):
-        return False
-    return batch.get("fingerprint") == fingerprint_now and extra.get("seed") == seed
 
 
 def remove_partial_files(grades_dir):

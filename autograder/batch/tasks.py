@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from autograder.grade.aggregate import failed_item
 from autograder.report import write_reports
-from autograder.report.model import GradeResult
+from autograder.results.model import GradeResult
 
 
 @dataclass(frozen=True)
@@ -21,9 +21,9 @@ class GradeTask:
     out_dir: str
     seed: int
     fingerprint: str
-    late: dict = None        # autograder.grade.late.late_record (None: no late policy)
+    late: dict = None        # autograder.policy.late.late_record (None: no late policy)
     lms: dict = None         # the LMS's record of the submission (autograder.lms), or None
-    overrides: tuple = ()    # autograder.grade.overrides requests for this submission
+    overrides: tuple = ()    # autograder.policy.overrides requests for this submission
 
     @property
     def name(self):
@@ -35,7 +35,7 @@ class GradeTask:
             record["late"] = self.late
         if self.lms is not None:
             record["lms"] = self.lms
-        if self.overrides:   # write_reports applies them (autograder.grade.overrides)
+        if self.overrides:   # write_reports applies them (autograder.policy.overrides)
             record["overrides"] = [dict(request) for request in self.overrides]
         return record
 

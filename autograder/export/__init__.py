@@ -1,1 +1,3 @@
-"""Exporting class-run scores to other tools (nbgrader_gradebook: an nbgrader gradebook.db)."""
+"""Exporting a class run's scores to other tools: Canvas's gradebook CSV (canvas) and an
+nbgrader gradebook.db (nbgrader_gradebook).
+"""

@@ -34,8 +34,9 @@ import re
 import sys
 from dataclasses import dataclass, field
 
-from autograder.batch.gradebook import read_rows
-from autograder.report import RESULTS_FILE, atomic, csv_cells
+from autograder.report.gradebook import read_rows
+from autograder.results import store
+from autograder.files import atomic, csv_cells
 
 STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 IDENTIFYING = STUDENT_COLUMNS[:4]
@@ -134,7 +135,7 @@ def _who(student):
 
 def _graded_ids(grades_dir):
     return sorted(name for name in os.listdir(grades_dir)
-                  if os.path.isfile(os.path.join(grades_dir, name, RESULTS_FILE)))
+                  if store.exists(os.path.join(grades_dir, name)))
 
 
 def canvas_export(grades_dir, roster, assignment=DEFAULT_ASSIGNMENT):

@@ -6,19 +6,18 @@ Each graded spec item becomes a grade cell (named by its item id, max_score its 
 of one notebook (default 'autograder') of the assignment, and each submission id a
 student whose submission holds those grades as auto scores, so formgrader shows them
 (and an instructor can still override any of them with a manual score). An item the staff
-overrode (autograder/grade/overrides.py) gets the grader's score as its auto score and the
+overrode (autograder/policy/overrides.py) gets the grader's score as its auto score and the
 override as its manual score, which nbgrader counts. Re-exporting updates the scores in
 place (a manual score set in formgrader is left as it is); the assignment's other notebooks
 are left as they are.
 """
 import argparse
-import json
 import os
 import sys
 import warnings
 from dataclasses import dataclass
 
-from autograder.report import RESULTS_FILE
+from autograder.results import store
 
 DEFAULT_NOTEBOOK = "autograder"
 
@@ -34,10 +33,9 @@ def read_results(grades_dir):
     """{submission id: results.json dict} of the finished submissions in GRADES_DIR."""
     found = {}
     for name in sorted(os.listdir(grades_dir)):
-        path = os.path.join(grades_dir, name, RESULTS_FILE)
-        if os.path.isfile(path):
-            with open(path) as f:
-                found[name] = json.load(f)
+        data = store.load(os.path.join(grades_dir, name))
+        if data is not None:
+            found[name] = data
     return found
 
 

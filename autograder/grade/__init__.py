@@ -1,4 +1,5 @@
-"""The grader: `python -m autograder grade SUBMISSION --out DIR` (autograder.grade.cli).
+"""Grading one submission: stage it, observe the spec's items in the reference and sandboxed
+student workers, judge, and write its reports (Grader.grade in pipeline.py).
 
 Pipeline of one submission (autograder.grade.pipeline.Grader.grade):
 1. stage the submission into a private folder (autograder.submission: safe unzip,

@@ -22,7 +22,7 @@ from autograder.checks.kinds import accuracy, timing
 from autograder.checks.observation import describe_error, error_of, error_observation
 from autograder.grade import adapter, data, heldout
 from autograder.grade.aggregate import failed_item, from_checks
-from autograder.report.model import ItemResult
+from autograder.results.model import ItemResult
 from autograder.submission.layout import MAX_MODEL_BYTES
 
 TIMING_ROUNDS = 3          # timed calls per side, on fresh inputs each

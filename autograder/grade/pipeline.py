@@ -14,10 +14,10 @@ from autograder.checks.in_worker import IMPORT_FAILURE
 from autograder.grade import adapter, heldout
 from autograder.grade.aggregate import failed_item
 from autograder.grade.items import GraderError, run_item
-from autograder.grade.leaderboard import leaderboard_extra
+from autograder.policy.leaderboard import leaderboard_extra
 from autograder.kit import NNDL_MODULES
 from autograder.report import write_reports
-from autograder.report.model import GradeResult
+from autograder.results.model import GradeResult
 from autograder.sandbox.isolation import available_level
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.session import SOLUTIONS_DIR, WorkerSession
@@ -167,7 +167,7 @@ class Grader:
         Grade `source` (folder or .zip) and return the GradeResult without writing reports.
         - name: what the reports call the submission (default: the file or folder name)
         - stage_into: callable(dest) -> Submission staging it into dest (default: locate(source));
-          a remote grader (autograder.grade.dask_backend) passes files staged elsewhere
+          a remote grader (autograder.batch.dask_cluster) passes files staged elsewhere
         """
         start = time.monotonic()
         if seed is None:

@@ -31,7 +31,7 @@ def add_arguments(parser):
 
 def run(args):
     from autograder.grade.heldout import load_heldout_file
-    from autograder.grade.overrides import OverrideError
+    from autograder.policy.overrides import OverrideError
     from autograder.gradescope.build import build_zip, heldout_file_of, heldout_note, \
         shipped_overrides, timeout_note
     from autograder.spec import SPEC_PATH

@@ -134,7 +134,7 @@ def shipped_overrides(spec_path):
     """(path, name in the zip) of the spec's [overrides] file, checked against the spec's
     items (the students are only known on Gradescope), or None when it names none.
     The name is the spec's own, so the runner finds it beside grading.toml."""
-    from autograder.grade import overrides
+    from autograder.policy import overrides
     from autograder.spec import load_spec
     path = overrides.overrides_path(str(spec_path))
     if not path:

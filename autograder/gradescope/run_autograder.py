@@ -21,9 +21,10 @@ import sys
 import tempfile
 import traceback
 
-from autograder.grade import late, overrides
-from autograder.grade.late import METADATA_FILE
-from autograder.report import RESULTS_FILE, atomic
+from autograder.policy import late, overrides
+from autograder.policy.late import METADATA_FILE
+from autograder.lms import submission_path
+from autograder.results import store
 
 
 def main(argv=None):
@@ -34,12 +35,13 @@ def main(argv=None):
                              "upload)" % METADATA_FILE)
     args = parser.parse_args(argv)
     root = os.path.abspath(args.root)
-    results = os.path.join(root, "results", RESULTS_FILE)
+    results = os.path.join(root, "results")
     try:
-        data, summary = grade(root, args.metadata)
+        result, summary = grade(root, args.metadata)
+        store.dump(results, result, after_late_penalty=True)
     except Exception:
-        data, summary = failure(traceback.format_exc()), "The grader failed:\n" + traceback.format_exc()
-    write(results, data)
+        store.dump_data(store.path_in(results), failure(traceback.format_exc()))
+        summary = "The grader failed:\n" + traceback.format_exc()
     # Gradescope shows run_autograder's output to the staff (the debugging pane).
     print(summary)
     return 0
@@ -47,12 +49,12 @@ def main(argv=None):
 
 def grade(root, metadata_path=None):
     """
-    (results.json data, the one-screen summary) of ROOT/submission; metadata_path is
+    (GradeResult, the one-screen summary) of ROOT/submission; metadata_path is
     Gradescope's metadata file (default ROOT/submission_metadata.json, beside the upload).
     """
     from autograder.kit import forget_working_directory
     from autograder.grade.pipeline import GradeOptions, grade as grade_one
-    from autograder.report import feedback, gradescope
+    from autograder.report import feedback
     forget_working_directory()
     source = os.path.join(root, "source")
     settings = {}
@@ -83,7 +85,7 @@ def grade(root, metadata_path=None):
             summary += "\noverrides not applied: " + problem
         if record and record.get("unknown"):   # the staff's debugging pane says why nothing was taken
             summary += "\nlate policy: " + record["unknown"]
-        return with_penalty(gradescope.results_json(result), result.score, record), summary
+        return result, summary
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
@@ -108,7 +110,7 @@ def overrides_of(spec_path, metadata_path):
 
 def late_record_of(spec_path, upload, metadata_path):
     """
-    The late record (autograder.grade.late) of the upload under the spec's policy, from the
+    The late record (autograder.policy.late) of the upload under the spec's policy, from the
     trusted metadata file at metadata_path and the spec's CSVs; None when the policy is off.
     The submission id the times CSV and extensions may name is Gradescope's submission id.
     """
@@ -124,39 +126,12 @@ def late_record_of(spec_path, upload, metadata_path):
     return late.late_record(policy, times, entry_id, upload, trusted)
 
 
-def with_penalty(data, raw_score, record):
-    """results.json data whose score is after the late penalty (Gradescope keeps that score)."""
-    if not record or not record.get("fraction"):
-        return data
-    data = dict(data, score=late.score_after(raw_score, record))
-    data["extra_data"] = dict(data["extra_data"], raw_score=raw_score)
-    return data
-
-
-def submission_path(folder):
-    """The submission folder, or the one .zip a student uploaded into it."""
-    try:
-        names = [n for n in os.listdir(folder) if not n.startswith(".")]
-    except OSError:
-        return folder
-    zips = [n for n in names if n.lower().endswith(".zip")]
-    if len(names) == 1 and len(zips) == 1:
-        return os.path.join(folder, zips[0])
-    return folder
-
-
 def failure(trace):
     return {"score": 0, "max_score": 100, "execution_time": 0,
             "output": "The autograder failed on this submission (not your fault); please "
                       "contact the course staff.", "visibility": "visible",
             "stdout_visibility": "hidden", "tests": [],
             "extra_data": {"grader_error": trace}}
-
-
-def write(path, data):
-    from autograder.report.gradescope import _clean, _default
-    atomic.write_text(path, json.dumps(_clean(data), indent=2, allow_nan=False,
-                                       default=_default) + "\n")
 
 
 if __name__ == "__main__":

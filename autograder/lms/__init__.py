@@ -157,7 +157,6 @@ def _open(archive, kind, path, target):
             opened.submissions.append(LmsSubmission(student.submission_name, where,
                                                     student.identity(), trusted))
         return opened
-    from autograder.gradescope.run_autograder import submission_path
     found, notes, top = gradescope_export.submissions(archive)
     opened.notes += notes
     for submission in found:
@@ -196,17 +195,10 @@ def _write_manifest(target, path, digest, opened):
     os.makedirs(target, exist_ok=True)
     manifest = {"source": path, "digest": digest, "kind": opened.kind, "notes": opened.notes,
                 "submissions": [asdict(s) for s in opened.submissions]}
-    from autograder.report import atomic
+    from autograder.files import atomic
     atomic.write_text(os.path.join(target, MANIFEST), json.dumps(manifest, indent=1) + "\n")
 
 
-def recorded(out_dir):
-    """extra_data.lms of out_dir/results.json (None if none or unreadable)."""
-    try:
-        with open(os.path.join(out_dir, "results.json")) as f:
-            return (json.load(f).get("extra_data") or {}).get("lms")
-    except (OSError, ValueError, AttributeError):
-        return None
 
 
 def with_late_review(identity, late_record):
@@ -235,3 +227,15 @@ def gradebook_cells(identity):
     students = identity.get("students") or []
     return [identity.get("kind") or "", "; ".join(s.get("sid", "") for s in students),
             "; ".join(s.get("name", "") for s in students), ""]
+
+
+def submission_path(folder):
+    """The submission folder, or the one .zip a student uploaded into it."""
+    try:
+        names = [n for n in os.listdir(folder) if not n.startswith(".")]
+    except OSError:
+        return folder
+    zips = [n for n in names if n.lower().endswith(".zip")]
+    if len(names) == 1 and len(zips) == 1:
+        return os.path.join(folder, zips[0])
+    return folder

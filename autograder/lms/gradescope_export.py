@@ -42,7 +42,7 @@ PARSED_BYTES = 16 * 1024 * 1024        # what is left once results and history a
 SKIPPED_KEYS = (":results:", ":history:")
 # What is copied out of a zipped export (a submission folder is graded as the student
 # uploaded it): the files the grader may read, and an upload's own metadata file, which is
-# never read but noticed (autograder.grade.late.upload_carries_metadata).
+# never read but noticed (autograder.policy.late.upload_carries_metadata).
 UPLOAD_METADATA = "submission_metadata.json"
 UPLOAD_DEPTH = 3
 
@@ -68,7 +68,7 @@ class Submission:
 
     def trusted(self):
         """The metadata in the shape of Gradescope's submission_metadata.json, for the late
-        policy (autograder.grade.late.late_record's `trusted`)."""
+        policy (autograder.policy.late.late_record's `trusted`)."""
         return {"id": self.submission_id, "created_at": self.created_at,
                 "users": [dict(s) for s in self.students]}
 
@@ -147,7 +147,7 @@ def parse_metadata(data):
 
 def _time(value):
     """ISO 8601 with an offset from the metadata's time (YAML gives a datetime), or None."""
-    from autograder.grade import late
+    from autograder.policy import late
     if isinstance(value, datetime):
         if value.tzinfo is None:    # PyYAML gives UTC times ('Z') as naive before 5.x
             return None

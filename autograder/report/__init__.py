@@ -1,13 +1,15 @@
-"""Reports of one graded submission: results.json (Gradescope), feedback.md/.html, summary,
-and the pictures feedback.md links (feedback-<item>.png beside it)."""
+"""Every renderer of results: feedback.md/.html and the summary of one submission, and of a
+class gradebook.csv, summary.md, changes.csv and report.html (read back through results.store).
+"""
 import glob
 import os
 
-from autograder.grade import overrides
-from autograder.report import atomic, feedback, gradescope, pictures
-from autograder.report.model import GradeResult, ItemResult  # noqa: F401
+from autograder.policy import overrides
+from autograder.files import atomic
+from autograder.report import feedback, pictures
+from autograder.results import store
+from autograder.results.model import GradeResult, ItemResult  # noqa: F401
 
-RESULTS_FILE = "results.json"
 FEEDBACK_MD = "feedback.md"
 FEEDBACK_HTML = "feedback.html"
 
@@ -28,4 +30,4 @@ def write_reports(result, out_dir):
             os.remove(path)
     atomic.write_text(os.path.join(out_dir, FEEDBACK_MD), feedback.markdown(result, figures))
     atomic.write_text(os.path.join(out_dir, FEEDBACK_HTML), feedback.html_page(result, figures))
-    atomic.write_text(os.path.join(out_dir, RESULTS_FILE), gradescope.dumps(result))
+    store.dump(out_dir, result)

@@ -11,12 +11,11 @@ graded for the first time has no previous copy and no row. Once changes.csv is
 written the copies are removed, so the next regrade is compared with this one.
 """
 import io
-import json
 import os
-import shutil
 
-from autograder.grade import overrides
-from autograder.report import RESULTS_FILE, atomic, csv_cells
+from autograder.policy import overrides
+from autograder.results import store
+from autograder.files import atomic, csv_cells
 
 PREVIOUS_FILE = "results.previous.json"
 CHANGES_FILE = "changes.csv"
@@ -27,20 +26,16 @@ COLUMNS = ("submission", "old_total", "new_total", "change", "lowered", "items_c
 def keep_previous(grades_dir, ids):
     """Copy the results.json of each id about to be regraded (if any, and not kept already)."""
     for sid in ids:
-        current = os.path.join(grades_dir, sid, RESULTS_FILE)
         kept = os.path.join(grades_dir, sid, PREVIOUS_FILE)
-        if os.path.isfile(current) and not os.path.islink(current) and not os.path.exists(kept):
-            partial = kept + ".part"
-            shutil.copyfile(current, partial, follow_symlinks=False)
-            os.replace(partial, kept)
+        if not os.path.lexists(kept):
+            store.copy(os.path.join(grades_dir, sid), kept)
 
 
 def _scores(path):
     """(total after late penalty, {item: score}, {item: applied override record}) of a
     results.json, or None."""
+    data = store.load_file(path)
     try:
-        with open(path) as f:
-            data = json.load(f)
         items = {t["extra_data"]["item"]: float(t["score"]) for t in data.get("tests", [])}
         total = float(data.get("score", 0))
         extra = data.get("extra_data") or {}
@@ -74,7 +69,7 @@ def changed_rows(grades_dir):
         kept = os.path.join(grades_dir, sid, PREVIOUS_FILE)
         if not os.path.isfile(kept):
             continue
-        old, new = _scores(kept), _scores(os.path.join(grades_dir, sid, RESULTS_FILE))
+        old, new = _scores(kept), _scores(store.path_in(os.path.join(grades_dir, sid)))
         if old is None or new is None:
             continue
         (old_total, old_items, old_overrides), (new_total, new_items, new_overrides) = old, new

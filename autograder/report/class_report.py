@@ -16,15 +16,16 @@ import collections
 import csv
 import html
 import io
-import json
 import os
 import statistics
 import urllib.parse
 from dataclasses import dataclass, field
 
-from autograder.batch.gradebook import read_rows
-from autograder.grade import late, overrides
-from autograder.report import FEEDBACK_HTML, RESULTS_FILE, atomic
+from autograder.report.gradebook import read_rows
+from autograder.policy import late, overrides
+from autograder.report import FEEDBACK_HTML
+from autograder.results import store
+from autograder.files import atomic
 
 REPORT_FILE = "report.html"
 HINT_PREFIX = "Hint: "
@@ -78,11 +79,7 @@ def class_stats(grades_dir, ids):
     rows = read_rows(grades_dir, ids)
     stats = {}
     for row in rows:
-        try:
-            with open(os.path.join(grades_dir, row.id, RESULTS_FILE)) as f:
-                tests = json.load(f).get("tests", [])
-        except (OSError, ValueError):
-            tests = []
+        tests = (store.load(os.path.join(grades_dir, row.id)) or {}).get("tests", [])
         for test in tests:
             item = test["extra_data"]["item"]
             entry = stats.setdefault(item, ItemStats(item, float(test["max_score"])))
@@ -319,7 +316,7 @@ class SimilarPair:
 def similarity_pairs(grades_dir, ids):
     """The pairs of GRADES_DIR/similarity.csv (written by the similarity run) between
     submissions of this class, flagged first; [] when there is none or it is unreadable."""
-    from autograder.report.csv_cells import original
+    from autograder.files.csv_cells import original
     try:
         with open(os.path.join(grades_dir, SIMILARITY_CSV), newline="") as f:
             text = f.read(SIMILARITY_CSV_BYTES + 1)

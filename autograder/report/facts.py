@@ -1,5 +1,5 @@
 """What the reports show about an item beyond its score: from the spec item and the checks'
-verdict, as keyword arguments of autograder.report.model.ItemResult.
+verdict, as keyword arguments of autograder.results.model.ItemResult.
 
 Runs in the grader on the checks' plain results (numbers and arrays already parsed with
 limits); nothing here touches the submission.

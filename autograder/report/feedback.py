@@ -1,7 +1,7 @@
 """feedback.md and feedback.html for the student, and the one-screen stdout summary.
 
 Every text that came from the submission (its name, problems, notes, item outputs) is
-capped and made printable first (autograder.report.text.bounded), then escaped for the
+capped and made printable first (autograder.results.text.bounded), then escaped for the
 format: inline markdown escapes or a fence longer than any backtick run in feedback.md,
 html.escape in feedback.html.
 
@@ -19,8 +19,8 @@ import html
 import re
 
 from autograder.checks import kinds
-from autograder.grade import late
-from autograder.report.text import bounded, markdown_block, markdown_inline, printable
+from autograder.policy import late
+from autograder.results.text import bounded, markdown_block, markdown_inline, printable
 
 HIDDEN_NOTE = "hidden until grades are published"
 

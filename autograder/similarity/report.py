@@ -11,7 +11,7 @@ own code covers are marked: release statements, docstrings and comments (the rel
 import html
 import io
 
-from autograder.report import csv_cells
+from autograder.files import csv_cells
 from autograder.similarity.compare import function_matches, matched_lines, pair_slices
 
 CSV_FILE = "similarity.csv"

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 
-from autograder.report import atomic
+from autograder.files import atomic
 from autograder.similarity import compare, report
 from autograder.similarity.extract import Extract, extract_all
 from autograder.submission import SubmissionError, stage
@@ -77,15 +77,6 @@ def extract_class(sources, policy, jobs=1):
     return [extract for part in parts for extract in part]
 
 
-def prior_sources(folder):
-    """{prior id: path} of the entries of a prior-work folder (SubmissionError if none)."""
-    from autograder.batch.discover import discover
-    if not os.path.isdir(folder):
-        raise SubmissionError("prior work %s is not a folder" % folder)
-    entries = discover([folder])
-    if not entries:
-        raise SubmissionError("prior work %s holds no submission" % folder)
-    return {PRIOR_PREFIX + entry.id: entry.path for entry in entries}
 
 
 def against_folder(policy, spec_path=None, override=None):

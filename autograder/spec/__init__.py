@@ -135,7 +135,7 @@ class SimilarityPolicy:
 
 @dataclass(frozen=True)
 class LatePolicy:
-    """[late]: the deadline and the penalty (autograder/grade/late.py). No deadline: off."""
+    """[late]: the deadline and the penalty (autograder/policy/late.py). No deadline: off."""
     deadline: str = ""               # ISO 8601 with a UTC offset, e.g. 2026-12-11T23:59:00-08:00
     grace_minutes: float = 0         # submissions this late count as on time
     unit: str = "day"                # "day" or "hour": each started unit late costs penalty_per_unit
@@ -147,7 +147,7 @@ class LatePolicy:
 
 @dataclass(frozen=True)
 class OverridesPolicy:
-    """[overrides]: the staff's score overrides (autograder/grade/overrides.py); "" = none.
+    """[overrides]: the staff's score overrides (autograder/policy/overrides.py); "" = none.
     `grade --overrides FILE` names another file for one run."""
     file: str = ""                   # CSV beside the spec: submission, item, points or delta, ...
 

@@ -295,3 +295,24 @@ def build_correct(dest, model, count):
         else:
             names.append("correct_%d" % i)
     return names
+
+
+def main(argv=None):
+    """`python -m tests.hostile.corpus CLASS_DIR MODEL`: write the corpus for a benchmark run
+    (`python -m autograder.benchmark --also CLASS_DIR`; the canary and port point nowhere)."""
+    import argparse
+    import tempfile
+    parser = argparse.ArgumentParser(prog="python -m tests.hostile.corpus")
+    parser.add_argument("class_dir", help="folder to write the corpus into")
+    parser.add_argument("model", help="a cnn_model.npz for the correct parts")
+    args = parser.parse_args(argv)
+    grades = os.path.join(os.path.abspath(args.class_dir) + "-grades", "correct_1")
+    targets = Targets(canary=tempfile.mkdtemp(prefix="corpus-canary-"), port=9,
+                      token="benchmark", victim_results=os.path.join(grades, "results.json"))
+    cases = build(args.class_dir, args.model, targets)
+    print("%d hostile and broken submissions in %s" % (len(cases), args.class_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.report import gradescope
+from autograder.results import schema as gradescope
 from tests.hostile import corpus, support
 
 CORRECT = 4

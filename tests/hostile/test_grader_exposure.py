@@ -15,7 +15,9 @@ from html.parser import HTMLParser
 import mistune
 import pytest
 
-from autograder.report import csv_cells, gradescope
+from autograder.files import csv_cells
+
+from autograder.results import schema as gradescope
 from tests.hostile import corpus, exposure_attacks, support
 
 REPORT_BYTES = 2_000_000

@@ -23,7 +23,9 @@ import time
 import numpy as np
 import pytest
 
-from autograder.report import csv_cells, gradescope
+from autograder.files import csv_cells
+
+from autograder.results import schema as gradescope
 from autograder.sandbox.isolation import available_level
 from tests.autograder.grade import helpers
 from tests.hostile import channel_attacks, combined, corpus, sandbox_attacks, support
@@ -235,7 +237,7 @@ def test_no_csv_cell_is_a_formula(request, run_name):
     run writes as text: no cell that is not a plain number starts with =, +, -, @, a tab or a
     carriage return (issue 22)."""
     import csv
-    from autograder.report.csv_cells import is_formula
+    from autograder.files.csv_cells import is_formula
     run = request.getfixturevalue(run_name)
     written = sorted(run["grades"].glob("*.csv"))
     assert any(path.name == "gradebook.csv" for path in written)

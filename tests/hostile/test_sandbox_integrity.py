@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.report import gradescope
+from autograder.results import schema as gradescope
 from autograder.sandbox.isolation import available_level
 from tests.autograder.grade import helpers
 from tests.hostile import corpus, sandbox_attacks, support

@@ -9,9 +9,11 @@ import zipfile
 
 import pytest
 
-from autograder.batch import discover, gradebook, state
+from autograder.batch import discover, state
+
+from autograder.report import gradebook
 from autograder.report import write_reports
-from autograder.report.model import GradeResult, ItemResult
+from autograder.results.model import GradeResult, ItemResult
 
 
 def make_submission(folder):

@@ -4,7 +4,7 @@ import os
 import re
 
 from autograder.batch import discover, tasks
-from autograder.report import RESULTS_FILE
+from autograder.results.store import RESULTS_FILE
 
 HOSTILE_NAMES = [b"caf\xe9 \xff\xfe.zip", b"new\nline", b"-rf", b"--force", b"x" * 250,
                  b"x" * 249 + b"y", b"Alice", b"alice", b"ALICE.zip", b"gradebook.csv",

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from autograder import benchmark
+from autograder.benchmark import grading as benchmark
 from autograder.batch import throughput
 from autograder.spec import SPEC_PATH, load_spec
 

@@ -9,8 +9,8 @@ import pytest
 from autograder.checks import judge_all
 from autograder.checks.charges import charge_causes_once
 from autograder.grade.aggregate import from_checks
-from autograder.report.gradescope import results_json
-from autograder.report.model import GradeResult
+from autograder.results.schema import results_json
+from autograder.results.model import GradeResult
 from autograder.spec import SpecError, load_spec, parse_spec
 
 from tests.autograder.checks import support

@@ -5,9 +5,9 @@ import pytest
 from autograder.checks import ItemResult, Status, run_item_in_process
 from autograder.checks.loading import load_nndl
 from autograder.grade.aggregate import failed_item, from_checks
-from autograder.report import model
-from autograder.report.gradescope import results_json
-from autograder.report.model import GradeResult
+from autograder.results import model
+from autograder.results.schema import results_json
+from autograder.results.model import GradeResult
 from tests.autograder.checks import support
 
 ITEM = "conv_layers.conv_forward_naive.forward"

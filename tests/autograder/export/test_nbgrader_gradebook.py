@@ -6,7 +6,7 @@ from nbgrader.api import Gradebook
 
 from autograder.export import nbgrader_gradebook
 from autograder.report import write_reports
-from autograder.report.model import GradeResult, ItemResult
+from autograder.results.model import GradeResult, ItemResult
 
 ITEMS = {"conv.forward": 6.0, "cnn.accuracy": 20.0}
 

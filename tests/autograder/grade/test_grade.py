@@ -6,7 +6,7 @@ import re
 import pytest
 
 from autograder.release.stubs import generate_stubs
-from autograder.report.gradescope import validate
+from autograder.results.schema import validate
 from tests.autograder.grade import helpers
 from tests.autograder.grade.conftest import SCALED_ACCURACY as SCALED
 

@@ -219,14 +219,14 @@ def test_a_near_duplicate_search_scores_at_chance_on_the_file(tmp_path, cifar10_
     assert scores["heldout"] < 0.2, item.output
     assert scores["credited"] < 0.3 and item.score == 0, item.output
     # the check command measures the same search in the instructor's file
-    from autograder.grade.heldout_cli import public_test_images
+    from autograder.verbs.heldout import public_test_images
     images, labels = heldout.load_heldout_file(path)
     found = heldout.near_duplicates(images, labels, *public_test_images(str(cifar10_dir)))
     assert found["copies"] == 0 and found["search_accuracy"] < 0.2
 
 
 def test_the_check_command_reports_count_classes_and_the_search(tmp_path, cifar10_dir):
-    from autograder.grade.heldout_cli import public_test_images
+    from autograder.verbs.heldout import public_test_images
     public, public_labels = public_test_images(str(cifar10_dir))
     # 150 of the course's images and 50 copies of public test images (flipped, for some)
     images = np.concatenate([helpers.heldout_images(150), public[:25], public[25:50, :, ::-1]])

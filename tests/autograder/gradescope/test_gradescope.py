@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from autograder.report import gradescope
+from autograder.results import schema as gradescope
 from tests.autograder.grade import helpers
 from tests.hostile import corpus, support
 

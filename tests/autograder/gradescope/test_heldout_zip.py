@@ -10,7 +10,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from autograder.report import gradescope
+from autograder.results import schema as gradescope
 from tests.autograder.grade import helpers
 from tests.autograder.gradescope.test_gradescope import gradescope_root, run_autograder
 from tests.hostile import corpus, support

@@ -7,8 +7,8 @@ import pytest
 
 from autograder.checks.outcome import ItemResult
 import autograder.gradescope.run_autograder as runner
-from autograder.report import gradescope
-from autograder.report.model import GradeResult
+from autograder.results import schema as gradescope
+from autograder.results.model import GradeResult
 from tests.autograder.grade import helpers
 
 DEADLINE = "2026-12-11T23:59:00-08:00"

@@ -8,9 +8,9 @@ import pytest
 import autograder.gradescope.run_autograder as runner
 from autograder.checks.outcome import ItemResult
 from autograder.gradescope.build import shipped_overrides
-from autograder.grade.overrides import OverrideError
-from autograder.report import gradescope
-from autograder.report.model import GradeResult
+from autograder.policy.overrides import OverrideError
+from autograder.results import schema as gradescope
+from autograder.results.model import GradeResult
 from autograder.spec import SPEC_PATH
 
 ITEM = "conv_layers.conv_forward_naive.forward"

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from autograder import lms
-from autograder.grade import late
+from autograder.policy import late
 from autograder.lms import gradescope_export
 from autograder.lms.gradescope_export import MetadataError, parse_metadata
 from autograder.spec import LatePolicy

@@ -1,6 +1,6 @@
 """Graded classes written with the real report writer, for the class report and exports."""
 from autograder.report import write_reports
-from autograder.report.model import GradeResult, ItemResult
+from autograder.results.model import GradeResult, ItemResult
 
 ITEMS = (("conv_layers.conv_forward_naive.forward", 10), ("conv_layers.max_pool_backward_naive."
                                                           "gradient", 20))
@@ -11,7 +11,7 @@ ROUTE_HINT = "The gradient goes to every element of the window, not only to its 
 def graded(grades_dir, sid, scores, hints=(), late=None, grader_error="", groups=(),
            overrides=()):
     """Write GRADES_DIR/sid/ reports: scores per ITEMS, hints per item index, case groups
-    (GroupResult) per item index, the staff's override requests (grade/overrides.py)."""
+    (GroupResult) per item index, the staff's override requests (policy/overrides.py)."""
     result = GradeResult(submission=sid, seed=1, grader_error=grader_error)
     for n, ((item, points), score) in enumerate(zip(ITEMS, scores)):
         lines = ["Passed: all 3 cases." if score == points else "1 of 3 cases passed."]

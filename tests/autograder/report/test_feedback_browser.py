@@ -162,7 +162,7 @@ def every_item_result():
     """One result with every item of the spec, alternately passed and failed, with the
     spec's real sections and function names (the longest texts the items table shows)."""
     from autograder.report.facts import item_facts
-    from autograder.report.model import GradeResult, ItemResult
+    from autograder.results.model import GradeResult, ItemResult
     from autograder.spec import load_spec
     items = []
     for index, item in enumerate(load_spec().items):

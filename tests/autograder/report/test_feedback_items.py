@@ -14,7 +14,7 @@ from autograder.checks.compare import difference
 from autograder.report import write_reports
 from autograder.report.facts import accuracy_facts, item_facts
 from autograder.report.feedback import html_page, markdown, summary
-from autograder.report.model import GradeResult, ItemResult
+from autograder.results.model import GradeResult, ItemResult
 from autograder.spec import load_spec
 
 SPEC = load_spec()

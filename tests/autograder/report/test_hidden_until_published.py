@@ -3,8 +3,8 @@ results.json (the top-level output, the visible tests) gives away an after_publi
 points or the total that includes them; once published, the full total is shown."""
 import re
 
-from autograder.report.gradescope import results_json, validate
-from autograder.report.model import GradeResult, ItemResult
+from autograder.results.schema import results_json, validate
+from autograder.results.model import GradeResult, ItemResult
 
 HIDDEN_ID = "cnn.ThreeLayerConvNet.accuracy"
 CHARGED_NOTE = ("it fails because of loss, whose bug is charged in %s: not charged again here "

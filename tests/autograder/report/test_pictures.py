@@ -150,7 +150,7 @@ def test_the_grader_path_writes_the_picture_beside_feedback_md(tmp_path):
     """From the checks' verdict through grade.aggregate to the report files."""
     from autograder.grade.aggregate import from_checks
     from autograder.report import write_reports
-    from autograder.report.model import GradeResult
+    from autograder.results.model import GradeResult
     variant = load_nndl(support.variant(tmp_path, {"conv_layers.py": [PADDING]}))
     item = support.spec().item("conv_layers.conv_forward_naive.forward_secret")
     verdict = run_item_in_process(item, variant, reference_modules=support.reference(),

@@ -4,11 +4,12 @@ import os
 
 import pytest
 
-from autograder.report import RESULTS_FILE, write_reports
-from autograder.report import atomic
+from autograder.report import write_reports
+from autograder.results.store import RESULTS_FILE
+from autograder.files import atomic
 from autograder.report.feedback import html_page, markdown, summary
-from autograder.report.gradescope import dumps, results_json, validate
-from autograder.report.model import GradeResult, ItemResult
+from autograder.results.schema import dumps, results_json, validate
+from autograder.results.model import GradeResult, ItemResult
 
 
 def sample(score_a=3.0, output_b="<script>alert(1)</script> & more"):

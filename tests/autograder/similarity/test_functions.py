@@ -14,7 +14,8 @@ from autograder.release.stubs import find_regions
 from autograder.similarity import compare
 from autograder.similarity.extract import Extract
 from autograder.similarity.functions import graded_functions, module_functions
-from autograder.similarity.run import prior_sources, run_similarity
+from autograder.batch.discover import prior_sources
+from autograder.similarity.run import run_similarity
 from autograder.spec import SpecError, load_spec, parse_spec
 from tests.autograder.similarity import calibration, synthetic
 

@@ -17,7 +17,8 @@ def add_arguments(parser):
 
 def run(args):
     from autograder.batch.run import default_jobs
-    from autograder.similarity.run import add_to_summary, against_folder, prior_sources, \
+    from autograder.batch.discover import prior_sources
+    from autograder.similarity.run import add_to_summary, against_folder, \
         recorded_sources, run_similarity
     from autograder.spec import SpecError, load_spec
     from autograder.submission import SubmissionError

@@ -63,7 +63,7 @@ def test_a_cifar_dir_that_is_not_there_is_a_usage_error_before_grading(tmp_path)
 
 
 def test_missing_cifar10_is_found_first_with_the_loaders_whole_message(tmp_path, monkeypatch):
-    from autograder.grade import cli
+    from autograder.verbs import grade as cli
     from autograder.grade.pipeline import GradeOptions
     from cs231n import data_utils
     monkeypatch.delenv("CIFAR10_DIR", raising=False)
@@ -92,7 +92,8 @@ def test_a_cifar10_dir_that_is_set_but_unusable_is_never_passed_over(tmp_path, m
     """$CIFAR10_DIR names a folder without the data while the default folder has it: the grader
     stops there (exit 2) and says how to get the data, instead of grading with another copy."""
     from pathlib import Path
-    from autograder.grade import cli, data
+    from autograder.verbs import grade as cli
+    from autograder.grade import data
     from autograder.grade.pipeline import GradeOptions
     from cs231n import data_utils
     cifar10_dir = str(cifar10_dir)

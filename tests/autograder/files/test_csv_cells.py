@@ -7,10 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from autograder.batch import gradebook
+from autograder.report import gradebook
 from autograder.export.canvas import canvas_export, read_roster
-from autograder.grade.late import SubmissionTimes
-from autograder.report import changes, csv_cells
+from autograder.policy.late import SubmissionTimes
+from autograder.report import changes
+from autograder.files import csv_cells
 from autograder.similarity.compare import Pair
 from autograder.similarity.report import similarity_csv
 from tests.autograder.report.class_fixtures import graded

@@ -85,7 +85,7 @@ class SubmissionTimes:
     @classmethod
     def load(cls, policy, spec_dir="."):
         # imported here: autograder.report's package imports this module (results.json)
-        from autograder.report.csv_cells import original
+        from autograder.files.csv_cells import original
         loaded = cls()
         if policy.submission_times:
             path = os.path.join(spec_dir, policy.submission_times)
@@ -291,11 +291,3 @@ def class_policy(spec_path):
     return lambda entry_id, source, trusted=None: late_record(policy, times, entry_id, source,
                                                               trusted)
 
-
-def recorded(out_dir):
-    """The late record in out_dir/results.json (None if none or unreadable)."""
-    try:
-        with open(os.path.join(out_dir, "results.json")) as f:
-            return (json.load(f).get("extra_data") or {}).get("late")
-    except (OSError, ValueError, AttributeError):
-        return None

@@ -18,6 +18,7 @@ import sys
 
 from autograder.kit import forget_working_directory
 from autograder.report import feedback
+from autograder.results import store
 
 USAGE_ERROR = 2
 GRADER_ERROR = 3
@@ -184,7 +185,7 @@ def run(args):
         print("autograder grade: %s" % problem, file=sys.stderr)
         return USAGE_ERROR
     if args.dask_scheduler:
-        from autograder.grade.dask_backend import ClusterProblem, check_cluster
+        from autograder.batch.dask_cluster import ClusterProblem, check_cluster
         try:
             check_cluster(args.dask_scheduler, options)
         except ClusterProblem as error:
@@ -199,7 +200,7 @@ def run(args):
             print("autograder grade: %s" % warning, file=sys.stderr)
     if args.dask_scheduler or args.lms_from or not discover.single_submission(args.submission):
         return _run_class(args, options)
-    from autograder.grade import overrides
+    from autograder.policy import overrides
     from autograder.grade.pipeline import _default_spec_path
     sid = discover.submission_id(args.submission[0])
     try:   # its items checked before grading; the class's other submissions are not known here
@@ -212,7 +213,7 @@ def run(args):
     result = grade(args.submission[0], args.out, options,
                    extra={"overrides": list(requests)} if requests else None)
     print(feedback.summary(result))
-    print("reports: %s" % os.path.join(args.out, "results.json"))
+    print("reports: %s" % store.path_in(args.out))
     if result.grader_error:
         print("grader error (see results.json extra_data.grader_error):\n"
               + result.grader_error.strip().splitlines()[-1], file=sys.stderr)

@@ -1,10 +1,10 @@
-"""autograder.grade.overrides: reading the staff's CSV, checking it, applying it to a result."""
+"""autograder.policy.overrides: reading the staff's CSV, checking it, applying it to a result."""
 import pytest
 
 from autograder.checks.outcome import Status
-from autograder.grade import overrides
-from autograder.report.model import GradeResult, ItemResult
-from autograder.spec import SpecError, parse_spec
+from autograder.policy import overrides
+from autograder.results.model import GradeResult, ItemResult
+from autograder.spec import SPEC_PATH, SpecError, parse_spec
 
 CONV, POOL = "conv.forward", "pool.forward"
 
@@ -111,8 +111,7 @@ def test_a_result_the_grader_failed_on_keeps_its_scores():
 
 def test_the_spec_names_the_file_beside_itself_and_the_command_line_wins(tmp_path):
     spec = tmp_path / "grading.toml"
-    spec.write_text(open(overrides.__file__.replace("grade/overrides.py",
-                                                    "spec/grading.toml")).read().replace(
+    spec.write_text(SPEC_PATH.read_text().replace(
         '[overrides]\nfile = ""', '[overrides]\nfile = "staff/overrides.csv"'))
     assert overrides.overrides_path(str(spec)) == str(tmp_path / "staff" / "overrides.csv")
     assert overrides.overrides_path(str(spec), "mine.csv") == "mine.csv"

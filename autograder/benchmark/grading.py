@@ -21,8 +21,9 @@ The model: the reference ThreeLayerConvNet at the reference's size, trained for
 the accuracy item does the work of a real model (load 33 MB, predict 2000
 images) while its thresholds are scaled to it (full credit at 18%, none at 10%,
 as in the tests' fixture): every item of the reference, the accuracy included,
-is then at full marks. `--hostile` also grades the tests' hostile corpus with
-this checkout. Then the similarity report alone for a class of
+is then at full marks. `--also CLASS_DIR` also grades another class folder with
+this checkout (the tests' hostile corpus: `python -m tests.hostile.corpus CLASS_DIR
+MODEL` writes it; the benchmark never imports the tests). Then the similarity report alone for a class of
 `--similarity-size` (700) near-copies with full-size model files: wall time and
 peak memory (`--similarity-only` runs just that).
 """
@@ -39,6 +40,7 @@ import time
 
 from autograder.batch import throughput
 from autograder.kit import NOTEBOOKS
+from autograder.results import store
 from autograder.sandbox.session import KIT_ROOT, SOLUTIONS_DIR
 
 PROJECTED_CLASS = throughput.PROJECTED_CLASS
@@ -190,21 +192,6 @@ def similarity_benchmark(work, size, jobs):
     return wall
 
 
-def hostile_corpus(dest, model, grades, cifar_dir):
-    """The tests' hostile corpus (None when the repository's tests are not here)."""
-    if KIT_ROOT not in sys.path:
-        sys.path.insert(0, KIT_ROOT)
-    try:
-        from tests.hostile import corpus
-    except ImportError:
-        return None
-    canary = tempfile.mkdtemp(prefix="benchmark-canary-")
-    targets = corpus.Targets(canary=canary, port=9, token="benchmark",
-                             victim_results=os.path.join(grades, "student_000", "results.json"),
-                             cifar_dir=cifar_dir)
-    return corpus.build(dest, model, targets)
-
-
 class MemorySampler:
     """Peak resident memory of a process tree (sum over processes, and the largest one), and
     the CPU time its processes used (cpu_seconds: each process's last sample, so a lower
@@ -293,11 +280,10 @@ def grade_class(checkout, classroom, grades, spec, cifar_dir, jobs, seed=CLASS_S
                            % (checkout, proc.returncode, err[-2000:]))
     reports, last = [], start
     for sid in sorted(os.listdir(grades)):
-        path = os.path.join(grades, sid, "results.json")
-        if os.path.isfile(path):
-            with open(path) as f:
-                reports.append(json.load(f))
-            last = max(last, os.stat(path).st_mtime)
+        data = store.load(os.path.join(grades, sid))
+        if data is not None:
+            reports.append(data)
+            last = max(last, store.written_at(os.path.join(grades, sid)) or last)
     return reports, last - start, memory.peak_total, cpu
 
 
@@ -329,20 +315,15 @@ def side(label, checkout, work, size, model, cifar_dir, jobs):
     return figures
 
 
-def hostile_run(work, model, cifar_dir, jobs):
-    """Grade the tests' hostile corpus with this checkout (when the tests are here)."""
-    classroom, grades = os.path.join(work, "hostile-class"), os.path.join(work, "hostile-grades")
-    os.makedirs(classroom)
-    cases = hostile_corpus(classroom, model, grades, cifar_dir)
-    if not cases:
-        print("hostile corpus: not available (no tests/ here)")
-        return
+def extra_class_run(work, classroom, cifar_dir, jobs):
+    """Grade another class folder (e.g. the tests' hostile corpus) with this checkout."""
+    grades = os.path.join(work, "extra-grades")
     spec = scaled_spec(os.path.join(KIT_ROOT, "autograder", "spec", "grading.toml"),
-                       os.path.join(work, "grading-hostile.toml"))
+                       os.path.join(work, "grading-extra.toml"))
     reports, wall, peak, _ = grade_class(KIT_ROOT, classroom, grades, spec, cifar_dir, jobs)
     figures = throughput.class_figures(reports, wall, peak)
-    print("hostile corpus: %d submissions in %.1f s wall, median %.1f s each, peak %.2f GB"
-          % (len(reports), wall, figures.median_seconds, figures.peak_gb))
+    print("%s: %d submissions in %.1f s wall, median %.1f s each, peak %.2f GB"
+          % (classroom, len(reports), wall, figures.median_seconds, figures.peak_gb))
 
 
 def main(argv=None):
@@ -353,8 +334,9 @@ def main(argv=None):
     parser.add_argument("--baseline", default=None, metavar="DIR",
                         help="another checkout of the kit: grade the class with it first and "
                         "print both runs side by side")
-    parser.add_argument("--hostile", action="store_true",
-                        help="also grade the tests' hostile corpus with this checkout")
+    parser.add_argument("--also", default=None, metavar="CLASS_DIR",
+                        help="also grade this class folder with this checkout, e.g. the tests' "
+                        "hostile corpus (`python -m tests.hostile.corpus CLASS_DIR MODEL`)")
     parser.add_argument("--keep", default=None, help="keep the class and grades in this folder")
     parser.add_argument("--similarity-size", type=int, default=PROJECTED_CLASS,
                         help="submissions in the similarity benchmark (%(default)s; 0: none)")
@@ -387,8 +369,8 @@ def main(argv=None):
         after = side("after", KIT_ROOT, work, args.size, model, cifar_dir, jobs)
         print()
         print(throughput.comparison_table(before, after, jobs))
-        if args.hostile:
-            hostile_run(work, model, cifar_dir, jobs)
+        if args.also:
+            extra_class_run(work, os.path.abspath(args.also), cifar_dir, jobs)
         if args.similarity_size:
             similarity_benchmark(work, args.similarity_size, jobs)
     finally:

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from autograder.grade import late
+from autograder.policy import late
 from autograder.spec import LatePolicy, SpecError, parse_spec
 
 POLICY = LatePolicy(deadline="2026-12-11T23:59:00-08:00", penalty_per_unit=0.1, max_penalty=0.5)

@@ -3,11 +3,12 @@ import json
 import os
 from html.parser import HTMLParser
 
-from autograder.report import FEEDBACK_HTML, FEEDBACK_MD, RESULTS_FILE, write_reports
-from autograder.report import text
+from autograder.report import FEEDBACK_HTML, FEEDBACK_MD, write_reports
+from autograder.results.store import RESULTS_FILE
+from autograder.results import text
 from autograder.report.feedback import html_page, markdown, summary
-from autograder.report.gradescope import dumps, validate
-from autograder.report.model import GradeResult, ItemResult
+from autograder.results.schema import dumps, validate
+from autograder.results.model import GradeResult, ItemResult
 
 INJECTION = "<script>alert(1)</script>\n# Heading"
 

@@ -1,9 +1,9 @@
 """The optional Gradescope leaderboard: off by default, Gradescope's top-level format when on."""
 import json
 
-from autograder.grade.leaderboard import leaderboard_extra
-from autograder.report import gradescope
-from autograder.report.model import GradeResult, ItemResult
+from autograder.policy.leaderboard import leaderboard_extra
+from autograder.results import schema as gradescope
+from autograder.results.model import GradeResult, ItemResult
 from autograder.spec import LeaderboardPolicy, load_spec
 
 ACCURACY = "cnn.ThreeLayerConvNet.accuracy"

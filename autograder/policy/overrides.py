@@ -22,13 +22,11 @@ be the student's sid or email from Gradescope's metadata).
 """
 import csv
 import io
-import json
 import os
 from dataclasses import dataclass
 
 OVERRIDES_BYTES = 4 * 1024 * 1024
 COMMENT_CHARS = 500
-RESULTS_FILE = "results.json"   # autograder.report.RESULTS_FILE (not imported: report imports us)
 
 
 class OverrideError(ValueError):
@@ -68,7 +66,7 @@ def _one_line(text):
 
 def read_overrides(path):
     """[Override] of the CSV at `path`; OverrideError naming the file and row of a bad one."""
-    from autograder.report.csv_cells import original   # lazily: the report package imports us
+    from autograder.files.csv_cells import original   # lazily: the report package imports us
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             text = f.read(OVERRIDES_BYTES + 1)
@@ -197,16 +195,6 @@ def by_item(records):
     return {r["item"]: r for r in records or () if isinstance(r, dict) and "grader_score" in r}
 
 
-def recorded(out_dir):
-    """The requests kept in out_dir/results.json (a tuple; empty when none or unreadable),
-    to compare with the CSV's: a changed override regrades the submission."""
-    try:
-        with open(os.path.join(out_dir, RESULTS_FILE)) as f:
-            records = (json.load(f).get("extra_data") or {}).get("overrides") or []
-        return tuple({k: r.get(k) for k in ("item", "points", "delta", "comment", "grader")}
-                     for r in records)
-    except (OSError, ValueError, AttributeError, TypeError):
-        return None
 
 
 def overrides_path(spec_path, given=None):

@@ -17,8 +17,8 @@ published" instead of naming it (a refunded group says where its cause is charge
 import json
 import re
 
-from autograder.grade import late, overrides
-from autograder.report.text import bounded
+from autograder.policy import late, overrides
+from autograder.results.text import bounded
 
 TEST_FIELDS = ("name", "score", "max_score", "status", "output", "visibility", "extra_data")
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -112,10 +112,28 @@ def without_item_names(text, item_ids):
     return re.sub(r"(?<![\w.])(?:%s)(?![\w])" % names, HIDDEN_ITEM, text)
 
 
-def dumps(result):
-    """results.json text: every text from the submission capped and printable (valid UTF-8)."""
-    return json.dumps(_clean(results_json(bounded(result))), indent=2, allow_nan=False,
-                      default=_default) + "\n"
+def dumps(result, after_late_penalty=False):
+    """results.json text: every text from the submission capped and printable (valid UTF-8);
+    after_late_penalty: the score is after the late penalty (see with_late_penalty)."""
+    data = results_json(bounded(result))
+    if after_late_penalty:
+        data = with_late_penalty(data, result.score, result.extra.get("late"))
+    return dumps_data(data)
+
+
+def dumps_data(data):
+    """results.json text of a results.json dict (NaN and infinities become null)."""
+    return json.dumps(_clean(data), indent=2, allow_nan=False, default=_default) + "\n"
+
+
+def with_late_penalty(data, raw_score, record):
+    """results.json data whose score is after the late penalty (Gradescope keeps that score),
+    the score before it in extra_data.raw_score."""
+    if not record or not record.get("fraction"):
+        return data
+    data = dict(data, score=late.score_after(raw_score, record))
+    data["extra_data"] = dict(data["extra_data"], raw_score=raw_score)
+    return data
 
 
 def _clean(value):

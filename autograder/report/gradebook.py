@@ -4,14 +4,15 @@ Everything is read back from GRADES_DIR/<id>/results.json, so a resumed run's
 gradebook covers the submissions finished by earlier runs too.
 """
 import io
-import json
 import os
 import statistics
 from dataclasses import dataclass, field
 
 from autograder import lms
-from autograder.grade import late, overrides
-from autograder.report import RESULTS_FILE, atomic, csv_cells, text
+from autograder.policy import late, overrides
+from autograder.results import store
+from autograder.files import atomic, csv_cells
+from autograder.results import text
 
 GRADEBOOK_FILE = "gradebook.csv"
 SUMMARY_FILE = "summary.md"
@@ -32,17 +33,15 @@ class Row:
     raw_total: float = None
     review: str = ""         # why the course staff should look at it ("" = no need)
     lms: dict = None         # extra_data.lms: whose it is in the LMS (autograder.lms)
-    overrides: list = field(default_factory=list)   # applied records (grade/overrides.py)
+    overrides: list = field(default_factory=list)   # applied records (policy/overrides.py)
 
 
 def read_rows(grades_dir, ids):
     """Rows of the ids that have a readable results.json (others are left out)."""
     rows = []
     for sid in ids:
-        try:
-            with open(os.path.join(grades_dir, sid, RESULTS_FILE)) as f:
-                data = json.load(f)
-        except (OSError, ValueError):
+        data = store.load(os.path.join(grades_dir, sid))
+        if data is None:
             continue
         items = {t["extra_data"]["item"]: float(t["score"]) for t in data.get("tests", [])}
         item_max = {t["extra_data"]["item"]: float(t["max_score"]) for t in data.get("tests", [])}
@@ -138,7 +137,7 @@ def summary_text(rows, total_submissions=None):
         lines += ["To review (%d): %s" % (len(review), "; ".join(
             "`%s` (%s)" % (row.id, text.markdown_inline(row.review)) for row in review)), ""]
     adjusted = [row for row in rows if row.overrides]
-    if adjusted:   # the staff's overrides (grade/overrides.py), so nobody wonders at a score
+    if adjusted:   # the staff's overrides (policy/overrides.py), so nobody wonders at a score
         lines += ["Overrides (%d submission(s)): %s" % (len(adjusted), "; ".join(
             "`%s` (%s)" % (row.id, text.markdown_inline(", ".join(
                 overrides.summary(r) for r in row.overrides))) for row in adjusted)), ""]
