@@ -122,8 +122,8 @@ def grade_on_dask(tasks, options, items, scheduler_address, on_done):
                     on_done(write_crash_reports(task, items, "on the Dask cluster: %s: %s"
                                                 % (type(error).__name__, error)))
             else:
-                result.extra.update(task.batch_record())
-                write_reports(result, task.out_dir)
+                result = replace(result, **task.records())
+                write_reports(result, task.out_dir, published=options.published)
                 on_done(done_from(task, result))
             finally:
                 files.release()

@@ -33,7 +33,7 @@ def _start_worker(options):
 
 def _grade(task):
     result = _grader.grade(task.source, task.out_dir, seed=task.seed, name=task.name,
-                           extra=task.batch_record())
+                           records=task.records())
     return done_from(task, result)
 
 

@@ -1,6 +1,6 @@
 """One submission to grade in a class run, and the reports of a grading that crashed."""
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from autograder.grade.aggregate import failed_item
 from autograder.report import write_reports
@@ -29,15 +29,13 @@ class GradeTask:
     def name(self):
         return os.path.basename(os.path.normpath(self.source))
 
-    def batch_record(self):
-        record = {"batch": {"id": self.id, "fingerprint": self.fingerprint}}
-        if self.late is not None:
-            record["late"] = self.late
-        if self.lms is not None:
-            record["lms"] = self.lms
-        if self.overrides:   # write_reports applies them (autograder.policy.overrides)
-            record["overrides"] = [dict(request) for request in self.overrides]
-        return record
+    def records(self, fingerprint=True):
+        """The GradeResult records a class run knows of this submission ({field: value});
+        without the fingerprint, the next run grades it again. The staff's overrides are
+        applied by write_reports (autograder.policy.overrides)."""
+        return {"batch": {"id": self.id, "fingerprint": self.fingerprint if fingerprint else None},
+                "late": self.late, "lms": self.lms,
+                "overrides": [dict(request) for request in self.overrides]}
 
 
 @dataclass(frozen=True)
@@ -65,10 +63,6 @@ def write_crash_reports(task, items, reason):
     result.items = [failed_item(item, "grader problem (not your fault): grading of this "
                                 "submission stopped (%s); the course staff has the details"
                                 % reason) for item in items]
-    result.extra["batch"] = {"id": task.id, "fingerprint": None}
-    if task.late is not None:
-        result.extra["late"] = task.late
-    if task.lms is not None:
-        result.extra["lms"] = task.lms
+    result = replace(result, **dict(task.records(fingerprint=False), overrides=[]))
     write_reports(result, task.out_dir)
     return done_from(task, result)

@@ -155,11 +155,13 @@ class Grader:
         stay out of every sandbox, like the test batch's)."""
         return heldout.heldout_files(self.items, self.spec_path, self.options.heldout_file)
 
-    def grade(self, source, out_dir, seed=None, name=None, extra=None):
-        """Grade `source` (folder or .zip) into out_dir; returns the GradeResult (reports written)."""
-        result = self.grade_result(source, seed=seed, name=name)
-        result.extra.update(extra or {})
-        write_reports(result, out_dir)
+    def grade(self, source, out_dir, seed=None, name=None, records=None):
+        """Grade `source` (folder or .zip) into out_dir; returns the GradeResult (reports
+        written). records: the result's records this run knows beside the grading
+        ({field: value}: a class run's batch, late and lms, the staff's overrides)."""
+        result = replace(self.grade_result(source, seed=seed, name=name),
+                         **(records or {}))
+        write_reports(result, out_dir, published=self.options.published)
         return result
 
     def grade_result(self, source, seed=None, name=None, stage_into=None):
@@ -176,9 +178,7 @@ class Grader:
             name = os.path.basename(os.path.normpath(str(source)))
         result = GradeResult(submission=name, seed=seed)
         # the sandbox's workers run this very interpreter, so these are the versions that graded
-        result.extra["environment"] = environment.record(self.spec.environment)
-        if self.options.published:
-            result.extra["published"] = True
+        result.environment = environment.record(self.spec.environment)
         tmp = tempfile.mkdtemp(prefix="submission-", dir=self.root)
         os.chmod(tmp, 0o711)
         student = None
@@ -191,7 +191,7 @@ class Grader:
             if submission.unreadable():
                 # not a student's real zero: the course staff looks at the file (gradebook,
                 # summary and report.html list it to review)
-                result.extra["unreadable"] = submission.unreadable()
+                result.unreadable = submission.unreadable()
             nndl_dir = submission.nndl_dir if os.path.isdir(submission.nndl_dir) else None
             student = WorkerSession(os.path.join(tmp, "student"), nndl_dir, self.level,
                                     self.limits, hidden=self.hidden_dirs(tmp))
@@ -240,11 +240,11 @@ class Grader:
         self.close()
 
 
-def grade(source, out_dir, options=None, extra=None):
+def grade(source, out_dir, options=None, records=None):
     """Grade one submission (folder or .zip) into out_dir; returns the GradeResult.
-    extra: recorded in result.extra (e.g. the staff's "overrides" requests, applied)."""
+    records: as Grader.grade (e.g. {"overrides": the staff's requests}, applied)."""
     with Grader(options) as grader:
-        return grader.grade(source, out_dir, extra=extra)
+        return grader.grade(source, out_dir, records=records)
 
 
 def cifar10_copies(cifar_dir=None):

@@ -74,11 +74,11 @@ def grade(root, metadata_path=None):
     try:
         result = grade_one(upload, out, options)
         if record is not None:
-            result.extra["late"] = record
+            result.late = record
         requests, problem = overrides_of(options.spec_path,
                                          metadata_path or os.path.join(root, METADATA_FILE))
         if requests:   # the staff's overrides for this student, as in a class run
-            result.extra["overrides"] = list(requests)
+            result.overrides = list(requests)
             overrides.apply(result)
         summary = feedback.summary(result)
         if problem:

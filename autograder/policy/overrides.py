@@ -150,11 +150,11 @@ def adjusted_line(record):
 
 
 def apply(result):
-    """Apply the requests in result.extra["overrides"] to result.items (in place) and
+    """Apply the requests in result.overrides to result.items (in place) and
     replace them by the applied records (request + grader_score, score, clamped).
     Idempotent: a record that holds a grader_score was applied already. A result the
     grader failed on keeps its requests unapplied (its scores are not the work's)."""
-    requests = result.extra.get("overrides")
+    requests = result.overrides
     if not requests or result.grader_error:
         return result
     from dataclasses import replace
@@ -186,7 +186,7 @@ def apply(result):
                                       output=(output + "\n" if output else "")
                                       + adjusted_line(record))
         records.append(record)
-    result.extra["overrides"] = records
+    result.overrides = records
     return result
 
 

@@ -14,11 +14,12 @@ FEEDBACK_MD = "feedback.md"
 FEEDBACK_HTML = "feedback.html"
 
 
-def write_reports(result, out_dir):
+def write_reports(result, out_dir, published=False):
     """Write the reports atomically (results.json last: its presence means 'done'). Pictures
     of an earlier grading that this one does not have are removed (the folder is the
     grader's; a link there is removed, never followed). The staff's overrides the result
-    carries (extra["overrides"]) are applied first, so every report shows the same scores."""
+    carries (result.overrides) are applied first, so every report shows the same scores.
+    published: grades are published (`grade --published`): hidden items are shown."""
     os.makedirs(out_dir, exist_ok=True)
     overrides.apply(result)
     figures = pictures.figures_of(feedback.bounded(result))
@@ -28,6 +29,6 @@ def write_reports(result, out_dir):
     for path in glob.glob(os.path.join(glob.escape(out_dir), "feedback-*.png")):
         if os.path.basename(path) not in current:
             os.remove(path)
-    atomic.write_text(os.path.join(out_dir, FEEDBACK_MD), feedback.markdown(result, figures))
-    atomic.write_text(os.path.join(out_dir, FEEDBACK_HTML), feedback.html_page(result, figures))
-    store.dump(out_dir, result)
+    atomic.write_text(os.path.join(out_dir, FEEDBACK_MD), feedback.markdown(result, figures, published))
+    atomic.write_text(os.path.join(out_dir, FEEDBACK_HTML), feedback.html_page(result, figures, published))
+    store.dump(out_dir, result, published=published)

@@ -14,7 +14,7 @@ import io
 import os
 
 from autograder.policy import overrides
-from autograder.results import store
+from autograder.results import records, store
 from autograder.files import atomic, csv_cells
 
 PREVIOUS_FILE = "results.previous.json"
@@ -38,11 +38,10 @@ def _scores(path):
     try:
         items = {t["extra_data"]["item"]: float(t["score"]) for t in data.get("tests", [])}
         total = float(data.get("score", 0))
-        extra = data.get("extra_data") or {}
-        overridden = overrides.by_item(extra.get("overrides"))
+        overridden = overrides.by_item(records.overrides(data))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    late = extra.get("late") or {}
+    late = records.late(data) or {}
     return round(total * (1 - float(late.get("fraction") or 0)), 4), items, overridden
 
 

@@ -12,7 +12,7 @@ and for the accuracy item the credited value and the rule. Failed items come fir
 details; the html table links to them. Pictures (autograder.report.pictures) are inlined in
 the html and written beside feedback.md, which links them. Hidden items are labelled
 "hidden until grades are published" (Gradescope's after_published) unless the result says
-grades are published (extra["published"], set by `grade --published`).
+grades are published (the renderers' `published` argument, from `grade --published`).
 """
 import base64
 import html
@@ -52,10 +52,6 @@ def _status(item):
     if item.score >= item.max_score - 1e-9:
         return "full points"   # what failed is charged in another item (checks/charges.py)
     return "partial" if item.score > 0 else "failed"
-
-
-def _published(result):
-    return bool(result.extra.get("published"))
 
 
 def _percent(value):
@@ -241,16 +237,15 @@ def _code(text):
     return "`%s`" % text if text else ""
 
 
-def markdown(result, figures=None):
+def markdown(result, figures=None, published=False):
     """feedback.md; `figures` (pictures.figures_of) are linked by file name: write_reports
     writes them beside it."""
     result = bounded(result)
     by_item = _figures(result, figures)
-    published = _published(result)
     md = markdown_inline
     lines = ["# Grading report: %s" % md(result.submission), "",
              "**Score: %s / %s**" % (_points(result.score), _points(result.max_score)), ""]
-    late_line = late.describe(result.score, result.max_score, result.extra.get("late"))
+    late_line = late.describe(result.score, result.max_score, result.late)
     if late_line:
         lines += ["**%s**" % md(late_line), ""]
     if result.problems:
@@ -335,10 +330,9 @@ def _figure_html(figure):
             '</figcaption></figure>' % (data, e(figure.caption), e(figure.caption), reading))
 
 
-def html_page(result, figures=None):
+def html_page(result, figures=None, published=False):
     result = bounded(result)
     by_item = _figures(result, figures)
-    published = _published(result)
     e = html.escape
     problems = ""
     if result.problems or result.grader_error:
@@ -391,7 +385,7 @@ def html_page(result, figures=None):
     notes = ""
     if result.notes:
         notes = "<h2>Notes</h2><ul>%s</ul>" % "".join("<li>%s</li>" % e(n) for n in result.notes)
-    late_line = late.describe(result.score, result.max_score, result.extra.get("late"))
+    late_line = late.describe(result.score, result.max_score, result.late)
     return PAGE.format(submission=e(result.submission), score=_points(result.score),
                        max_score=_points(result.max_score), problems=problems,
                        late='<p class="late"><strong>%s</strong></p>\n' % e(late_line)
@@ -407,7 +401,7 @@ def summary(result, width=100):
     result = bounded(result)
     lines = ["%s: %s / %s  (%.1f s)" % (result.submission, _points(result.score),
                                         _points(result.max_score), result.execution_time)]
-    late_line = late.describe(result.score, result.max_score, result.extra.get("late"))
+    late_line = late.describe(result.score, result.max_score, result.late)
     if late_line:
         lines.append(fit("  " + late_line, width))
     for problem in result.problems[:5]:

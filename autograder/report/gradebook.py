@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from autograder import lms
 from autograder.policy import late, overrides
-from autograder.results import store
+from autograder.results import records, store
 from autograder.files import atomic, csv_cells
 from autograder.results import text
 
@@ -45,33 +45,18 @@ def read_rows(grades_dir, ids):
             continue
         items = {t["extra_data"]["item"]: float(t["score"]) for t in data.get("tests", [])}
         item_max = {t["extra_data"]["item"]: float(t["max_score"]) for t in data.get("tests", [])}
-        extra = data.get("extra_data") or {}
-        late_record = extra.get("late")
+        extra = records.extra_of(data)
+        late_record = records.late(data)
+        lms_record = records.lms(data)
         raw = float(data.get("score", 0))
         rows.append(Row(sid, late.score_after(raw, late_record),
                         float(data.get("max_score", 0) or 0), items, item_max,
-                        bool(extra.get("grader_error")), late_record, raw, review_reason(extra),
-                        extra.get("lms") if isinstance(extra.get("lms"), dict) else None,
-                        list(overrides.by_item(extra.get("overrides")).values())))
+                        bool(extra.get("grader_error")), late_record, raw, records.review(data),
+                        lms_record if isinstance(lms_record, dict) else None,
+                        list(overrides.by_item(records.overrides(data)).values())))
     return rows
 
 
-def review_reason(extra_data):
-    """Why a result needs the staff's eyes, from results.json's extra_data ("" when it does not):
-    a submission the grader could not read at all (extra_data.unreadable: its 0 is not a
-    student's real zero), or the accuracy item's fallback to the student's own code for the
-    held-out images."""
-    reasons = []
-    if extra_data.get("unreadable"):
-        reasons.append(str(extra_data["unreadable"]))
-    accuracy = extra_data.get("accuracy") or {}
-    if isinstance(accuracy, dict) and accuracy.get("needs_review"):
-        reasons.append(str(accuracy.get("review_reason") or "accuracy needs review"))
-    lms_record = extra_data.get("lms")
-    if isinstance(lms_record, dict) and lms_record.get("review"):
-        reasons.append(str(lms_record["review"]))     # a Canvas late marker without a time...
-    # the reasons may quote names from the submitted files: one printable line, capped
-    return text.printable(text.cut("; ".join(reasons), 300), one_line=True) if reasons else ""
 
 
 def item_columns(rows):

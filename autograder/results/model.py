@@ -1,4 +1,6 @@
-"""What grading one submission produced, independent of any output format."""
+"""What grading one submission produced, independent of any output format: the scores, and
+the records a class run, the policy and the LMS keep beside them (typed fields, not a
+grab-bag). How it is shown (e.g. whether grades are published) is the renderers' argument."""
 from dataclasses import dataclass, field
 
 # One class for the item verdict, from the checks to the reports (defined with the checks,
@@ -17,7 +19,18 @@ class GradeResult:
     - execution_time: seconds
     - sandbox: the protections that were active
     - grader_error: '' or a grader bug that stopped grading (the scores are then partial)
-    - extra: anything else worth recording (timings, model source, ...)
+    - environment: the versions that graded (autograder.environment.record); None: not graded
+    - unreadable: '' or why the staff should look at the upload itself (a damaged zip)
+    - batch: a class run's record {"id", "fingerprint"} (autograder.batch.tasks); None: none
+    - late: the late record (autograder.policy.late.late_record); None: no late policy
+    - lms: the LMS's record of whose submission it is (autograder.lms); None: not from one
+    - overrides: the staff's requests for it; after autograder.policy.overrides.apply, the
+      applied records (each with the grader's own score)
+    - extra: what the items measured beside their scores (accuracy, retrained_seconds,
+      worker_restarts, leaderboard)
+
+    results.json's extra_data holds the records in this order after the measured extras
+    (autograder.results.schema); autograder.results.records reads them back.
     """
     submission: str
     items: list = field(default_factory=list)
@@ -27,6 +40,12 @@ class GradeResult:
     execution_time: float = 0.0
     sandbox: dict = field(default_factory=dict)
     grader_error: str = ""
+    environment: dict = None
+    unreadable: str = ""
+    batch: dict = None
+    late: dict = None
+    lms: dict = None
+    overrides: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)
 
     @property

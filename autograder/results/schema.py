@@ -9,7 +9,7 @@ Gradescope does not show to students.
 Hidden means hidden: students see the top-level output and the visible tests at once, the
 after_published tests when the instructor publishes the grades (and, per Gradescope's
 autograder specification, not their total score while any such test is unpublished). So
-until the result says grades are published (extra["published"], `grade --published`), the
+until grades are published (the `published` argument, from `grade --published`), the
 top-level output states only the visible items' score, its late line carries no points,
 and the visible tests' outputs call an unpublished item "an item hidden until grades are
 published" instead of naming it (a refunded group says where its cause is charged).
@@ -26,10 +26,11 @@ PENDING_NOTE = "the other items' points appear when grades are published"
 HIDDEN_ITEM = "an item hidden until grades are published"
 
 
-def results_json(result):
-    """The dict written to results.json for a GradeResult."""
-    pending = unpublished_ids(result)
-    overridden = overrides.by_item(result.extra.get("overrides"))
+def results_json(result, published=False):
+    """The dict written to results.json for a GradeResult; published: grades are published
+    (`grade --published`), so hidden items are named and the total shown."""
+    pending = unpublished_ids(result, published)
+    overridden = overrides.by_item(result.overrides)
     tests = []
     for item in result.items:
         tests.append({
@@ -70,16 +71,26 @@ def results_json(result):
         "tests": tests,
         "extra_data": {"submission": result.submission, "seed": result.seed,
                        "sandbox": result.sandbox, "grader_error": result.grader_error,
-                       **extra},
+                       **_given(environment=result.environment, published=published,
+                                unreadable=result.unreadable),
+                       **extra,
+                       **_given(batch=result.batch, late=result.late, lms=result.lms,
+                                overrides=result.overrides)},
     }
     if leaderboard:
         data["leaderboard"] = leaderboard
     return data
 
 
-def unpublished_ids(result):
+def _given(**records):
+    """The records that are set (None, '', False and empty ones are left out of the file)."""
+    return {name: value for name, value in records.items()
+            if value is not None and value != "" and value is not False and value != []}
+
+
+def unpublished_ids(result, published=False):
     """Ids of the items students cannot see yet: not visible, and grades not published."""
-    if result.extra.get("published"):
+    if published:
         return []
     return [item.item_id for item in result.items if item.visibility != "visible"]
 
@@ -87,7 +98,7 @@ def unpublished_ids(result):
 def score_lines(result, pending):
     """The top-level output's score and late lines. With unpublished items: the visible
     items' score only, and the late penalty as a share (its points would give the total)."""
-    record = result.extra.get("late")
+    record = result.late
     if not pending:
         lines = ["Score: %s / %s" % (_number(result.score), _number(result.max_score))]
         late_line = late.describe(result.score, result.max_score, record)
@@ -112,12 +123,12 @@ def without_item_names(text, item_ids):
     return re.sub(r"(?<![\w.])(?:%s)(?![\w])" % names, HIDDEN_ITEM, text)
 
 
-def dumps(result, after_late_penalty=False):
+def dumps(result, after_late_penalty=False, published=False):
     """results.json text: every text from the submission capped and printable (valid UTF-8);
     after_late_penalty: the score is after the late penalty (see with_late_penalty)."""
-    data = results_json(bounded(result))
+    data = results_json(bounded(result), published)
     if after_late_penalty:
-        data = with_late_penalty(data, result.score, result.extra.get("late"))
+        data = with_late_penalty(data, result.score, result.late)
     return dumps_data(data)
 
 

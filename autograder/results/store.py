@@ -25,11 +25,12 @@ def path_in(out_dir) -> str:
     return os.path.join(out_dir, RESULTS_FILE)
 
 
-def dump(out_dir, result, after_late_penalty=False):
+def dump(out_dir, result, after_late_penalty=False, published=False):
     """Write `result` (a GradeResult) as out_dir/results.json, atomically and bounded.
     after_late_penalty: the score written is after the late penalty, raw_score beside it
-    (Gradescope keeps the file's score; a class run applies the penalty in the gradebook)."""
-    atomic.write_text(path_in(out_dir), schema.dumps(result, after_late_penalty))
+    (Gradescope keeps the file's score; a class run applies the penalty in the gradebook);
+    published: grades are published (schema.results_json)."""
+    atomic.write_text(path_in(out_dir), schema.dumps(result, after_late_penalty, published))
 
 
 def dump_data(path, data):

@@ -87,7 +87,9 @@ def bounded(result):
         result, submission=display_name(result.submission), items=items,
         problems=listed(result.problems, "problems"), notes=listed(result.notes, "notes"),
         grader_error=message(result.grader_error, GRADER_ERROR_CHARS),
-        extra=_bounded_value(result.extra))
+        unreadable=message(result.unreadable), lms=_bounded_value(result.lms),
+        late=_bounded_value(result.late), overrides=_bounded_value(result.overrides),
+        batch=_bounded_value(result.batch), extra=_bounded_value(result.extra))
 
 
 def _bounded_value(value):

@@ -211,7 +211,7 @@ def run(args):
         return USAGE_ERROR
     requests = overrides.requests_for(found, sid)
     result = grade(args.submission[0], args.out, options,
-                   extra={"overrides": list(requests)} if requests else None)
+                   records={"overrides": list(requests)})
     print(feedback.summary(result))
     print("reports: %s" % store.path_in(args.out))
     if result.grader_error:

@@ -88,7 +88,7 @@ def canvas_graded(grades, sid, canvas_id, scores):
     """A submission graded from Canvas's download: results.json names its Canvas id."""
     from autograder.report import write_reports
     result = graded(grades, sid, scores)
-    result.extra["lms"] = {"kind": "canvas", "canvas_id": canvas_id, "name": sid,
+    result.lms = {"kind": "canvas", "canvas_id": canvas_id, "name": sid,
                            "late_marker": False, "files": [], "notes": []}
     write_reports(result, str(grades / sid))
 

@@ -19,7 +19,7 @@ def result_with(*requests, conv=3.0, pool=20.0):
     result = GradeResult(submission="alice")
     result.items = [ItemResult(CONV, CONV, conv, 10.0, conv == 10, "1 of 3 cases passed."),
                     ItemResult(POOL, POOL, pool, 20.0, pool == 20, "Passed: all 3 cases.")]
-    result.extra["overrides"] = [dict({"points": None, "delta": None, "comment": "",
+    result.overrides = [dict({"points": None, "delta": None, "comment": "",
                                        "grader": "TA"}, **r) for r in requests]
     return result
 
@@ -76,8 +76,8 @@ def test_points_replace_the_score_and_keep_the_graders_beside():
     assert (conv.score, conv.passed, conv.status) == (10, True, Status.PASSED)
     assert conv.output.endswith("Adjusted by TA: ok (grader's score 3, now 10)")
     assert result.score == 30
-    assert result.extra["overrides"][0]["grader_score"] == 3
-    assert result.extra["overrides"][0]["clamped"] == ""
+    assert result.overrides[0]["grader_score"] == 3
+    assert result.overrides[0]["clamped"] == ""
 
 
 def test_a_delta_is_clamped_to_the_items_points_and_says_so():
@@ -99,8 +99,8 @@ def test_applying_twice_changes_nothing_more():
 def test_an_item_not_graded_in_this_run_is_recorded_as_not_applied():
     result = overrides.apply(result_with({"item": "cnn.accuracy", "points": 1}))
     assert result.score == 23
-    assert result.extra["overrides"][0]["not_applied"]
-    assert overrides.by_item(result.extra["overrides"]) == {}
+    assert result.overrides[0]["not_applied"]
+    assert overrides.by_item(result.overrides) == {}
 
 
 def test_a_result_the_grader_failed_on_keeps_its_scores():

@@ -19,10 +19,10 @@ def graded(grades_dir, sid, scores, hints=(), late=None, grader_error="", groups
         result.items.append(ItemResult(item, item, score, points, score == points,
                                        "\n".join(lines),
                                        groups=[g for i, g in groups if i == n]))
-    result.extra["batch"] = {"id": sid, "fingerprint": "x"}
+    result.batch = {"id": sid, "fingerprint": "x"}
     if late is not None:
-        result.extra["late"] = late
+        result.late = late
     if overrides:
-        result.extra["overrides"] = [dict(o) for o in overrides]
+        result.overrides = [dict(o) for o in overrides]
     write_reports(result, str(grades_dir / sid))
     return result

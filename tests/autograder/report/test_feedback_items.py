@@ -45,14 +45,13 @@ def accuracy_item(val=0.62, heldout=0.50, **extra):
                 accuracy=facts)
 
 
-def result(published=False, with_picture=True):
+def result(with_picture=True):
     conv_secret = item(CONV_SECRET, 0.0, False,
                        "2 of 6 cases passed: this item needs all cases.\nCase 3 of 6 (odd):\n"
                        "    out differs from the expected values", cases_total=6, cases_passed=2,
                        differences={"out": border_difference()} if with_picture else {})
     conv = item(CONV, 3.0, True, "", cases_total=2, cases_passed=2)
-    extra = {"published": True} if published else {}
-    return GradeResult(submission="bob", items=[conv, conv_secret, accuracy_item()], extra=extra)
+    return GradeResult(submission="bob", items=[conv, conv_secret, accuracy_item()])
 
 
 def test_each_item_names_its_section_and_function():
@@ -118,10 +117,11 @@ def test_the_accuracy_rule_with_the_numbers_and_the_evaluation():
 
 
 def test_hidden_label_before_publication_only():
-    before, after = markdown(result()), markdown(result(published=True))
+    before, after = markdown(result()), markdown(result(), published=True)
     assert "hidden until grades are published" in before
     assert "hidden until grades are published" in html_page(result())
-    assert "hidden until grades are published" not in after + html_page(result(published=True))
+    assert "hidden until grades are published" not in after + html_page(result(),
+                                                                        published=True)
     assert "Graded on secret inputs" in after   # the rest stays
 
 

@@ -14,7 +14,7 @@ LATE_2_DAYS = {"deadline": "2026-12-11T23:59:00-08:00", "extension": None,
                "unit": "day", "fraction": 0.2}
 
 
-def hidden_failure(published=False, late=None):
+def hidden_failure(late=None):
     """8/10 and 5/5 on visible items, 3/40 on a hidden one: total 16 / 55."""
     result = GradeResult(submission="s", seed=1)
     result.items = [
@@ -25,10 +25,7 @@ def hidden_failure(published=False, late=None):
                    "Group batchnorm: " + CHARGED_NOTE + "\nSee cnn.ThreeLayerConvNet.accuracy_"
                    "plot and cnn.ThreeLayerConvNet.accuracy."),
     ]
-    if published:
-        result.extra["published"] = True
-    if late:
-        result.extra["late"] = late
+    result.late = late
     return result
 
 
@@ -71,7 +68,7 @@ def test_the_late_line_carries_no_points_before_publication():
 
 
 def test_after_publication_the_full_total_is_shown():
-    data = results_json(hidden_failure(published=True, late=LATE_2_DAYS))
+    data = results_json(hidden_failure(late=LATE_2_DAYS), published=True)
     lines = data["output"].splitlines()
     assert lines[0] == "Score: 16 / 55"
     assert lines[1].endswith("penalty 20% of the raw score 16: -3.2, score 12.8 / 55")

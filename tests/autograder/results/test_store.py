@@ -16,10 +16,9 @@ FILE_CALLS = {"open", "load", "loads", "copyfile", "copy", "copy2", "read_text",
 
 
 def result(output="fine", late=None):
-    extra = {"late": late} if late else {}
     return GradeResult("alice", items=[ItemResult("layers.softmax_loss.loss", "softmax", 1.0,
                                                   2.0, False, output, "visible", "forward_value")],
-                       seed=7, extra=extra)
+                       seed=7, late=late)
 
 
 def _mentions_results_file(node):
@@ -140,3 +139,14 @@ def test_records_read_back_what_a_class_run_compares(tmp_path):
         assert not records.finished(broken, "abc", 3)
         assert records.late(broken) is None
     assert records.override_requests({"extra_data": {"overrides": 5}}) is None
+
+
+def test_review_gives_every_reason_in_one_capped_printable_line():
+    data = {"extra_data": {"unreadable": "could not extract from the submitted zip: a.py",
+                           "accuracy": {"needs_review": True, "review_reason": "agree on 12%\nonly"},
+                           "lms": {"review": "Canvas marked it late but gives no time"}}}
+    reason = records.review(data)
+    assert reason == ("could not extract from the submitted zip: a.py; agree on 12% only; "
+                      "Canvas marked it late but gives no time").replace("12% only", "12%\\nonly")
+    assert records.review({"extra_data": {"accuracy": {"needs_review": False}}}) == ""
+    assert len(records.review({"extra_data": {"unreadable": "x" * 5000}})) < 400   # cut at 300
