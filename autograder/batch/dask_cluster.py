@@ -24,6 +24,7 @@ from dataclasses import asdict, replace
 
 from autograder.batch.tasks import done_from, write_crash_reports
 from autograder.report import write_reports
+from autograder.spec import SPEC_FILE
 
 IN_FLIGHT_PER_THREAD = 2
 # An unreachable scheduler is a usage error, said at once (Dask's default waits 30 s).
@@ -84,8 +85,8 @@ def reference_sources(options):
 def grade_on_dask(tasks, options, items, scheduler_address, on_done):
     """Grade `tasks` (GradeTask) on the cluster at scheduler_address; on_done(Done) each."""
     from distributed import as_completed
-    from autograder.grade.pipeline import _default_spec_path
-    spec_path = options.spec_path or _default_spec_path()
+    from autograder.spec import SPEC_PATH
+    spec_path = options.spec_path or SPEC_PATH
     with open(spec_path, encoding="utf-8") as f:
         spec_text = f.read()
     kit = {"spec": spec_text, "reference": reference_sources(options),
@@ -255,10 +256,10 @@ def _kit_files(kit):
                 if os.path.basename(name) == name and name.endswith(".py"):
                     with open(os.path.join(partial, "reference", "nndl", name), "wb") as f:
                         f.write(data)
-            with open(os.path.join(partial, "grading.toml"), "w", encoding="utf-8") as f:
+            with open(os.path.join(partial, SPEC_FILE), "w", encoding="utf-8") as f:
                 f.write(kit["spec"])
             if kit.get("heldout") is not None:
                 with open(os.path.join(partial, HELDOUT_NAME), "wb") as f:
                     f.write(kit["heldout"])
             os.rename(partial, folder)
-    return os.path.join(folder, "grading.toml"), os.path.join(folder, "reference")
+    return os.path.join(folder, SPEC_FILE), os.path.join(folder, "reference")

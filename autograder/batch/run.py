@@ -27,9 +27,9 @@ def selection_of(options):
     selection = {"items": options.items, "visible_only": bool(options.visible_only),
                  "retrain": bool(options.retrain)}
     from autograder.grade import heldout
-    from autograder.grade.pipeline import _default_spec_path
+    from autograder.spec import SPEC_PATH
     files = heldout.heldout_files(graded_items(options),
-                                  str(options.spec_path or _default_spec_path()),
+                                  str(options.spec_path or SPEC_PATH),
                                   options.heldout_file)
     if files:
         selection["heldout_sha256"] = [_file_digest(path) for path in files]
@@ -57,14 +57,14 @@ def plan(paths, grades_dir, options, force=False, lms_from=None, say=None):
     The late warning is late.untimed_warning's line ('' when every submission has a time).
     lms_from and say: discover.discover's (an LMS archive's kind, its summary line).
     """
-    from autograder.grade.pipeline import _default_spec_path
+    from autograder.spec import SPEC_PATH
     try:
         entries = discover.discover(paths, lms_from, os.path.join(grades_dir, LMS_DIR), say)
     except lms.LmsError as error:
         raise state.StateError(str(error))
     os.makedirs(grades_dir, exist_ok=True)
     state.remove_partial_files(grades_dir)
-    spec_path = str(options.spec_path or _default_spec_path())
+    spec_path = str(options.spec_path or SPEC_PATH)
     record = state.settle_batch(grades_dir, spec_path, selection_of(options),
                                 seed=options.seed, force=force)
     try:
@@ -96,8 +96,8 @@ def plan(paths, grades_dir, options, force=False, lms_from=None, say=None):
 
 def graded_items(options):
     from autograder.grade import adapter
-    from autograder.grade.pipeline import _default_spec_path, select_items
-    spec = adapter.load_spec(str(options.spec_path or _default_spec_path()))
+    from autograder.spec import SPEC_PATH, select_items
+    spec = adapter.load_spec(str(options.spec_path or SPEC_PATH))
     return [item for item in select_items(spec, options.items)
             if not options.visible_only or item.visibility == "visible"]
 
@@ -188,13 +188,13 @@ def _instructor_reports(grades_dir, ids, options, jobs, text, err):
     summary.md gets the similarity section.
     Neither may stop a class run: a failure is printed and the grades stand."""
     from autograder.grade import adapter
-    from autograder.grade.pipeline import _default_spec_path
+    from autograder.spec import SPEC_PATH
     from autograder.report import class_report
     from autograder.batch.discover import prior_sources
     from autograder.similarity.run import add_to_summary, against_folder, \
         recorded_sources, run_similarity
     try:
-        spec_path = str(options.spec_path or _default_spec_path())
+        spec_path = str(options.spec_path or SPEC_PATH)
         policy = adapter.load_spec(spec_path).similarity
         sources = {sid: path for sid, path in recorded_sources(grades_dir).items() if sid in ids}
         folder = against_folder(policy, spec_path)

@@ -21,7 +21,7 @@ from autograder.results.model import GradeResult
 from autograder.sandbox.isolation import available_level
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.session import SOLUTIONS_DIR, WorkerSession
-from autograder.spec import select_items
+from autograder.spec import SPEC_PATH, select_items
 from autograder.submission import locate
 from autograder.submission.notebooks import notebook_limit_of
 
@@ -107,7 +107,7 @@ class Grader:
 
     def __init__(self, options=None):
         self.options = options or GradeOptions()
-        self.spec_path = str(self.options.spec_path or _default_spec_path())
+        self.spec_path = str(self.options.spec_path or SPEC_PATH)
         self.spec = adapter.load_spec(self.spec_path)
         self.items = [item for item in select_items(self.spec, self.options.items)
                       if not self.options.visible_only or item.visibility == "visible"]
@@ -290,9 +290,6 @@ def _cifar10_under(tops, max_folders=20000):
     return tuple(found)
 
 
-def _default_spec_path():
-    from autograder.spec import SPEC_PATH
-    return SPEC_PATH
 
 
 def _import_modules(session, modules, missing=(), grader_side=False):

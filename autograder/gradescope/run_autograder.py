@@ -25,6 +25,7 @@ from autograder.policy import late, overrides
 from autograder.policy.late import METADATA_FILE
 from autograder.lms import submission_path
 from autograder.results import store
+from autograder.spec import SPEC_FILE
 
 
 def main(argv=None):
@@ -61,7 +62,7 @@ def grade(root, metadata_path=None):
     if os.path.isfile(os.path.join(source, "gradescope.json")):
         with open(os.path.join(source, "gradescope.json")) as f:
             settings = json.load(f)
-    spec = os.path.join(source, "grading.toml")
+    spec = os.path.join(source, SPEC_FILE)
     data = os.path.join(source, "data", "cifar-10-batches-py")
     options = GradeOptions(spec_path=spec if os.path.isfile(spec) else None,
                            items=settings.get("items"),
@@ -95,8 +96,8 @@ def overrides_of(spec_path, metadata_path):
     grading.toml by the build) that name Gradescope's submission id or one of its students
     (sid, email or name from the trusted metadata). A file that cannot be read is the
     staff's problem, not the student's: nothing is applied and the problem is returned."""
-    from autograder.grade.pipeline import _default_spec_path
-    path = overrides.overrides_path(str(spec_path or _default_spec_path()))
+    from autograder.spec import SPEC_PATH
+    path = overrides.overrides_path(str(spec_path or SPEC_PATH))
     if not path or not os.path.isfile(path):
         return (), ""
     trusted = late.read_metadata(metadata_path)
@@ -114,9 +115,9 @@ def late_record_of(spec_path, upload, metadata_path):
     trusted metadata file at metadata_path and the spec's CSVs; None when the policy is off.
     The submission id the times CSV and extensions may name is Gradescope's submission id.
     """
-    from autograder.grade.pipeline import _default_spec_path
+    from autograder.spec import SPEC_PATH
     from autograder.spec import load_spec
-    spec_path = str(spec_path or _default_spec_path())
+    spec_path = str(spec_path or SPEC_PATH)
     policy = load_spec(spec_path).late
     if not policy.deadline:
         return None

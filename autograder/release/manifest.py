@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 
 from autograder.checks import kinds
-from autograder.spec import SPEC_PATH, load_spec
+from autograder.spec import SPEC_FILE, SPEC_PATH, load_spec
 from autograder.kit import KIT_ROOT
 
 REPO_ROOT = KIT_ROOT
@@ -64,7 +64,7 @@ def priced_in_release(kind_name: str) -> bool:
 SECRET_KEYS = ("heldout_flip", "heldout_shift", "heldout_noise", "heldout_file")
 
 # Generated into the release (not copied): the visible-only spec and the expected outputs.
-VISIBLE_SPEC = "autograder/spec/grading.toml"
+VISIBLE_SPEC = "autograder/spec/" + SPEC_FILE
 VISIBLE_EXPECTED = "autograder/data/visible_expected.npz"
 
 

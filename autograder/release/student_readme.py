@@ -162,21 +162,26 @@ MISSING_MODEL = {
 }
 
 
-def missing_model_text(missing_model, model_file="cnn_model.npz", retrain_time_limit=1800.0):
-    """The README's sentence on a submission without its model under the spec's missing_model."""
-    return MISSING_MODEL[missing_model].format(model_file=model_file,
+def missing_model_text(missing_model, model_file=None, retrain_time_limit=1800.0):
+    """The README's sentence on a submission without its model under the spec's missing_model.
+    model_file: the accuracy item's (None: the accuracy kind's declared default)."""
+    from autograder.spec import default_model_file
+    return MISSING_MODEL[missing_model].format(model_file=model_file or default_model_file(),
                                                minutes="%g" % round(retrain_time_limit / 60.0))
 
 
-def render(todo, visible_items, model_file="cnn_model.npz", python="3.11", numpy="2.4",
+def render(todo, visible_items, model_file=None, python="3.11", numpy="2.4",
            missing_model="zero", retrain_time_limit=1800.0):
     """README text.
 
     todo: list of (relative path, [function names]) of the student's work.
     visible_items: list of (item id, points, [(group name, points)]) run by the self-check.
     python, numpy: the grader's minor versions (the spec's [environment]).
-    missing_model, retrain_time_limit: the accuracy item's keys (what a missing model gets).
+    model_file, missing_model, retrain_time_limit: the accuracy item's keys (the model's name,
+    what a missing model gets); model_file None: the accuracy kind's declared default.
     """
+    from autograder.spec import default_model_file
+    model_file = model_file or default_model_file()
     todo_lines = "\n".join("- `%s`: %s" % (path, ", ".join("`%s`" % n for n in names))
                            for path, names in todo)
     visible_lines = "\n".join("- `%s` (%s points%s)" % (item_id, _points(points), _groups(groups))

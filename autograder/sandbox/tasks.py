@@ -11,11 +11,12 @@ import time
 import numpy as np
 
 
-def train_notebook(nndl, notebook_path, workdir, timeout, max_model_bytes,
-                   model_name="cnn_model.npz", kernel_name="python3"):
+def train_notebook(nndl, notebook_path, workdir, timeout, max_model_bytes, model_name,
+                   kernel_name="python3"):
     """
     Execute the student's training notebook (nbclient) in `workdir`, then return the
     model file it saved there as bytes (the grader never opens the sandbox's files).
+    model_name: the file the notebook saves (the grader's, from the spec's accuracy item).
 
     Returns {'model': uint8 (B,) or None, 'model_problem': str (why there is no model),
              'errors': str, 'seconds': float}

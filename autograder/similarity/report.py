@@ -12,6 +12,7 @@ import html
 import io
 
 from autograder.files import csv_cells
+from autograder.submission.layout import MODEL_FILE
 from autograder.similarity.compare import function_matches, matched_lines, pair_slices
 
 CSV_FILE = "similarity.csv"
@@ -91,7 +92,7 @@ def summary_section(ids, pairs, model_pairs, problems, policy, prior=0):
             lines.append("| `%s` | `%s` | %d%% | %d%% | %s |"
                          % (ids[p.a], ids[p.b], round(100 * a_share), round(100 * b_share),
                             measured_by(p)))
-    lines += ["", "Identical or near-identical cnn_model.npz weights: %d" % len(model_pairs)]
+    lines += ["", "Identical or near-identical %s weights: %d" % (MODEL_FILE, len(model_pairs))]
     lines += ["- `%s` and `%s`: %s" % (ids[m.a], ids[m.b], "identical" if m.identical else
                                        "relative distance %.1e" % m.relative_distance)
               for m in model_pairs]
@@ -119,7 +120,7 @@ mark {{ background: #ffd54f; }}
 <th>Matching functions (A's / B's share)</th><th>Flagged</th></tr>
 {rows}
 </table>
-<h2>cnn_model.npz</h2>
+<h2>{model_file}</h2>
 {models}
 {problems}
 <h2>Flagged pairs side by side</h2>
@@ -227,7 +228,7 @@ def similarity_html(ids, extracts, comparison, model_pairs, problems, policy):
                 len(shown), round(100 * policy.list_from), sum(p.flagged for p in pairs),
                 round(100 * policy.threshold), policy.min_function_tokens,
                 policy.min_shared_tokens, round(100 * policy.common_share), policy.common_min))
-    return PAGE.format(intro=e(intro), rows="\n".join(rows), models=models,
+    return PAGE.format(model_file=e(MODEL_FILE), intro=e(intro), rows="\n".join(rows), models=models,
                        problems=problem_html, details="\n".join(details) or "<p>None.</p>")
 
 

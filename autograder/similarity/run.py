@@ -85,8 +85,8 @@ def against_folder(policy, spec_path=None, override=None):
     if override:
         return os.path.abspath(override)
     if policy.against:
-        from autograder import spec   # the kit's own spec lives beside that module
-        base = os.path.dirname(os.path.abspath(spec_path or spec.__file__))
+        from autograder.spec import SPEC_PATH
+        base = os.path.dirname(os.path.abspath(spec_path or SPEC_PATH))
         return os.path.join(base, policy.against)
     return None
 

@@ -5,9 +5,11 @@ the trusted cs231n is always the kit's own.
 """
 
 from autograder.kit import NNDL_MODULES, NOTEBOOKS, REFERENCE_NNDL
+from autograder.spec import default_model_file
 
 TRAINING_NOTEBOOK = "CNN.ipynb"
-MODEL_FILE = "cnn_model.npz"
+# The accuracy kind declares the model file's name (its model_file default).
+MODEL_FILE = default_model_file()
 NNDL_DIR = "nndl"
 
 # The nndl modules a complete submission holds: the reference package's own files.

@@ -25,9 +25,10 @@ GRADER_ERROR = 3
 
 
 def add_arguments(parser):
+    from autograder.submission.layout import MODEL_FILE
     parser.add_argument("submission", nargs="+",
                         help="a submission (folder or .zip holding the notebooks, nndl/ and "
-                        "cnn_model.npz), several, or folders of submissions (a class)")
+                        "%s), several, or folders of submissions (a class)" % MODEL_FILE)
     parser.add_argument("--out", required=True,
                         help="folder for results.json and feedback (a class: one folder per "
                         "submission, gradebook.csv and summary.md)")
@@ -78,12 +79,12 @@ def items_problem(options):
     """Why --items selects nothing it should (None when every pattern matches an item): a
     pattern matching no item is a typo, never a run that grades 0 of 0."""
     from autograder.grade import adapter
-    from autograder.grade.pipeline import _default_spec_path, select_items
+    from autograder.spec import SPEC_PATH, item_patterns, unmatched_patterns
     if not options.items:
         return None
-    spec = adapter.load_spec(str(options.spec_path or _default_spec_path()))
-    patterns = [p.strip() for p in options.items.split(",") if p.strip()]
-    unmatched = [p for p in patterns if not select_items(spec, p)]
+    spec = adapter.load_spec(str(options.spec_path or SPEC_PATH))
+    patterns = item_patterns(options.items)
+    unmatched = unmatched_patterns(spec, options.items)
     if not patterns or unmatched:
         unmatched = unmatched or [options.items]
         return "--items pattern%s %s match%s no item; the items are:\n%s" % (
@@ -106,8 +107,8 @@ def data_problem(options, on_this_machine=True):
         except CIFAR10NotFoundError as error:
             return str(error)
     from autograder.grade import adapter
-    from autograder.grade.pipeline import _default_spec_path, select_items
-    spec = adapter.load_spec(str(options.spec_path or _default_spec_path()))
+    from autograder.spec import SPEC_PATH, select_items
+    spec = adapter.load_spec(str(options.spec_path or SPEC_PATH))
     needs_data = [item.id for item in select_items(spec, options.items)
                   if item.kind == "accuracy" and
                   (not options.visible_only or item.visibility == "visible")]
@@ -129,8 +130,8 @@ def heldout_problem(options, spec):
     is, or they use the public test batch). Checked on this machine even for a Dask run: the
     file is sent from here to the workers."""
     from autograder.grade import heldout
-    from autograder.grade.pipeline import _default_spec_path, select_items
-    spec_path = str(options.spec_path or _default_spec_path())
+    from autograder.spec import SPEC_PATH, select_items
+    spec_path = str(options.spec_path or SPEC_PATH)
     for item in select_items(spec, options.items):
         path = heldout.heldout_path(item, spec_path, options.heldout_file) \
             if item.kind == "accuracy" else None
@@ -147,8 +148,8 @@ def environment_warnings(options):
     (on a Dask cluster each worker records its own in results.json instead)."""
     from autograder import environment
     from autograder.grade import adapter
-    from autograder.grade.pipeline import _default_spec_path
-    spec = adapter.load_spec(str(options.spec_path or _default_spec_path()))
+    from autograder.spec import SPEC_PATH
+    spec = adapter.load_spec(str(options.spec_path or SPEC_PATH))
     return environment.grader_warnings(spec.environment, environment.running_versions())
 
 
@@ -201,10 +202,10 @@ def run(args):
     if args.dask_scheduler or args.lms_from or not discover.single_submission(args.submission):
         return _run_class(args, options)
     from autograder.policy import overrides
-    from autograder.grade.pipeline import _default_spec_path
+    from autograder.spec import SPEC_PATH
     sid = discover.submission_id(args.submission[0])
     try:   # its items checked before grading; the class's other submissions are not known here
-        found = overrides.class_overrides(str(options.spec_path or _default_spec_path()),
+        found = overrides.class_overrides(str(options.spec_path or SPEC_PATH),
                                           options.overrides, [sid], any_submission=True)
     except overrides.OverrideError as error:
         print("autograder grade: %s" % error, file=sys.stderr)

@@ -14,7 +14,7 @@ import tempfile
 
 import pytest
 
-from autograder.sandbox import isolation, scrub, syscall_filter, uids
+from autograder.sandbox import host, isolation, scrub, syscall_filter, uids
 from autograder.sandbox.isolation import available_level, between_submissions, level_of, plan
 from autograder.sandbox.limits import Limits
 from autograder.sandbox.session import SOLUTIONS_DIR, WorkerSession
@@ -128,7 +128,7 @@ def test_the_protections_record_the_filter_on_isolated_levels_only(tmp_path):
 
 
 def test_the_unshare_plan_covers_the_hosts_world_writable_dev_folders(tmp_path, monkeypatch):
-    monkeypatch.setattr(isolation, "shared_dev_folders", lambda: ["/dev/shm", "/dev/mqueue"])
+    monkeypatch.setattr(host, "shared_dev_folders", lambda: ["/dev/shm", "/dev/mqueue"])
     launch = plan("unshare", _layout(tmp_path), Limits(tmp_bytes=32 << 20), [])
     script = launch.argv[launch.argv.index("-c") + 1]
     assert "mount -t tmpfs -o size=%d,mode=1777 none /dev/shm" % (32 << 20) in script

@@ -61,7 +61,23 @@ def test_the_disk_note_and_the_code_path_follow_the_level():
     assert plan_code("unshare", "/host/code") == "/host/code"
 
 
+def test_each_level_is_a_class_of_its_own_that_builds_and_describes_itself():
+    assert len({type(level) for level in LEVELS.values()}) == 4
+    for level in LEVELS.values():
+        # each class declares its own command line and its own answer between submissions
+        assert "between_submissions" in type(level).__dict__, level
+    assert "command" in type(LEVELS["bwrap"]).__dict__
+    assert "command" in type(LEVELS["unshare"]).__dict__
+    # the rlimits level words its own warning; the namespaced and trusted ones have none
+    assert "runs as you" in LEVELS["rlimits"].warning(1000)
+    assert [LEVELS[name].warning(0, False) for name in ("bwrap", "unshare", "none")] == [""] * 3
+
+
 def test_no_level_name_is_compared_outside_the_strategy_table():
-    for name in ("isolation.py", "session.py", "worker.py", "process.py"):
-        text = (SANDBOX_DIR / name).read_text()
+    grade_dir = SANDBOX_DIR.parent / "grade"
+    for path in [SANDBOX_DIR / name for name in (
+            "isolation.py", "levels.py", "host.py", "session.py", "worker.py", "process.py")] \
+            + [grade_dir / "level_warning.py"]:
+        name = path.name
+        text = path.read_text()
         assert not re.search(r"level\s*(==|!=)\s*[\"']|level\s+(not\s+)?in\s*\(\s*[\"']", text), name
