@@ -41,6 +41,8 @@ import time
 from autograder.batch import throughput
 from autograder.kit import NOTEBOOKS
 from autograder.results import store
+from autograder.spec import SPEC_FILE, SPEC_PATH
+from autograder.submission.layout import MODEL_FILE
 from autograder.sandbox.session import KIT_ROOT, SOLUTIONS_DIR
 
 PROJECTED_CLASS = throughput.PROJECTED_CLASS
@@ -110,7 +112,7 @@ def correct_variant(dest, index, model, checkout=KIT_ROOT):
                     % (index, text, index, index))
     for name in NOTEBOOKS:
         shutil.copyfile(os.path.join(checkout, "release", name), os.path.join(folder, name))
-    os.link(model, os.path.join(folder, "cnn_model.npz"))
+    os.link(model, os.path.join(folder, MODEL_FILE))
     if index % 2:
         with zipfile.ZipFile(folder + ".zip", "w", zipfile.ZIP_DEFLATED) as z:
             for root, _, files in os.walk(folder):
@@ -152,7 +154,7 @@ def similarity_class(dest, size, model):
                 f.write("\n\ndef _helper_%d():\n    return %d\n" % (index, index))
         for name in NOTEBOOKS:
             shutil.copyfile(os.path.join(release, name), os.path.join(folder, name))
-        os.link(model, os.path.join(folder, "cnn_model.npz"))
+        os.link(model, os.path.join(folder, MODEL_FILE))
         if index % 10 == 9:
             with zipfile.ZipFile(folder + ".zip", "w", zipfile.ZIP_STORED) as z:
                 for root, _, files in os.walk(folder):
@@ -303,7 +305,7 @@ def side(label, checkout, work, size, model, cifar_dir, jobs):
     os.makedirs(classroom, exist_ok=True)
     for i in range(size):
         correct_variant(classroom, i, model, checkout)
-    source = os.path.join(checkout, "autograder", "spec", "grading.toml")
+    source = os.path.join(checkout, "autograder", "spec", SPEC_FILE)
     spec = scaled_spec(source, os.path.join(work, "grading-%s.toml" % label))
     grades = os.path.join(work, "grades-%s" % label)
     reports, wall, peak, cpu = grade_class(checkout, classroom, grades, spec, cifar_dir, jobs)
@@ -318,7 +320,7 @@ def side(label, checkout, work, size, model, cifar_dir, jobs):
 def extra_class_run(work, classroom, cifar_dir, jobs):
     """Grade another class folder (e.g. the tests' hostile corpus) with this checkout."""
     grades = os.path.join(work, "extra-grades")
-    spec = scaled_spec(os.path.join(KIT_ROOT, "autograder", "spec", "grading.toml"),
+    spec = scaled_spec(str(SPEC_PATH),
                        os.path.join(work, "grading-extra.toml"))
     reports, wall, peak, _ = grade_class(KIT_ROOT, classroom, grades, spec, cifar_dir, jobs)
     figures = throughput.class_figures(reports, wall, peak)
@@ -352,7 +354,7 @@ def main(argv=None):
         if args.similarity_only:
             similarity_benchmark(work, args.similarity_size, jobs)
             return 0
-        model = os.path.join(work, "cnn_model.npz")
+        model = os.path.join(work, MODEL_FILE)
         start = time.monotonic()
         accuracy = train_model(model, cifar_dir)
         print("model: the reference CNN's size (%s), %.0f%% validation after %.0f s of "
