@@ -13,8 +13,9 @@ from autograder.checks.charges import charge_causes_once
 from autograder.checks.in_worker import IMPORT_FAILURE
 from autograder.grade import adapter, heldout
 from autograder.grade.aggregate import failed_item
-from autograder.grade.items import GraderError, run_item
+from autograder.grade.items import GraderError
 from autograder.grade.leaderboard import leaderboard_extra
+from autograder.grade.runners import run_item
 from autograder.kit import NNDL_MODULES
 from autograder.report import write_reports
 from autograder.report.model import GradeResult

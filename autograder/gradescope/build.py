@@ -202,10 +202,11 @@ def timeout_note(spec_path=None, items=None):
     """What the instructor must know about Gradescope's autograder timeout under the spec's
     missing_model: a retrain of a submission without its model runs inside Gradescope's
     timeout, so "retrain" needs it raised. '' when no accuracy item is graded."""
+    from autograder.checks import kinds
     from autograder.checks.kinds.accuracy import MISSING_RETRAIN
     from autograder.spec import SPEC_PATH, load_spec, select_items
     graded = select_items(load_spec(spec_path or SPEC_PATH), items)
-    accuracy_items = [item for item in graded if item.kind == "accuracy"]
+    accuracy_items = kinds.saved_model_items(graded)
     if not accuracy_items:
         return ""
     item = accuracy_items[0]

@@ -204,14 +204,17 @@ def student_work():
 
 
 def readme_text():
+    from autograder.checks import kinds
+    from autograder.checks.kinds.accuracy import Rule
     from autograder.spec import load_spec
     spec = load_spec(visible_only=True)
     visible = [(item.id, item.points, [(g.name, g.share * item.points) for g in item.groups])
                for item in spec.items]
-    accuracy = [item for item in load_spec().items if item.kind == "accuracy"]
+    accuracy = kinds.saved_model_items(load_spec().items)
     model_rule = {"model_file": accuracy[0].extras["model_file"],
                   "missing_model": accuracy[0].extras["missing_model"],
-                  "retrain_time_limit": float(accuracy[0].extras["retrain_time_limit"])} \
+                  "retrain_time_limit": float(accuracy[0].extras["retrain_time_limit"]),
+                  "full_credit_at": Rule.of(accuracy[0].extras).full_credit_at} \
         if accuracy else {}
     return student_readme.render(student_work(), visible, python=spec.environment.python,
                                  numpy=spec.environment.numpy, **model_rule)

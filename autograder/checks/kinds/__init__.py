@@ -11,7 +11,8 @@ from contextlib import contextmanager
 
 from autograder.checks.kinds.base import REQUIRED, Key, Kind
 
-__all__ = ["Kind", "Key", "REQUIRED", "REGISTERED", "kind", "kinds", "names", "registered"]
+__all__ = ["Kind", "Key", "REQUIRED", "REGISTERED", "kind", "kinds", "names", "registered",
+           "declares", "saved_model_items"]
 
 REGISTERED = [
     "forward_value",
@@ -52,6 +53,18 @@ def kind(name: str) -> Kind:
 
 def kinds() -> tuple:
     return tuple(kind(name) for name in names())
+
+
+def declares(kind_name: str, flag: str) -> bool:
+    """The named kind's flag or derived property (e.g. "compares_outputs"); False for a name
+    that is not a registered kind (an older results.json, a kind since removed)."""
+    return kind_name in names() and bool(getattr(kind(kind_name), flag))
+
+
+def saved_model_items(items) -> list:
+    """The items among `items` whose kind grades the submitted model file (Kind.grades_saved_model):
+    the ones that need CIFAR-10, a held-out file, a model or a retrain."""
+    return [item for item in items if declares(item.kind, "grades_saved_model")]
 
 
 @contextmanager

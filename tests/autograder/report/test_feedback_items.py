@@ -236,7 +236,7 @@ def test_each_accuracy_explanation_is_given_once():
 
 
 def test_the_feedback_names_the_held_out_images_it_was_scored_on():
-    from autograder.grade import items
+    from autograder.grade import run_accuracy as items
     from autograder.report.facts import HELDOUT_SOURCES
     assert HELDOUT_SOURCES == (items.HELDOUT_PRIVATE, items.HELDOUT_PUBLIC)   # one vocabulary
     private = markdown(GradeResult(submission="s", items=[
