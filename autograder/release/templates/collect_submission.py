@@ -270,7 +270,7 @@ def check_model_accuracy(folder, report):
                     "save it again with the last section of CNN.ipynb."
                     % (MODEL_FILE, price.problem))
     elif price.below_full_credit:
-        full = price.rule()[0]
+        full = price.rule().full_credit_at
         earned = ("%.4g/%g points" % (price.points, price.item.points)) if price.item else \
             "less than full credit"
         report.warn("%s reaches %.1f%% validation accuracy, below the %g%% of full credit: it "
