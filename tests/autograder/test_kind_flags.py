@@ -69,6 +69,10 @@ def test_a_kind_that_grades_a_saved_model_declares_the_keys_the_grader_reads():
     assert SCORED.not_in_process == ("The scored_model item is graded by `autograder grade` on "
                                      "your saved model.")
     assert not SCORED.needs_cases and not SCORED.compares_outputs
+    assert kinds.declares("accuracy", "grades_saved_model")
+    assert not kinds.declares("no_such_kind", "grades_saved_model")
+    with pytest.raises(AttributeError, match="a Kind declares no 'grades_saved_modle'"):
+        kinds.declares("accuracy", "grades_saved_modle")
 
 
 def test_the_report_shows_the_accuracy_rule_of_the_flagged_kind(scored):

@@ -85,7 +85,8 @@ class Kind:
       spec), and it declares SAVED_MODEL_KEYS
     - measures_time: the item scores how long the student's code takes (the timing kind):
       its cases are inputs to time, not outputs to compare, so the self-check and the
-      notebook cells leave it out and the feedback names no inputs
+      release's stored expected values leave it out and the feedback names no inputs (in
+      one process it is timed for the student's information only)
     - error_hints: (item, case, error_info) -> [hint] on a crash of the student's code, before
       the generic crash hints (None: those only)
 
@@ -112,8 +113,9 @@ class Kind:
     @property
     def compares_outputs(self) -> bool:
         """Its cases are inputs whose outputs are compared with the reference's: the grader's
-        case runner runs it, the student's self-check and the notebook cells run it on public
-        inputs, the feedback says on which inputs it was graded."""
+        case runner runs it, the student's self-check runs it on public inputs and the release
+        stores its expected outputs (checks/visible.py: the student copy's notebook cells read
+        them), the feedback says on which inputs it was graded."""
         return not (self.grades_saved_model or self.measures_time)
 
     @property

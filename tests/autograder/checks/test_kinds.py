@@ -188,3 +188,16 @@ def test_the_feedback_names_the_inputs_only_of_kinds_that_compare_outputs(flavou
     for name in ("timing", "accuracy"):
         assert inputs_line(dataclasses.replace(result, kind=name)) == ""
     assert inputs_line(dataclasses.replace(result, kind="gradient")).startswith("Graded on new")
+
+
+def test_the_spec_header_documents_each_numeric_default_as_its_kind_declares_it():
+    """The header repeats the defaults for the course's staff: they must be the Key defaults
+    (e.g. the accuracy rule's, written in checks/kinds/accuracy.py only)."""
+    header = SPEC_PATH.read_text().split("\n[settings]", 1)[0]
+    prose = " ".join(line.lstrip("#").strip() for line in header.splitlines())
+    for declared in kinds.kinds():
+        for key in declared.keys:
+            if isinstance(key.default, bool) or not isinstance(key.default, (int, float)):
+                continue
+            shown = re.search(r"\b%s \(([0-9.]+)" % key.name, prose)
+            assert shown and float(shown.group(1)) == key.default, (declared.name, key.name)
