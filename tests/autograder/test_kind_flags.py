@@ -131,3 +131,13 @@ def test_the_self_check_and_the_student_readme_price_the_flagged_kind(scored):
     text = readme_text()
     assert "train it past 50% validation" in text and "needs 50% validation accuracy" in text
     assert "(for up to 2 minutes)" in text
+
+
+def test_the_benchmark_figures_count_the_flagged_kind_as_the_accuracy_item(scored):
+    from autograder.batch import throughput
+    report = {"execution_time": 10.0, "tests": [
+        {"score": 0, "max_score": 20, "extra_data": {"kind": "scored_model", "seconds": 4.0}},
+        {"score": 8, "max_score": 8, "extra_data": {"kind": "model_forward", "seconds": 1.0}}]}
+    figures = throughput.class_figures([report], wall_seconds=10.0, peak_bytes=0)
+    assert (figures.median_accuracy, figures.median_timing, figures.median_rest) == (4.0, 0.0, 6.0)
+    assert figures.full_scores == 1   # every item but the saved model's at full marks
