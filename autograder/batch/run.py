@@ -107,9 +107,10 @@ def retraining_plan(tasks, items, forced):
     trains from CNN.ipynb (all of them under --retrain, else those without a model file when the
     spec's missing_model is "retrain") or scores 0 for want of one; '' when there are none or
     no accuracy item is graded."""
+    from autograder.checks import kinds
     from autograder.checks.kinds.accuracy import MISSING_RETRAIN
     from autograder.submission.unpack import holds_model
-    accuracy_items = [item for item in items if item.kind == "accuracy"]
+    accuracy_items = kinds.saved_model_items(items)
     if not accuracy_items or not tasks:
         return ""
     item = accuracy_items[0]

@@ -7,9 +7,9 @@ The benchmark (autograder.benchmark) prints two runs side by side with compariso
 import statistics
 from dataclasses import dataclass
 
+from autograder.checks import kinds
+
 PROJECTED_CLASS = 700
-TIMING_KIND = "timing"
-ACCURACY_KIND = "accuracy"
 
 
 @dataclass
@@ -41,17 +41,22 @@ class ClassFigures:
     idle_minutes: float = None
 
 
-def item_seconds(results, kind):
-    """Seconds spent on the items of `kind` in one results.json dict (0.0 when none ran)."""
+def _declares(test, flag):
+    """Whether the kind of a results.json test declares `flag` (kinds.declares)."""
+    return kinds.declares(test.get("extra_data", {}).get("kind"), flag)
+
+
+def item_seconds(results, flag):
+    """Seconds spent in one results.json dict on the items whose kind declares `flag`
+    ("measures_time": the timing item, "grades_saved_model": the accuracy item; 0.0 when
+    none ran)."""
     return sum(float(test.get("extra_data", {}).get("seconds", 0.0))
-               for test in results.get("tests", [])
-               if test.get("extra_data", {}).get("kind") == kind)
+               for test in results.get("tests", []) if _declares(test, flag))
 
 
 def full_but_accuracy(results):
-    """Whether every item other than the accuracy got its full points."""
-    tests = [t for t in results.get("tests", [])
-             if t.get("extra_data", {}).get("kind") != ACCURACY_KIND]
+    """Whether every item other than the accuracy (the saved model's) got its full points."""
+    tests = [t for t in results.get("tests", []) if not _declares(t, "grades_saved_model")]
     return bool(tests) and all(float(t["score"]) >= float(t["max_score"]) for t in tests)
 
 
@@ -71,8 +76,8 @@ def class_figures(reports, wall_seconds, peak_bytes, cpu_seconds=None, cores=2):
     if not reports:
         raise ValueError("no reports to measure")
     totals = [float(r["execution_time"]) for r in reports]
-    timing = [item_seconds(r, TIMING_KIND) for r in reports]
-    accuracy = [item_seconds(r, ACCURACY_KIND) for r in reports]
+    timing = [item_seconds(r, "measures_time") for r in reports]
+    accuracy = [item_seconds(r, "grades_saved_model") for r in reports]
     rest = [t - a - b for t, a, b in zip(totals, timing, accuracy)]
     per_minute = 60.0 * len(reports) / wall_seconds if wall_seconds > 0 else 0.0
     cpu = cpu_seconds / len(reports) if cpu_seconds is not None else None

@@ -8,13 +8,14 @@ Pipeline of one submission (autograder.grade.pipeline.Grader.grade):
    trusted reference (solutions/nndl, no sandbox) and the student's (sandboxed:
    bubblewrap namespaces, unprivileged uid, rlimits, output cap, no network, no
    solutions/, no data set, no grader files);
-3. per spec item (autograder.grade.items): draw the cases from the run's secret seed
-   in the grader, observe them in both workers (arrays + JSON only, never pickles),
-   judge in the grader with autograder.checks.judge_all; timing alternates reference
-   and student runs; accuracy rebuilds the student's model in the sandbox, gets
-   predictions back, and scores them against labels that never leave the grader;
-   with --retrain (or no model file and the spec's missing_model = "retrain";
-   the default "zero" gives a missing model 0 points) CNN.ipynb runs in a sandbox first;
+3. per spec item, the runner of its kind (autograder.grade.runners): draw the cases from
+   the run's secret seed in the grader, observe them in both workers (arrays + JSON only,
+   never pickles), judge in the grader with autograder.checks.judge_all (items.py);
+   timing alternates reference and student runs (run_timing.py); accuracy rebuilds the
+   student's model in the sandbox, gets predictions back, and scores them against labels
+   that never leave the grader (run_accuracy.py); with --retrain (or no model file and
+   the spec's missing_model = "retrain"; the default "zero" gives a missing model 0
+   points) CNN.ipynb runs in a sandbox first;
 4. write results.json (Gradescope), feedback.md and feedback.html atomically
    (autograder.report), results.json last.
 

@@ -19,6 +19,8 @@ import os
 
 import numpy as np
 
+from autograder.checks import kinds
+
 MIN_IMAGES = 100       # fewer make the held-out accuracy too noisy to grade on
 NUM_CLASSES = 10
 IMAGE_SHAPE = (32, 32, 3)
@@ -51,7 +53,7 @@ def heldout_path(item, spec_path, override=None):
 def heldout_files(items, spec_path, override=None):
     """The distinct held-out files (absolute paths, sorted) of the accuracy items among
     `items`: the files the grader must read and keep out of every sandbox."""
-    paths = {heldout_path(item, spec_path, override) for item in items if item.kind == "accuracy"}
+    paths = {heldout_path(item, spec_path, override) for item in kinds.saved_model_items(items)}
     return sorted(path for path in paths if path)
 
 

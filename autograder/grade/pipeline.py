@@ -13,7 +13,8 @@ from autograder.checks.charges import charge_causes_once
 from autograder.checks.in_worker import IMPORT_FAILURE
 from autograder.grade import adapter, heldout
 from autograder.grade.aggregate import failed_item
-from autograder.grade.items import GraderError, run_item
+from autograder.grade.items import GraderError
+from autograder.grade.runners import run_item
 from autograder.policy.leaderboard import leaderboard_extra
 from autograder.kit import NNDL_MODULES
 from autograder.report import write_reports

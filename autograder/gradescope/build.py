@@ -9,6 +9,7 @@ import tempfile
 import zipfile
 
 from autograder.sandbox.session import KIT_ROOT, SOLUTIONS_DIR
+from autograder.spec import SPEC_FILE, SPEC_PATH
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once when the autograder image is built.
@@ -90,7 +91,7 @@ def build_zip(out, spec_path=None, items=None, cifar_archive=None, include_heldo
     """Write the Gradescope zip to `out`; returns its path. The course's held-out file (the
     accuracy item's heldout_file) goes in only with include_heldout; otherwise the zip's spec
     names none and Gradescope grades the held-out split on the public test batch."""
-    from autograder.spec import SPEC_PATH
+
     spec_path = str(spec_path or SPEC_PATH)
     private = heldout_file_of(spec_path, items)
     if include_heldout and private is None:
@@ -111,7 +112,7 @@ def build_zip(out, spec_path=None, items=None, cifar_archive=None, include_heldo
                         path = os.path.join(root, name)
                         z.write(path, "solutions/" + os.path.relpath(path, SOLUTIONS_DIR))
             with open(spec_path, encoding="utf-8") as f:
-                _add_text(z, "grading.toml", zip_spec_text(f.read(), include_heldout))
+                _add_text(z, SPEC_FILE, zip_spec_text(f.read(), include_heldout))
             if include_heldout:
                 z.write(private, HELDOUT_IN_ZIP)
             staff = shipped_overrides(spec_path)
@@ -177,7 +178,7 @@ def zip_spec_text(spec_text, include_heldout):
 def heldout_note(spec_path=None, items=None, include_heldout=False):
     """What the instructor must know about the held-out images on Gradescope ('' when the
     spec names no held-out file)."""
-    private = heldout_file_of(str(spec_path or _kit_spec()), items)
+    private = heldout_file_of(str(spec_path or SPEC_PATH), items)
     if private is None:
         return ""
     if include_heldout:
@@ -190,11 +191,6 @@ def heldout_note(spec_path=None, items=None, include_heldout=False):
             "bundle the file." % os.path.basename(private))
 
 
-def _kit_spec():
-    from autograder.spec import SPEC_PATH
-    return SPEC_PATH
-
-
 GRADESCOPE_DEFAULT_TIMEOUT = 40 * 60   # seconds: Gradescope's default autograder timeout
 
 
@@ -202,10 +198,11 @@ def timeout_note(spec_path=None, items=None):
     """What the instructor must know about Gradescope's autograder timeout under the spec's
     missing_model: a retrain of a submission without its model runs inside Gradescope's
     timeout, so "retrain" needs it raised. '' when no accuracy item is graded."""
+    from autograder.checks import kinds
     from autograder.checks.kinds.accuracy import MISSING_RETRAIN
     from autograder.spec import SPEC_PATH, load_spec, select_items
     graded = select_items(load_spec(spec_path or SPEC_PATH), items)
-    accuracy_items = [item for item in graded if item.kind == "accuracy"]
+    accuracy_items = kinds.saved_model_items(graded)
     if not accuracy_items:
         return ""
     item = accuracy_items[0]

@@ -24,6 +24,7 @@ import nbformat
 from autograder.release import notebook_metadata, notebooks, student_readme
 from autograder.release.stubs import STUB_MESSAGE_END, find_regions, generate_stubs
 from autograder.kit import KIT_ROOT
+from autograder.spec import SPEC_FILE, load_spec, model_file
 
 REPO_ROOT = KIT_ROOT
 ASSIGNMENT = REPO_ROOT / "assignment"
@@ -144,7 +145,7 @@ def copy_student_autograder(staging):
         target = staging / relpath
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(REPO_ROOT / relpath, target)
-    spec_path = staging / "autograder" / "spec" / "grading.toml"
+    spec_path = staging / "autograder" / "spec" / SPEC_FILE
     spec_path.parent.mkdir(parents=True, exist_ok=True)
     manifest.write_visible_spec(spec_path)
     expected = staging / VISIBLE_EXPECTED
@@ -181,6 +182,7 @@ def collect_submission_source(nndl_files):
         "NNDL_FILES": tuple(sorted(nndl_files)),
         "NNDL_STUB_MARK": STUB_MESSAGE_END,
         "NOTEBOOK_STUB_MARK": notebooks.CODE_STUB.splitlines()[-1],
+        "MODEL_FILE": model_file(load_spec()),
     }
     for name, value in facts.items():
         marker = "%s = None\n" % name
@@ -204,14 +206,17 @@ def student_work():
 
 
 def readme_text():
+    from autograder.checks import kinds
+    from autograder.checks.kinds.accuracy import Rule
     from autograder.spec import load_spec
     spec = load_spec(visible_only=True)
     visible = [(item.id, item.points, [(g.name, g.share * item.points) for g in item.groups])
                for item in spec.items]
-    accuracy = [item for item in load_spec().items if item.kind == "accuracy"]
+    accuracy = kinds.saved_model_items(load_spec().items)
     model_rule = {"model_file": accuracy[0].extras["model_file"],
                   "missing_model": accuracy[0].extras["missing_model"],
-                  "retrain_time_limit": float(accuracy[0].extras["retrain_time_limit"])} \
+                  "retrain_time_limit": float(accuracy[0].extras["retrain_time_limit"]),
+                  "full_credit_at": Rule.of(accuracy[0].extras).full_credit_at} \
         if accuracy else {}
     return student_readme.render(student_work(), visible, python=spec.environment.python,
                                  numpy=spec.environment.numpy, **model_rule)

@@ -54,11 +54,11 @@ STUDENT_MODULES = (
 
 
 def priced_in_release(kind_name: str) -> bool:
-    """Hidden items whose rule students may read before the deadline (the kind's flag: the
-    self-check prices the saved model with the accuracy item's points and thresholds). The
-    held-out images' transformation and the course's own held-out file (SECRET_KEYS) stay
-    out of the release."""
-    return kind_name in kinds.names() and kinds.kind(kind_name).priced_in_release
+    """Hidden items whose rule students may read before the deadline (a kind that grades the
+    saved model: the self-check prices the student's model with the item's points and
+    thresholds). The held-out images' transformation and the course's own held-out file
+    (SECRET_KEYS) stay out of the release."""
+    return kinds.declares(kind_name, "grades_saved_model")
 
 
 SECRET_KEYS = ("heldout_flip", "heldout_shift", "heldout_noise", "heldout_file")

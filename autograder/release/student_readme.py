@@ -1,11 +1,12 @@
 """The student README of the release: set up, get the data, work, self-check, run the
 notebooks, submit (and what collect_submission checks)."""
+from autograder.checks.kinds.accuracy import FULL_CREDIT_AT
 
 TEMPLATE = """\
 # CNN homework: convolutional networks in numpy
 
 You implement convolution, max pooling and spatial batch normalization by hand,
-build a three-layer convolutional network and train it past 65% validation
+build a three-layer convolutional network and train it past {full_credit}% validation
 accuracy on CIFAR-10.
 
 ## What is in this folder
@@ -70,7 +71,7 @@ Environment variables:
 
 The last section of `CNN.ipynb` trains your best network and saves it as
 `{model_file}` in this folder with `cs231n.model_io.save_model`. Full credit
-needs 65% validation accuracy. {missing_model}
+needs {full_credit}% validation accuracy. {missing_model}
 
 ## 4. Check your work
 
@@ -171,7 +172,7 @@ def missing_model_text(missing_model, model_file=None, retrain_time_limit=1800.0
 
 
 def render(todo, visible_items, model_file=None, python="3.11", numpy="2.4",
-           missing_model="zero", retrain_time_limit=1800.0):
+           missing_model="zero", retrain_time_limit=1800.0, full_credit_at=FULL_CREDIT_AT):
     """README text.
 
     todo: list of (relative path, [function names]) of the student's work.
@@ -179,6 +180,7 @@ def render(todo, visible_items, model_file=None, python="3.11", numpy="2.4",
     python, numpy: the grader's minor versions (the spec's [environment]).
     model_file, missing_model, retrain_time_limit: the accuracy item's keys (the model's name,
     what a missing model gets); model_file None: the accuracy kind's declared default.
+    full_credit_at: the accuracy item's rule (the validation accuracy of full credit).
     """
     from autograder.spec import default_model_file
     model_file = model_file or default_model_file()
@@ -187,7 +189,7 @@ def render(todo, visible_items, model_file=None, python="3.11", numpy="2.4",
     visible_lines = "\n".join("- `%s` (%s points%s)" % (item_id, _points(points), _groups(groups))
                               for item_id, points, groups in visible_items)
     return TEMPLATE.format(todo=todo_lines, visible=visible_lines, model_file=model_file,
-                           python=python, numpy=numpy,
+                           python=python, numpy=numpy, full_credit="%g" % (100 * full_credit_at),
                            missing_model=missing_model_text(missing_model, model_file,
                                                             retrain_time_limit))
 

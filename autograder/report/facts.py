@@ -6,8 +6,11 @@ limits); nothing here touches the submission.
 """
 import math
 
+from autograder.checks import kinds
+from autograder.checks.kinds.accuracy import Rule
+
 ACCURACY_NUMBERS = ("val", "validation", "heldout", "credited")
-# grade/items.py's names of the held-out images (plain strings: report/ imports no grade/)
+# grade/run_accuracy.py's names of the held-out images (plain strings: report/ imports no grade/)
 HELDOUT_SOURCES = ("the course's held-out file", "the public test batch, transformed")
 
 
@@ -15,11 +18,12 @@ def item_facts(item, verdict=None):
     """{ItemResult field: value} for a spec item and its verdict (None: the item did not run)."""
     facts = {"section": item.section, "function": item.function_name, "scoring": item.scoring}
     outcomes = list(getattr(verdict, "outcomes", None) or [])
-    if item.kind != "accuracy" and outcomes:
+    saved_model = kinds.declares(item.kind, "grades_saved_model")
+    if not saved_model and outcomes:
         facts["cases_total"] = len(outcomes)
         facts["cases_passed"] = sum(1 for o in outcomes if o.status == "passed")
         facts["differences"] = smallest_differences(outcomes)
-    if item.kind == "accuracy":
+    if saved_model:
         facts["accuracy"] = accuracy_facts(item, outcomes[0].data if outcomes else {})
     return facts
 
@@ -42,9 +46,9 @@ def smallest_differences(outcomes):
 def accuracy_facts(item, data):
     """The accuracy rule's numbers: the spec's thresholds and margin, the measured accuracies,
     the credited value min(validation, held-out + margin)."""
-    facts = {"full_credit_at": float(item.extras.get("full_credit_at", 0.65)),
-             "zero_credit_at": float(item.extras.get("zero_credit_at", 0.40)),
-             "margin": float(item.extras.get("heldout_margin", 0.10))}
+    rule = Rule.of(item.extras)
+    facts = {"full_credit_at": rule.full_credit_at, "zero_credit_at": rule.zero_credit_at,
+             "margin": rule.margin}
     val = _number(data.get("val", data.get("validation")))
     heldout = _number(data.get("heldout"))
     if val is not None:
@@ -53,7 +57,7 @@ def accuracy_facts(item, data):
         facts["heldout"] = heldout
     credited = _number(data.get("credited"))
     if credited is None and val is not None:
-        credited = min(val, heldout + facts["margin"]) if heldout is not None else val
+        credited = rule.credited(val, heldout)
     if credited is not None:
         facts["credited"] = credited
     per_class = data.get("per_class_val")

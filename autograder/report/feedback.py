@@ -26,9 +26,9 @@ HIDDEN_NOTE = "hidden until grades are published"
 
 
 def output_cases(kind_name: str) -> bool:
-    """Whether the item's cases are inputs compared with the reference (the kind's flag;
-    False for a name that is not a registered kind)."""
-    return kind_name in kinds.names() and kinds.kind(kind_name).output_cases
+    """Whether the item's cases are inputs compared with the reference (the kind's
+    compares_outputs; False for a name that is not a registered kind)."""
+    return kinds.declares(kind_name, "compares_outputs")
 
 
 # what the accuracy outcome's heldout_evaluation values mean

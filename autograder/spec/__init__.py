@@ -464,15 +464,15 @@ def unmatched_patterns(spec: Spec, pattern: str = "") -> list:
 def default_model_file() -> str:
     """The submitted model's file name where no spec sets one: the accuracy kind's declared
     model_file default (autograder/checks/kinds/accuracy.py, the one place it is written)."""
-    return next(key.default for key in kinds.kind("accuracy").keys if key.name == "model_file")
+    from autograder.checks.kinds import accuracy
+    return accuracy.MODEL_FILE
 
 
 def model_file(spec: Spec) -> str:
     """The model file the spec grades: its accuracy item's model_file (the declared default
     when the spec has no accuracy item)."""
-    for item in spec.items:
-        if item.kind == "accuracy":
-            return str(item.extras["model_file"])
+    for item in kinds.saved_model_items(spec.items):
+        return str(item.extras["model_file"])
     return default_model_file()
 
 

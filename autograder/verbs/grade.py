@@ -16,6 +16,7 @@ the grader itself failed on some submission (the reports say so).
 import os
 import sys
 
+from autograder.checks import kinds
 from autograder.kit import forget_working_directory
 from autograder.report import feedback
 from autograder.results import store
@@ -109,9 +110,8 @@ def data_problem(options, on_this_machine=True):
     from autograder.grade import adapter
     from autograder.spec import SPEC_PATH, select_items
     spec = adapter.load_spec(str(options.spec_path or SPEC_PATH))
-    needs_data = [item.id for item in select_items(spec, options.items)
-                  if item.kind == "accuracy" and
-                  (not options.visible_only or item.visibility == "visible")]
+    needs_data = [item.id for item in kinds.saved_model_items(select_items(spec, options.items))
+                  if not options.visible_only or item.visibility == "visible"]
     if not needs_data:
         return None
     problem = heldout_problem(options, spec)
@@ -134,7 +134,7 @@ def heldout_problem(options, spec):
     spec_path = str(options.spec_path or SPEC_PATH)
     for item in select_items(spec, options.items):
         path = heldout.heldout_path(item, spec_path, options.heldout_file) \
-            if item.kind == "accuracy" else None
+            if kinds.declares(item.kind, "grades_saved_model") else None
         if path:
             try:
                 heldout.load_heldout_file(path)

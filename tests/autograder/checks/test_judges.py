@@ -142,7 +142,7 @@ def test_visible_expected_is_deterministic_and_equivalent_to_the_reference(tmp_p
         assert data.files
     spec = load_spec(visible_only=True)
     for item in spec.items:
-        if not kinds.kind(item.kind).self_check:
+        if not kinds.kind(item.kind).compares_outputs:
             continue
         expected = load_visible_expected(a, item.id)
         from_file = run_item_in_process(item, support.reference(), expected=expected)

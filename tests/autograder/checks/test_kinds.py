@@ -145,13 +145,22 @@ def _toy_spec_file(tmp_path, visibility):
     return path
 
 
-@pytest.mark.parametrize("priced", [False, True])
-def test_a_hidden_item_ships_in_the_visible_spec_only_if_its_kind_is_priced(tmp_path, priced):
+def saved_model_toy(base):
+    """The toy kind as one that grades the saved model (it declares the keys such a kind must)."""
     import dataclasses
+    from autograder.checks.kinds import accuracy
+    from autograder.checks.kinds.base import SAVED_MODEL_KEYS
+    return dataclasses.replace(base, grades_saved_model=True, keys=base.keys + tuple(
+        accuracy.KIND.key(name) for name in SAVED_MODEL_KEYS))
+
+
+@pytest.mark.parametrize("priced", [False, True])
+def test_a_hidden_item_ships_in_the_visible_spec_only_if_its_kind_grades_the_saved_model(
+        tmp_path, priced):
     from autograder.release.manifest import visible_spec_text
     from tests.autograder.checks import output_shape
     spec_path = _toy_spec_file(tmp_path, "hidden")
-    with kinds.registered(dataclasses.replace(output_shape.KIND, priced_in_release=priced)):
+    with kinds.registered(saved_model_toy(output_shape.KIND) if priced else output_shape.KIND):
         text = visible_spec_text(spec_path)
     assert ('id = "%s"' % TOY_ITEM["id"] in text) == priced
     # the kit's own: the accuracy rule is priced, the hidden timing and secret items are not
@@ -161,18 +170,34 @@ def test_a_hidden_item_ships_in_the_visible_spec_only_if_its_kind_is_priced(tmp_
             assert ('id = "%s"' % item.id in shipped) == (item.kind == "accuracy"), item.id
 
 
-@pytest.mark.parametrize("output_cases", [False, True])
-def test_the_feedback_names_the_inputs_only_of_kinds_that_compare_outputs(output_cases):
+@pytest.mark.parametrize("flavour", ["outputs", "time", "saved_model"])
+def test_the_feedback_names_the_inputs_only_of_kinds_that_compare_outputs(flavour):
     import dataclasses
     from autograder.checks.outcome import ItemResult
     from autograder.report.feedback import inputs_line
     from tests.autograder.checks import output_shape
     result = ItemResult(TOY_ITEM["id"], TOY_ITEM["id"], 0.0, 100.0, False, "", kind="output_shape",
                         cases_passed=1, cases_total=3)
-    with kinds.registered(dataclasses.replace(output_shape.KIND, output_cases=output_cases)):
+    declared = {"outputs": output_shape.KIND,
+                "time": dataclasses.replace(output_shape.KIND, measures_time=True),
+                "saved_model": saved_model_toy(output_shape.KIND)}[flavour]
+    with kinds.registered(declared):
         line = inputs_line(result)
-    assert line.startswith("Graded on new inputs") if output_cases else line == ""
+    assert line.startswith("Graded on new inputs") if flavour == "outputs" else line == ""
     assert inputs_line(result) == ""   # no longer a registered kind
     for name in ("timing", "accuracy"):
         assert inputs_line(dataclasses.replace(result, kind=name)) == ""
     assert inputs_line(dataclasses.replace(result, kind="gradient")).startswith("Graded on new")
+
+
+def test_the_spec_header_documents_each_numeric_default_as_its_kind_declares_it():
+    """The header repeats the defaults for the course's staff: they must be the Key defaults
+    (e.g. the accuracy rule's, written in checks/kinds/accuracy.py only)."""
+    header = SPEC_PATH.read_text().split("\n[settings]", 1)[0]
+    prose = " ".join(line.lstrip("#").strip() for line in header.splitlines())
+    for declared in kinds.kinds():
+        for key in declared.keys:
+            if isinstance(key.default, bool) or not isinstance(key.default, (int, float)):
+                continue
+            shown = re.search(r"\b%s \(([0-9.]+)" % key.name, prose)
+            assert shown and float(shown.group(1)) == key.default, (declared.name, key.name)

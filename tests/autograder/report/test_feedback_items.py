@@ -236,13 +236,13 @@ def test_each_accuracy_explanation_is_given_once():
 
 
 def test_the_feedback_names_the_held_out_images_it_was_scored_on():
-    from autograder.grade import items
+    from autograder.grade import run_accuracy
     from autograder.report.facts import HELDOUT_SOURCES
-    assert HELDOUT_SOURCES == (items.HELDOUT_PRIVATE, items.HELDOUT_PUBLIC)   # one vocabulary
+    assert HELDOUT_SOURCES == (run_accuracy.HELDOUT_PRIVATE, run_accuracy.HELDOUT_PUBLIC)   # one vocabulary
     private = markdown(GradeResult(submission="s", items=[
-        accuracy_item(heldout_source=items.HELDOUT_PRIVATE)]))
+        accuracy_item(heldout_source=run_accuracy.HELDOUT_PRIVATE)]))
     public = markdown(GradeResult(submission="s", items=[
-        accuracy_item(heldout_source=items.HELDOUT_PUBLIC)]))
+        accuracy_item(heldout_source=run_accuracy.HELDOUT_PUBLIC)]))
     assert "the course's own labelled images, never published" in private
     assert "moved slightly" not in private
     assert "CIFAR-10 images your model has not seen, moved slightly" in public
