@@ -30,11 +30,12 @@ import zipfile
 
 NOTEBOOKS = ("CNN-Layers.ipynb", "CNN-BatchNorm.ipynb", "CNN.ipynb")
 # The release fills in these four: the homework's nndl files, how its nndl stubs'
-# messages end, and the raise line that stands for a notebook cell you write.
+# messages end, the raise line that stands for a notebook cell you write, and the name
+# of the model file the grader scores.
 NNDL_FILES = ('__init__.py', 'cnn.py', 'conv_layer_utils.py', 'conv_layers.py', 'fc_net.py', 'layer_utils.py', 'layers.py', 'optim.py')
 NNDL_STUB_MARK = 'not implemented yet (YOUR CODE HERE)'
 NOTEBOOK_STUB_MARK = "raise NotImplementedError('this cell is yours to write (YOUR CODE HERE)')"
-MODEL_FILE = "cnn_model.npz"
+MODEL_FILE = 'cnn_model.npz'
 DEFAULT_ZIP = "cnn_submission.zip"
 # `jupyter nbconvert --to notebook --execute X.ipynb` writes X.nbconvert.ipynb.
 EXECUTED_SUFFIX = ".nbconvert.ipynb"
@@ -270,13 +271,14 @@ def check_model_accuracy(folder, report):
                     "save it again with the last section of CNN.ipynb."
                     % (MODEL_FILE, price.problem))
     elif price.below_full_credit:
-        full = price.rule()[0]
+        full = price.rule().full_credit_at
         earned = ("%.4g/%g points" % (price.points, price.item.points)) if price.item else \
             "less than full credit"
         report.warn("%s reaches %.1f%% validation accuracy, below the %g%% of full credit: it "
                     "earns %s. Was it saved by a short run (quick mode saves "
-                    "cnn_model.quick.npz, never cnn_model.npz)? Train it with the last section "
-                    "of CNN.ipynb." % (MODEL_FILE, 100 * price.accuracy, 100 * full, earned))
+                    "cnn_model.quick.npz, never %s)? Train it with the last section "
+                    "of CNN.ipynb." % (MODEL_FILE, 100 * price.accuracy, 100 * full, earned,
+                                       MODEL_FILE))
 
 
 def write_zip(folder, zip_path, members):

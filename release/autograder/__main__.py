@@ -10,11 +10,11 @@ import sys
 
 VERBS = {
     "release": ("autograder.release.build", "regenerate release/ from assignment/ and solutions/"),
-    "grade": ("autograder.grade.cli", "grade submissions (directory or .zip) into an output folder"),
+    "grade": ("autograder.verbs.grade", "grade submissions (directory or .zip) into an output folder"),
     "check": ("autograder.selfcheck", "run the visible checks on the nndl/ in this folder"),
     "gradescope": ("autograder.gradescope", "build the Gradescope autograder.zip"),
-    "similarity": ("autograder.similarity.cli", "similarity report of a graded class"),
-    "heldout": ("autograder.grade.heldout_cli", "make or check the course's own held-out images "
+    "similarity": ("autograder.verbs.similarity", "similarity report of a graded class"),
+    "heldout": ("autograder.verbs.heldout", "make or check the course's own held-out images "
                 "(the accuracy item's heldout_file)"),
 }
 

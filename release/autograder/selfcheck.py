@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from autograder.checks import kinds
-from autograder.spec import load_spec, select_items
+from autograder.spec import default_model_file, load_spec, select_items
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +37,7 @@ def add_arguments(parser):
                         help="CIFAR-10 folder for pricing the saved model (default: "
                         "$CIFAR10_DIR or cs231n/datasets/cifar-10-batches-py)")
     parser.add_argument("--no-model", action="store_true",
-                        help="do not price the saved model (cnn_model.npz)")
+                        help="do not price the saved model (%s)" % default_model_file())
     parser.add_argument("--timeout-scale", type=float, default=1.0, help=argparse.SUPPRESS)
 
 
@@ -103,7 +103,7 @@ def run(args):
               "pass --dir)" % folder, file=sys.stderr)
         return 2
     spec = load_spec(visible_only=True)
-    checkable = [item for item in spec.items if kinds.kind(item.kind).self_check]
+    checkable = [item for item in spec.items if kinds.kind(item.kind).compares_outputs]
     spec = dataclasses.replace(spec, items=tuple(checkable))
     items = select_items(spec, ",".join(args.item or ()))
     unknown = [pattern for pattern in args.item or () if not select_items(spec, pattern)]
@@ -144,9 +144,10 @@ def environment_warnings(spec):
 
 
 def accuracy_item():
-    """The spec's accuracy item (its rule and points), or None when this copy's spec has none."""
+    """The spec's accuracy item (its rule and points), or None when this copy's spec has none:
+    the item of a kind that grades the saved model."""
     from autograder.spec import load_spec as load
-    items = [item for item in load().items if item.kind == "accuracy"]
+    items = kinds.saved_model_items(load().items)
     return items[0] if items else None
 
 
@@ -170,23 +171,21 @@ class ModelPrice:
     points: float = None
 
     def rule(self):
-        """(full_credit_at, zero_credit_at, heldout_margin) of the accuracy item."""
-        extras = self.item.extras if self.item else {}
-        return (float(extras.get("full_credit_at", 0.65)),
-                float(extras.get("zero_credit_at", 0.40)),
-                float(extras.get("heldout_margin", 0.10)))
+        """The accuracy item's rule (checks/kinds/accuracy.py Rule)."""
+        from autograder.checks.kinds.accuracy import Rule
+        return Rule.of(self.item.extras if self.item else {})
 
     @property
     def below_full_credit(self):
         """True when the model was scored and its validation accuracy is below full credit."""
-        return self.status == "scored" and self.accuracy < self.rule()[0]
+        return self.status == "scored" and self.accuracy < self.rule().full_credit_at
 
 
 def measure_model(folder, cifar_dir=None, timeout_scale=1.0, item=None):
     """The saved model's validation accuracy and the points it would earn under `item`'s rule
     (default: the spec's accuracy item), as a ModelPrice."""
     item = item or accuracy_item()
-    model_file = str(item.extras.get("model_file", "cnn_model.npz")) if item else "cnn_model.npz"
+    model_file = str(item.extras["model_file"]) if item else default_model_file()
     model_path = Path(folder) / model_file
     price = ModelPrice(model_file=model_file, folder=str(folder), status="missing", item=item)
     if not model_path.is_file():
@@ -205,9 +204,7 @@ def measure_model(folder, cifar_dir=None, timeout_scale=1.0, item=None):
     accuracy = float(np.mean(predictions == labels))
     points = None
     if item is not None:
-        from autograder.checks.kinds.accuracy import credit
-        full, zero, _ = price.rule()
-        points = float(item.points) * credit(accuracy, zero, full)
+        points = float(item.points) * price.rule().credit(accuracy)
     return dataclasses.replace(price, status="scored", accuracy=accuracy, images=int(labels.size),
                                points=points)
 
@@ -226,7 +223,8 @@ def describe_price(price):
     if price.item is None:
         lines.append("This copy's spec does not hold the accuracy rule; see the course page.")
     else:
-        full, zero, margin = price.rule()
+        rule = price.rule()
+        full, zero, margin = rule.full_credit_at, rule.zero_credit_at, rule.margin
         lines.append("At that accuracy the model would earn %.4g/%g points (full credit at %g%%, "
                      "none at %g%% or below, linear between)." % (
                          price.points, price.item.points, 100 * full, 100 * zero))

@@ -44,7 +44,7 @@ def write_npz(path, arrays):
 
 def visible_items(spec):
     return [item for item in spec.items
-            if item.visibility == "visible" and kinds.kind(item.kind).self_check]
+            if item.visibility == "visible" and kinds.kind(item.kind).compares_outputs]
 
 
 def write_visible_expected(path, spec=None, reference_modules=None):

@@ -17,7 +17,10 @@ from pathlib import Path
 
 from autograder.checks import kinds
 
-SPEC_PATH = Path(__file__).with_name("grading.toml")
+# The spec file's name (beside this module, in a release, in the Gradescope zip) and the
+# kit's own spec: the default of every command that takes --spec.
+SPEC_FILE = "grading.toml"
+SPEC_PATH = Path(__file__).with_name(SPEC_FILE)
 
 VISIBILITIES = ("visible", "hidden")
 SCORINGS = ("by_group", "all_cases", "per_case")
@@ -135,7 +138,7 @@ class SimilarityPolicy:
 
 @dataclass(frozen=True)
 class LatePolicy:
-    """[late]: the deadline and the penalty (autograder/grade/late.py). No deadline: off."""
+    """[late]: the deadline and the penalty (autograder/policy/late.py). No deadline: off."""
     deadline: str = ""               # ISO 8601 with a UTC offset, e.g. 2026-12-11T23:59:00-08:00
     grace_minutes: float = 0         # submissions this late count as on time
     unit: str = "day"                # "day" or "hour": each started unit late costs penalty_per_unit
@@ -147,7 +150,7 @@ class LatePolicy:
 
 @dataclass(frozen=True)
 class OverridesPolicy:
-    """[overrides]: the staff's score overrides (autograder/grade/overrides.py); "" = none.
+    """[overrides]: the staff's score overrides (autograder/policy/overrides.py); "" = none.
     `grade --overrides FILE` names another file for one run."""
     file: str = ""                   # CSV beside the spec: submission, item, points or delta, ...
 
@@ -440,12 +443,37 @@ def _policy_problem(policy):
     return ""
 
 
+def item_patterns(pattern: str = "") -> list:
+    """The fnmatch patterns of an --items value: comma-separated, blanks dropped."""
+    return [p.strip() for p in (pattern or "").split(",") if p.strip()]
+
+
 def select_items(spec: Spec, pattern: str = "") -> list:
     """The items whose ids match one of the comma-separated fnmatch patterns (all for none)."""
     if not pattern:
         return list(spec.items)
-    patterns = [p.strip() for p in pattern.split(",") if p.strip()]
+    patterns = item_patterns(pattern)
     return [item for item in spec.items if any(fnmatch.fnmatchcase(item.id, p) for p in patterns)]
+
+
+def unmatched_patterns(spec: Spec, pattern: str = "") -> list:
+    """The patterns of an --items value that select no item of the spec (a typo)."""
+    return [p for p in item_patterns(pattern) if not select_items(spec, p)]
+
+
+def default_model_file() -> str:
+    """The submitted model's file name where no spec sets one: the accuracy kind's declared
+    model_file default (autograder/checks/kinds/accuracy.py, the one place it is written)."""
+    from autograder.checks.kinds import accuracy
+    return accuracy.MODEL_FILE
+
+
+def model_file(spec: Spec) -> str:
+    """The model file the spec grades: its accuracy item's model_file (the declared default
+    when the spec has no accuracy item)."""
+    for item in kinds.saved_model_items(spec.items):
+        return str(item.extras["model_file"])
+    return default_model_file()
 
 
 def load_spec(path=None, visible_only: bool = False) -> Spec:

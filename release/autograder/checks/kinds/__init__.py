@@ -4,14 +4,18 @@ self-check read (see base.py for what a kind declares).
 Adding a kind: a module here ending in `KIND = Kind(...)`, and its name in REGISTERED
 (a kind kept elsewhere, e.g. a course's own: its full module path; the kind is named
 after the module). Helper modules (loading, cases, ...) are not kinds: only the names
-below are.
+below are. A kind that does not compare outputs on cases (a saved model, a time) also needs
+its runner in the grader's table (autograder/grade/runners.py; a test names a kind without).
+The code around the checks asks a kind what it declares (declares, saved_model_items),
+never its name.
 """
 import importlib
 from contextlib import contextmanager
 
 from autograder.checks.kinds.base import REQUIRED, Key, Kind
 
-__all__ = ["Kind", "Key", "REQUIRED", "REGISTERED", "kind", "kinds", "names", "registered"]
+__all__ = ["Kind", "Key", "REQUIRED", "REGISTERED", "kind", "kinds", "names", "registered",
+           "declares", "saved_model_items"]
 
 REGISTERED = [
     "forward_value",
@@ -52,6 +56,20 @@ def kind(name: str) -> Kind:
 
 def kinds() -> tuple:
     return tuple(kind(name) for name in names())
+
+
+def declares(kind_name: str, flag: str) -> bool:
+    """The named kind's flag or derived property (e.g. "compares_outputs"); False for a name
+    that is not a registered kind (an older results.json, a kind since removed)."""
+    if not hasattr(Kind, flag):
+        raise AttributeError("a Kind declares no %r" % flag)
+    return kind_name in names() and bool(getattr(kind(kind_name), flag))
+
+
+def saved_model_items(items) -> list:
+    """The items among `items` whose kind grades the submitted model file (Kind.grades_saved_model):
+    the ones that need CIFAR-10, a held-out file, a model or a retrain."""
+    return [item for item in items if declares(item.kind, "grades_saved_model")]
 
 
 @contextmanager

@@ -39,6 +39,8 @@ credited, per_class_val (validation accuracy of each class, CLASS_NAMES order),
 class_names, heldout_evaluation ("trusted" or "student-code"), val_agreement,
 needs_review, review_reason.
 """
+from dataclasses import dataclass
+
 import numpy as np
 
 from autograder.checks import models
@@ -53,6 +55,37 @@ STUDENT_CODE = "student-code"
 # The spec's missing_model: what a submission without its model file gets.
 MISSING_ZERO, MISSING_RETRAIN = "zero", "retrain"
 MISSING_MODEL_CHOICES = (MISSING_ZERO, MISSING_RETRAIN)
+
+# The accuracy rule's defaults (the spec keys' defaults below; written here only).
+MODEL_FILE = "cnn_model.npz"   # the submitted model's name where no spec sets model_file
+FULL_CREDIT_AT = 0.65
+ZERO_CREDIT_AT = 0.40
+HELDOUT_MARGIN = 0.10
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The accuracy rule of one item (see the module docstring): the grader's judge, the
+    report's numbers and the self-check's price all compute credit through it."""
+    full_credit_at: float = FULL_CREDIT_AT
+    zero_credit_at: float = ZERO_CREDIT_AT
+    margin: float = HELDOUT_MARGIN
+
+    @classmethod
+    def of(cls, extras):
+        """The rule of an item's extras (a key left out: its default)."""
+        return cls(float(extras.get("full_credit_at", FULL_CREDIT_AT)),
+                   float(extras.get("zero_credit_at", ZERO_CREDIT_AT)),
+                   float(extras.get("heldout_margin", HELDOUT_MARGIN)))
+
+    def credited(self, val, heldout=None):
+        """The accuracy credited: min(validation, held-out + margin), or the validation
+        accuracy when no held-out images were scored."""
+        return min(val, heldout + self.margin) if heldout is not None else val
+
+    def credit(self, accuracy):
+        """The fraction of the points a credited accuracy earns."""
+        return credit(accuracy, self.zero_credit_at, self.full_credit_at)
 
 
 def build_case(model_path, splits):
@@ -174,15 +207,14 @@ def judge(item, case, student_obs, reference_obs=None):
         scores = accuracies(case, predictions)
     except ValueError as exc:
         return CheckOutcome(0.0, Status.ERROR, str(exc))
-    full = float(item.extras["full_credit_at"])
-    zero = float(item.extras["zero_credit_at"])
-    margin = float(item.extras["heldout_margin"])
+    rule = Rule.of(item.extras)
+    full, zero, margin = rule.full_credit_at, rule.zero_credit_at, rule.margin
     val_key = "val" if "val" in scores else "validation"
     val = scores.get(val_key)
     if val is None:
         return CheckOutcome(0.0, Status.ERROR, "grader problem: no validation images")
-    credited = min(val, scores["heldout"] + margin) if "heldout" in scores else val
-    fraction = credit(credited, zero, full)
+    credited = rule.credited(val, scores.get("heldout"))
+    fraction = rule.credit(credited)
     order = sorted(scores, key=lambda split: (split not in ("val", "validation"), split))
     message = ", ".join("%s accuracy %.1f%%" % ({"val": "validation", "heldout": "held-out"}.get(k, k),
                                                 100 * scores[k]) for k in order)
@@ -212,10 +244,10 @@ def judge(item, case, student_obs, reference_obs=None):
 
 
 KIND = Kind("accuracy", observe, judge, keys=(
-    Key("model_file", "cnn_model.npz", "the submitted model file (cs231n.model_io format)"),
-    Key("full_credit_at", 0.65, "credited accuracy of full credit"),
-    Key("zero_credit_at", 0.40, "credited accuracy of no credit (linear in between)"),
-    Key("heldout_margin", 0.10, "credited = min(validation, held-out + this)"),
+    Key("model_file", MODEL_FILE, "the submitted model file (cs231n.model_io format)"),
+    Key("full_credit_at", FULL_CREDIT_AT, "credited accuracy of full credit"),
+    Key("zero_credit_at", ZERO_CREDIT_AT, "credited accuracy of no credit (linear in between)"),
+    Key("heldout_margin", HELDOUT_MARGIN, "credited = min(validation, held-out + this)"),
     Key("trusted_agreement", 0.98, "share of validation images on which the reference network "
         "with the submitted weights must agree with the student's code for the reference to "
         "classify the held-out images"),
@@ -238,7 +270,4 @@ KIND = Kind("accuracy", observe, judge, keys=(
         "`autograder grade --retrain` retrains every submission either way",
         choices=MISSING_MODEL_CHOICES),
     Key("retrain_time_limit", 1800.0, "seconds CNN.ipynb may train when the grader retrains"),
-), needs_cases=False, self_check=False, reference_errors=False, output_cases=False,
-   priced_in_release=True,
-   not_in_process="The accuracy item is graded by `autograder grade` on your saved model.",
-   grader_runner="autograder.grade.items:run_accuracy")
+), grades_saved_model=True)

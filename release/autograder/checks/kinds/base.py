@@ -62,6 +62,12 @@ class Key:
         return ""
 
 
+# The keys every saved-model kind declares: the grader, the class run, the Gradescope
+# bundle and the student README read them on any item of such a kind (what file, what a
+# submission without it gets, how long a retrain may take).
+SAVED_MODEL_KEYS = ("model_file", "missing_model", "retrain_time_limit")
+
+
 @dataclass(frozen=True)
 class Kind:
     """
@@ -71,33 +77,58 @@ class Kind:
     - judge(item, case, student_obs, reference_obs) -> CheckOutcome, called only when neither
       side's observation is an error (judge_case checks that first)
     - keys: the kind-specific spec keys (Key), validated and defaulted when the spec loads
-    - needs_cases: the spec item must name case builders (`cases`)
-    - self_check: the student's self-check and the notebook cells run it on public inputs
-    - not_in_process: why run_item_in_process cannot run it (said to the student; '' if it can)
-    - grader_runner: "autograder.<module>:<function>" running the item in the grader
-      (run(ctx, item, start) -> report ItemResult); '' for the case runner of grade/items.py
-    - reference_errors: judge_case also reports a failed reference observation (False when
-      the reference side is not an observation, e.g. accuracy's trusted evaluation)
-    - output_cases: its cases are inputs whose outputs are compared with the reference's
-      (the feedback says on which inputs: the notebook's shapes, or secret ones)
-    - priced_in_release: a hidden item of this kind still ships in the release's visible-only
-      spec (without its secret keys), because the self-check prices the student's work with
-      its rule before the deadline
+    - grades_saved_model: the item grades the model file the student submits, not the code
+      on drawn cases (the accuracy kind). Such an item names no cases, cannot run in one
+      process (only `autograder grade` scores it), its reference side is the grader's
+      trusted evaluation of the file rather than an observation, the self-check prices the
+      student's model with its rule (so a hidden item ships in the release's visible-only
+      spec), and it declares SAVED_MODEL_KEYS
+    - measures_time: the item scores how long the student's code takes (the timing kind):
+      its cases are inputs to time, not outputs to compare, so the self-check and the
+      release's stored expected values leave it out and the feedback names no inputs (in
+      one process it is timed for the student's information only)
     - error_hints: (item, case, error_info) -> [hint] on a crash of the student's code, before
       the generic crash hints (None: those only)
+
+    How the grader runs an item of the kind is the grader's (autograder/grade/runners.py):
+    a kind that compares outputs uses the case runner; the others have a runner there, keyed
+    by the kind's name, and a test fails for a kind registered without one.
     """
     name: str
     observe: Callable
     judge: Callable
     keys: tuple = ()
-    needs_cases: bool = True
-    self_check: bool = True
-    not_in_process: str = ""
-    grader_runner: str = ""
-    reference_errors: bool = True
-    output_cases: bool = True
-    priced_in_release: bool = False
+    grades_saved_model: bool = False
+    measures_time: bool = False
     error_hints: Callable = None
+
+    def __post_init__(self):
+        if self.grades_saved_model:
+            missing = [name for name in SAVED_MODEL_KEYS
+                       if name not in {key.name for key in self.keys}]
+            if missing:
+                raise ValueError("kind %s grades a saved model but declares no key %s"
+                                 % (self.name, ", ".join(missing)))
+
+    @property
+    def compares_outputs(self) -> bool:
+        """Its cases are inputs whose outputs are compared with the reference's: the grader's
+        case runner runs it, the student's self-check runs it on public inputs and the release
+        stores its expected outputs (checks/visible.py: the student copy's notebook cells read
+        them), the feedback says on which inputs it was graded."""
+        return not (self.grades_saved_model or self.measures_time)
+
+    @property
+    def needs_cases(self) -> bool:
+        """A spec item of the kind must name case builders (`cases`)."""
+        return not self.grades_saved_model
+
+    @property
+    def not_in_process(self) -> str:
+        """Why run_item_in_process cannot run it (said to the student; '' if it can)."""
+        if self.grades_saved_model:
+            return "The %s item is graded by `autograder grade` on your saved model." % self.name
+        return ""
 
     def key(self, name: str) -> Key:
         for key in self.keys:
@@ -107,8 +138,9 @@ class Kind:
 
     def judge_case(self, item, case, student_obs, reference_obs) -> CheckOutcome:
         """The verdict on one case: a failed side first, then the kind's own judge."""
+        # a saved-model kind's reference side is the trusted evaluation, not an observation
         failed = judging.errors(item, student_obs,
-                                reference_obs if self.reference_errors else None,
+                                None if self.grades_saved_model else reference_obs,
                                 case=case, kind_hints=self.error_hints)
         if failed is not None:
             return failed

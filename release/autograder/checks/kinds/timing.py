@@ -1,7 +1,7 @@
 """Kind `timing`: the student's ThreeLayerConvNet.loss on a CIFAR-sized batch,
 as a ratio to the reference's time measured in the same grading run.
 
-In the grader (autograder/grade/items.py run_timing) nothing the student's
+In the grader (autograder/grade/run_timing.py) nothing the student's
 process says about time counts, since student code can patch any clock or
 cache any result there:
 1. observe (untimed, case marked with GRADER_CLOCK) builds the model from the
@@ -258,4 +258,4 @@ KIND = Kind("timing", observe, judge, keys=(
     Key("max_ratio", 3.0, "student time / reference time up to which the item gets full credit"),
     Key("zero_credit_ratio", None, "the ratio from which it gets none (default 4 * max_ratio); "
         "linear in between", type=float),
-), self_check=False, output_cases=False, grader_runner="autograder.grade.items:run_timing")
+), measures_time=True)
