@@ -29,7 +29,7 @@ import sys
 import zipfile
 
 NOTEBOOKS = ("CNN-Layers.ipynb", "CNN-BatchNorm.ipynb", "CNN.ipynb")
-# The release fills in these four: the homework's nndl files, how its nndl stubs'
+# The release fills in these: the homework's nndl files, how its nndl stubs'
 # messages end, the raise line that stands for a notebook cell you write, and the name
 # of the model file the grader scores.
 NNDL_FILES = ('__init__.py', 'cnn.py', 'conv_layer_utils.py', 'conv_layers.py', 'fc_net.py', 'layer_utils.py', 'layers.py', 'optim.py')
