@@ -508,3 +508,70 @@ def max_pool_backward_nhwc_cython(dout_nhwc, winner, int H, int W, int pool_heig
         dx = np.zeros((N, H, W, C), dtype=dout_nhwc.dtype)
     _max_pool_backward_nhwc_into(dout_nhwc, winner, dx, pool_height, pool_width, stride, tiled)
     return dx
+
+
+# --------------------------------------------------------------------------- #
+# Adam update (cs231n.fast_optim)
+# --------------------------------------------------------------------------- #
+
+cdef extern from *:
+    """
+    #include <math.h>
+    /* One pass over the arrays: each entry of w, dw and the moments is read once
+       and next_w and the moments written once (numpy needs a pass per operation).
+       restrict: the outputs never overlap the inputs, so the loop vectorises. */
+    #define CS231N_ADAM(NAME, T, SQRT)                                               \\
+    static void NAME(Py_ssize_t n, const T *restrict w, const T *restrict dw,        \\
+                     const T *restrict v_old, const T *restrict a_old,              \\
+                     T *restrict next_w, T *restrict v, T *restrict a,              \\
+                     T beta1, T beta2, T one_minus_beta1, T one_minus_beta2,        \\
+                     T a_correction, T eps, T step_scale) {                         \\
+        for (Py_ssize_t i = 0; i < n; i++) {                                        \\
+            T g = dw[i];                                                            \\
+            T vi = v_old[i] * beta1 + one_minus_beta1 * g;                          \\
+            T ai = a_old[i] * beta2 + (g * g) * one_minus_beta2;                    \\
+            v[i] = vi;                                                              \\
+            a[i] = ai;                                                              \\
+            next_w[i] = w[i] - (vi / (SQRT(ai / a_correction) + eps)) * step_scale; \\
+        }                                                                           \\
+    }
+    CS231N_ADAM(cs231n_adam_float, float, sqrtf)
+    CS231N_ADAM(cs231n_adam_double, double, sqrt)
+    """
+    void cs231n_adam_float(Py_ssize_t n, const float *w, const float *dw, const float *v_old,
+                           const float *a_old, float *next_w, float *v, float *a,
+                           float beta1, float beta2, float one_minus_beta1,
+                           float one_minus_beta2, float a_correction, float eps,
+                           float step_scale) noexcept nogil
+    void cs231n_adam_double(Py_ssize_t n, const double *w, const double *dw,
+                            const double *v_old, const double *a_old, double *next_w,
+                            double *v, double *a, double beta1, double beta2,
+                            double one_minus_beta1, double one_minus_beta2,
+                            double a_correction, double eps, double step_scale) noexcept nogil
+
+
+def _adam_update_into(const floating_t[::1] w, const floating_t[::1] dw,
+                      const floating_t[::1] v_old, const floating_t[::1] a_old,
+                      floating_t[::1] next_w, floating_t[::1] v, floating_t[::1] a,
+                      double beta1, double beta2, double a_correction, double eps,
+                      double step_scale):
+    """One Adam step over flat arrays of one dtype, written into next_w, v and a
+    (which must not overlap the inputs): v = beta1 * v_old + (1 - beta1) * dw,
+    a = beta2 * a_old + (1 - beta2) * dw**2,
+    next_w = w - step_scale * v / (sqrt(a / a_correction) + eps), computed in the
+    arrays' precision in the order cs231n.fast_optim's numpy code uses."""
+    cdef Py_ssize_t n = w.shape[0]
+    for name, array in (("dw", dw), ("v_old", v_old), ("a_old", a_old), ("next_w", next_w),
+                        ("v", v), ("a", a)):
+        if array.shape[0] != n:
+            raise ValueError("%s has %d entries, w has %d" % (name, array.shape[0], n))
+    if n == 0:
+        return
+    with nogil:
+        if floating_t is float:
+            cs231n_adam_float(n, &w[0], &dw[0], &v_old[0], &a_old[0], &next_w[0], &v[0], &a[0],
+                              <float>beta1, <float>beta2, <float>(1 - beta1), <float>(1 - beta2),
+                              <float>a_correction, <float>eps, <float>step_scale)
+        else:
+            cs231n_adam_double(n, &w[0], &dw[0], &v_old[0], &a_old[0], &next_w[0], &v[0], &a[0],
+                               beta1, beta2, 1 - beta1, 1 - beta2, a_correction, eps, step_scale)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cs231n import machine
 from cs231n.data_augmentation import random_horizontal_flip
 
 # The reference configuration (CNN.ipynb's final section uses exactly this; a
@@ -275,6 +276,10 @@ def run(epochs=None, out="cnn_model.npz", cifar10_dir=None, subset=None, max_ite
         len(data["y_train"]), len(data["y_val"]), len(data["y_test"]), load_seconds))
 
     summary = dict(torch_ms=None, threads=blas_threads())
+    # The CPU model and OpenBLAS's kernel for it: what the timings (and the
+    # ratio to PyTorch, which brings its own BLAS) depend on.
+    summary["machine"] = machine.describe(summary["threads"])
+    log(summary["machine"])
     if with_torch:
         try:
             summary.update(compare_with_torch(data, log=log))
@@ -314,6 +319,8 @@ def time_to_target(rows, load_seconds, target=TARGET_VAL_ACC):
 def summary_table(summary):
     """The closing table of a run, as markdown lines."""
     lines = ["| measure | value |", "| --- | --- |"]
+    if summary.get("machine"):
+        lines.append("| machine | %s |" % summary["machine"])
     if summary["torch_ms"]:
         for label, ours, theirs in (("ms per iteration", "ours_ms", "torch_ms"),
                                     ("CPU ms per iteration", "ours_cpu_ms", "torch_cpu_ms")):
