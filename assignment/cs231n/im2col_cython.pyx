@@ -575,3 +575,166 @@ def _adam_update_into(const floating_t[::1] w, const floating_t[::1] dw,
         else:
             cs231n_adam_double(n, &w[0], &dw[0], &v_old[0], &a_old[0], &next_w[0], &v[0], &a[0],
                                beta1, beta2, 1 - beta1, 1 - beta2, a_correction, eps, step_scale)
+
+
+# --------------------------------------------------------------------------- #
+# Batch normalisation over rows (cs231n.fast_batchnorm)
+# --------------------------------------------------------------------------- #
+
+cdef extern from *:
+    """
+    /* x, dout, out: n rows of d contiguous entries. Sums go into float64
+       accumulators (one per feature); the element-wise kernels do numpy's
+       operations in numpy's order, so they give the same numbers. */
+    #define CS231N_BATCHNORM(SUFFIX, T)                                                  \\
+    static void cs231n_shifted_sums_##SUFFIX(Py_ssize_t n, Py_ssize_t d,                \\
+            const T *restrict x, const T *restrict shift,                               \\
+            double *restrict sums, double *restrict squares) {                          \\
+        for (Py_ssize_t i = 0; i < n; i++, x += d)                                      \\
+            for (Py_ssize_t j = 0; j < d; j++) {                                        \\
+                T s = x[j] - shift[j];                                                  \\
+                sums[j] += (double)s;                                                   \\
+                squares[j] += (double)s * (double)s;                                    \\
+            }                                                                           \\
+    }                                                                                   \\
+    static void cs231n_gradient_sums_##SUFFIX(Py_ssize_t n, Py_ssize_t d,               \\
+            const T *restrict dout, const T *restrict x, const T *restrict mean,        \\
+            double *restrict sums, double *restrict products) {                         \\
+        for (Py_ssize_t i = 0; i < n; i++, x += d, dout += d)                           \\
+            for (Py_ssize_t j = 0; j < d; j++) {                                        \\
+                T centred = x[j] - mean[j];                                             \\
+                sums[j] += (double)dout[j];                                             \\
+                products[j] += (double)dout[j] * (double)centred;                       \\
+            }                                                                           \\
+    }                                                                                   \\
+    static void cs231n_normalise_##SUFFIX(Py_ssize_t n, Py_ssize_t d,                   \\
+            const T *restrict x, const T *restrict mean, const T *restrict scale,       \\
+            const T *restrict beta, T *restrict out) {                                  \\
+        for (Py_ssize_t i = 0; i < n; i++, x += d, out += d)                            \\
+            for (Py_ssize_t j = 0; j < d; j++) {                                        \\
+                T t = x[j] - mean[j];                                                   \\
+                t = t * scale[j];                                                       \\
+                out[j] = t + beta[j];                                                   \\
+            }                                                                           \\
+    }                                                                                   \\
+    static void cs231n_batchnorm_dx_##SUFFIX(Py_ssize_t n, Py_ssize_t d,                \\
+            const T *restrict dout, const T *restrict x, const T *restrict mean,        \\
+            const T *restrict centred_factor, const T *restrict mean_dout,              \\
+            const T *restrict scale, T *restrict dx) {                                  \\
+        for (Py_ssize_t i = 0; i < n; i++, x += d, dout += d, dx += d)                  \\
+            for (Py_ssize_t j = 0; j < d; j++) {                                        \\
+                T t = x[j] - mean[j];                                                   \\
+                t = t * centred_factor[j];                                              \\
+                t = dout[j] - t;                                                        \\
+                t = t - mean_dout[j];                                                   \\
+                dx[j] = t * scale[j];                                                   \\
+            }                                                                           \\
+    }
+    CS231N_BATCHNORM(float, float)
+    CS231N_BATCHNORM(double, double)
+    """
+    void cs231n_shifted_sums_float(Py_ssize_t n, Py_ssize_t d, const float *x, const float *shift,
+                                   double *sums, double *squares) noexcept nogil
+    void cs231n_shifted_sums_double(Py_ssize_t n, Py_ssize_t d, const double *x,
+                                    const double *shift, double *sums,
+                                    double *squares) noexcept nogil
+    void cs231n_gradient_sums_float(Py_ssize_t n, Py_ssize_t d, const float *dout, const float *x,
+                                    const float *mean, double *sums,
+                                    double *products) noexcept nogil
+    void cs231n_gradient_sums_double(Py_ssize_t n, Py_ssize_t d, const double *dout,
+                                     const double *x, const double *mean, double *sums,
+                                     double *products) noexcept nogil
+    void cs231n_normalise_float(Py_ssize_t n, Py_ssize_t d, const float *x, const float *mean,
+                                const float *scale, const float *beta, float *out) noexcept nogil
+    void cs231n_normalise_double(Py_ssize_t n, Py_ssize_t d, const double *x, const double *mean,
+                                 const double *scale, const double *beta,
+                                 double *out) noexcept nogil
+    void cs231n_batchnorm_dx_float(Py_ssize_t n, Py_ssize_t d, const float *dout, const float *x,
+                                   const float *mean, const float *centred_factor,
+                                   const float *mean_dout, const float *scale,
+                                   float *dx) noexcept nogil
+    void cs231n_batchnorm_dx_double(Py_ssize_t n, Py_ssize_t d, const double *dout,
+                                    const double *x, const double *mean,
+                                    const double *centred_factor, const double *mean_dout,
+                                    const double *scale, double *dx) noexcept nogil
+
+
+def _check_rows(name, array, Py_ssize_t n, Py_ssize_t d):
+    if array.shape[0] != n or array.shape[1] != d:
+        raise ValueError("%s has shape %s, expected (%d, %d)" % (name, tuple(array.shape[:2]), n, d))
+
+
+def _check_features(Py_ssize_t d, *named):
+    for name, array in named:
+        if array.shape[0] != d:
+            raise ValueError("%s has %d entries, expected %d" % (name, array.shape[0], d))
+
+
+def _shifted_sums_into(const floating_t[:, ::1] x, const floating_t[::1] shift,
+                       double[::1] sums, double[::1] squares):
+    """sums += column sums of x - shift, squares += column sums of (x - shift)**2
+    (x: (n, D) rows; the accumulators are float64)."""
+    cdef Py_ssize_t n = x.shape[0], d = x.shape[1]
+    _check_features(d, ("shift", shift), ("sums", sums), ("squares", squares))
+    if n == 0 or d == 0:
+        return
+    with nogil:
+        if floating_t is float:
+            cs231n_shifted_sums_float(n, d, &x[0, 0], &shift[0], &sums[0], &squares[0])
+        else:
+            cs231n_shifted_sums_double(n, d, &x[0, 0], &shift[0], &sums[0], &squares[0])
+
+
+def _gradient_sums_into(const floating_t[:, ::1] dout, const floating_t[:, ::1] x,
+                        const floating_t[::1] mean, double[::1] sums, double[::1] products):
+    """sums += column sums of dout, products += column sums of dout * (x - mean)."""
+    cdef Py_ssize_t n = x.shape[0], d = x.shape[1]
+    _check_rows("dout", dout, n, d)
+    _check_features(d, ("mean", mean), ("sums", sums), ("products", products))
+    if n == 0 or d == 0:
+        return
+    with nogil:
+        if floating_t is float:
+            cs231n_gradient_sums_float(n, d, &dout[0, 0], &x[0, 0], &mean[0], &sums[0],
+                                       &products[0])
+        else:
+            cs231n_gradient_sums_double(n, d, &dout[0, 0], &x[0, 0], &mean[0], &sums[0],
+                                        &products[0])
+
+
+def _normalise_into(const floating_t[:, ::1] x, const floating_t[::1] mean,
+                    const floating_t[::1] scale, const floating_t[::1] beta,
+                    floating_t[:, ::1] out):
+    """out = (x - mean) * scale + beta, row by row (out must not overlap x)."""
+    cdef Py_ssize_t n = x.shape[0], d = x.shape[1]
+    _check_rows("out", out, n, d)
+    _check_features(d, ("mean", mean), ("scale", scale), ("beta", beta))
+    if n == 0 or d == 0:
+        return
+    with nogil:
+        if floating_t is float:
+            cs231n_normalise_float(n, d, &x[0, 0], &mean[0], &scale[0], &beta[0], &out[0, 0])
+        else:
+            cs231n_normalise_double(n, d, &x[0, 0], &mean[0], &scale[0], &beta[0], &out[0, 0])
+
+
+def _batchnorm_dx_into(const floating_t[:, ::1] dout, const floating_t[:, ::1] x,
+                       const floating_t[::1] mean, const floating_t[::1] centred_factor,
+                       const floating_t[::1] mean_dout, const floating_t[::1] scale,
+                       floating_t[:, ::1] dx):
+    """dx = (dout - (x - mean) * centred_factor - mean_dout) * scale, row by row
+    (dx must not overlap the inputs)."""
+    cdef Py_ssize_t n = x.shape[0], d = x.shape[1]
+    _check_rows("dout", dout, n, d)
+    _check_rows("dx", dx, n, d)
+    _check_features(d, ("mean", mean), ("centred_factor", centred_factor),
+                    ("mean_dout", mean_dout), ("scale", scale))
+    if n == 0 or d == 0:
+        return
+    with nogil:
+        if floating_t is float:
+            cs231n_batchnorm_dx_float(n, d, &dout[0, 0], &x[0, 0], &mean[0], &centred_factor[0],
+                                      &mean_dout[0], &scale[0], &dx[0, 0])
+        else:
+            cs231n_batchnorm_dx_double(n, d, &dout[0, 0], &x[0, 0], &mean[0],
+                                       &centred_factor[0], &mean_dout[0], &scale[0], &dx[0, 0])
