@@ -5,7 +5,7 @@
 
 Trains the configuration of CNN.ipynb's final section (49,000 training and
 1,000 validation images), or with --fast the five-minute one (FAST_SOLVER),
-printing per-epoch time, loss and accuracies with a progress bar, then the
+printing the machine (CPU model, the kernel OpenBLAS uses: cs231n.machine), per-epoch time, loss and accuracies with a progress bar, then the
 test accuracy, wall time, wall time to 65% validation and peak memory, and saves the
 model with cs231n.model_io.save_model. With --torch, one training iteration of
 the same network in PyTorch (CPU, same threads, batch and optimizer) is timed

@@ -23,6 +23,8 @@ reference. It prints:
 
 Nothing here asserts a time: the figures depend on the machine and its load.
 """
+import cs231n  # noqa: F401  (first: it sets OPENBLAS_THREAD_TIMEOUT before numpy loads OpenBLAS)
+
 import argparse
 import collections
 import functools
