@@ -29,9 +29,7 @@ extensions = [
         ["assignment/cs231n/im2col_cython.pyx"],
         include_dirs=[numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
-        # -fno-math-errno: sqrt need not set errno, so loops that take square
-        # roots (the Adam kernel) vectorise; nothing here reads errno.
-        extra_compile_args=["-O3", "-fno-math-errno"],
+        extra_compile_args=["-O3"],
     ),
 ]
 

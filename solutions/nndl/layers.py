@@ -218,19 +218,9 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         # (float64): the same numbers however many threads share the blocks.
         block_sums = np.empty((len(starts), 2, D))
 
-        # The compiled row kernels (cs231n/im2col_cython.pyx) do each pass in one
-        # go where x is contiguous rows of float32 or float64: a third of the time.
-        from cs231n.fast_batchnorm import row_kernels
-        kernels = row_kernels(x)
-        shift = shift.astype(x.dtype, copy=False)
-
         def statistics(first, last):
             for k in range(first, last):
                 block = x[starts[k]:starts[k] + rows]
-                if kernels:
-                    block_sums[k] = 0
-                    kernels._shifted_sums_into(block, shift, block_sums[k, 0], block_sums[k, 1])
-                    continue
                 shifted = block - shift_rows[:block.shape[0]]
                 block_sums[k, 0] = np.einsum('ij->j', shifted)
                 block_sums[k, 1] = np.einsum('ij,ij->j', shifted, shifted)
@@ -248,16 +238,10 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         beta_rows = np.tile(beta, (rows, 1))
         mean_rows = np.tile(sample_mean, (rows, 1))
         out = np.empty_like(x, dtype=np.result_type(x, scale_rows, beta))
-        if kernels and not (out.flags.c_contiguous and scale_rows.dtype == beta_rows.dtype == x.dtype):
-            kernels = None
 
         def normalise(first, last):
             for k in range(first, last):
                 block = slice(starts[k], starts[k] + rows)
-                if kernels:
-                    kernels._normalise_into(x[block], mean_rows[0], scale_rows[0], beta_rows[0],
-                                            out[block])
-                    continue
                 n = out[block].shape[0]
                 out_block = np.subtract(x[block], mean_rows[:n], out=out[block])
                 out_block *= scale_rows[:n]
@@ -324,17 +308,9 @@ def batchnorm_backward(dout, cache):
     mean_rows = np.tile(sample_mean, (rows, 1))
     block_sums = np.empty((len(starts), 2, D))  # per block, added up in block order
 
-    from cs231n.fast_batchnorm import row_kernels
-    kernels = row_kernels(x, dout, sample_mean)  # as in the forward pass
-
     def sums(first, last):
         for k in range(first, last):
             block = slice(starts[k], starts[k] + rows)
-            if kernels:
-                block_sums[k] = 0
-                kernels._gradient_sums_into(dout[block], x[block], sample_mean,
-                                            block_sums[k, 0], block_sums[k, 1])
-                continue
             centred = x[block] - mean_rows[:x[block].shape[0]]
             block_sums[k, 0] = np.einsum('ij->j', dout[block])
             block_sums[k, 1] = np.einsum('ij,ij->j', dout[block], centred)
@@ -352,18 +328,10 @@ def batchnorm_backward(dout, cache):
     mean_dout_rows = np.tile(dbeta / N, (rows, 1))
     centred_factor_rows = np.tile(inv_std * dgamma / N, (rows, 1))
     dx = np.empty_like(dout, dtype=dtype)
-    if kernels and not (dx.flags.c_contiguous and scale_rows.dtype == mean_dout_rows.dtype
-                        == centred_factor_rows.dtype == x.dtype):
-        kernels = None
 
     def gradient(first, last):
         for k in range(first, last):
             block = slice(starts[k], starts[k] + rows)
-            if kernels:
-                kernels._batchnorm_dx_into(dout[block], x[block], sample_mean,
-                                           centred_factor_rows[0], mean_dout_rows[0],
-                                           scale_rows[0], dx[block])
-                continue
             n = dx[block].shape[0]
             dx_block = np.subtract(x[block], mean_rows[:n], out=dx[block])
             dx_block *= centred_factor_rows[:n]

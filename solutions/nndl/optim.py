@@ -158,15 +158,43 @@ def adam(w, dw, config=None):
     #   weights in next_w and the updated moments and step in config['v'],
     #   config['a'] and config['t'].
     ### BEGIN SOLUTION
+    beta1, beta2, eps = config['beta1'], config['beta2'], config['epsilon']
     t = config['t'] + 1
     # next_w = w - learning_rate * v_hat / (sqrt(a_hat) + epsilon), with the
     # moments v = beta1 * v + (1 - beta1) * dw, a = beta2 * a + (1 - beta2) * dw**2
     # and their bias corrections v_hat = v / (1 - beta1**t), a_hat = a / (1 - beta2**t).
-    # cs231n.fast_optim does this in one pass over the arrays (the reference CNN's
-    # 8.2M hidden weights make Adam a tenth of a training step), on threads.
-    from cs231n.fast_optim import adam_step
-    next_w, v, a = adam_step(w, dw, config['v'], config['a'], t, config['learning_rate'],
-                             config['beta1'], config['beta2'], config['epsilon'])
-    config['v'], config['a'], config['t'] = v, a, t
+    step_scale = config['learning_rate'] / (1 - beta1 ** t)
+    a_correction = 1 - beta2 ** t
+    w_flat, dw_flat = w.reshape(-1), dw.reshape(-1)
+    v_old, a_old = config['v'].reshape(-1), config['a'].reshape(-1)
+    next_w, v, a = np.empty_like(w_flat), np.empty_like(v_old), np.empty_like(a_old)
+    # A large weight matrix goes through in blocks that fit the CPU cache: each
+    # entry is read and written once from memory, and the temporaries stay in
+    # cache (whole-array steps: ~20 passes over 33 MB for the 8.2M weights of
+    # the reference CNN, about twice the time). The blocks are shared out to
+    # threads (cs231n.threads: numpy releases the GIL while it works).
+    from cs231n.threads import for_slices
+    block = 1 << 17
+
+    def update(first, last):
+        for start in range(first * block, min(last * block, w_flat.size), block):
+            stop = start + block
+            g = dw_flat[start:stop]
+            v_block = np.multiply(v_old[start:stop], beta1, out=v[start:stop])
+            v_block += (1 - beta1) * g
+            a_block = np.multiply(a_old[start:stop], beta2, out=a[start:stop])
+            step = g * g
+            step *= 1 - beta2
+            a_block += step
+            np.divide(a_block, a_correction, out=step)
+            np.sqrt(step, out=step)
+            step += eps
+            np.divide(v_block, step, out=step)
+            step *= step_scale
+            np.subtract(w_flat[start:stop], step, out=next_w[start:stop])
+
+    for_slices(-(-w_flat.size // block), w_flat.nbytes, update)
+    next_w = next_w.reshape(w.shape)
+    config['v'], config['a'], config['t'] = v.reshape(w.shape), a.reshape(w.shape), t
     ### END SOLUTION
     return next_w, config
