@@ -5,7 +5,7 @@
 
 Trains the configuration of CNN.ipynb's final section (49,000 training and
 1,000 validation images), or with --fast the five-minute one (FAST_SOLVER),
-printing per-epoch time, loss and accuracies with a progress bar, then the
+printing the machine (CPU model, the kernel OpenBLAS uses: cs231n.machine), per-epoch time, loss and accuracies with a progress bar, then the
 test accuracy, wall time, wall time to 65% validation and peak memory, and saves the
 model with cs231n.model_io.save_model. With --torch, one training iteration of
 the same network in PyTorch (CPU, same threads, batch and optimizer) is timed
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cs231n import machine
 from cs231n.data_augmentation import random_horizontal_flip
 
 # The reference configuration (CNN.ipynb's final section uses exactly this; a
@@ -275,6 +276,10 @@ def run(epochs=None, out="cnn_model.npz", cifar10_dir=None, subset=None, max_ite
         len(data["y_train"]), len(data["y_val"]), len(data["y_test"]), load_seconds))
 
     summary = dict(torch_ms=None, threads=blas_threads())
+    # The CPU model and OpenBLAS's kernel for it: what the timings (and the
+    # ratio to PyTorch, which brings its own BLAS) depend on.
+    summary["machine"] = machine.describe(summary["threads"])
+    log(summary["machine"])
     if with_torch:
         try:
             summary.update(compare_with_torch(data, log=log))
@@ -314,6 +319,8 @@ def time_to_target(rows, load_seconds, target=TARGET_VAL_ACC):
 def summary_table(summary):
     """The closing table of a run, as markdown lines."""
     lines = ["| measure | value |", "| --- | --- |"]
+    if summary.get("machine"):
+        lines.append("| machine | %s |" % summary["machine"])
     if summary["torch_ms"]:
         for label, ours, theirs in (("ms per iteration", "ours_ms", "torch_ms"),
                                     ("CPU ms per iteration", "ours_cpu_ms", "torch_cpu_ms")):

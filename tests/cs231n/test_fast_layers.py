@@ -633,3 +633,23 @@ def test_conv_backward_params_gives_the_full_backward_passs_dw_and_db(dtype, bac
             np.testing.assert_array_equal(got, want)
         expected_dw = loop_conv_backward(dout, x, w, stride, pad)[1]
         assert rel_err(grads[0], expected_dw) < rtol_for(dtype)
+
+
+@pytest.mark.parametrize("name", list(POOL_VARIANTS))
+@pytest.mark.parametrize("layout", ["C", "channels_last"])
+def test_pool_dx_takes_the_dtype_of_x_not_of_a_float64_dout(name, layout, backend):
+    # A float64 layer downstream hands back a float64 dout; dx stays in x's float32
+    # (as the convolutions' dx does), with the naive layer's values rounded to float32.
+    rng = np.random.default_rng(21)
+    x64 = rng.standard_normal((3, 4, 8, 6))
+    x = x64.astype(np.float32)
+    if layout == "channels_last":
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    forward, backward = POOL_VARIANTS[name]
+    out, cache = forward(x, pool_param(2, 2, 2))
+    dout = rng.standard_normal(out.shape)  # float64
+    dx = backward(dout, cache)
+    assert dx.dtype == np.float32 and dx.shape == x.shape
+    _, naive_cache = naive.max_pool_forward_naive(x.astype(np.float64), pool_param(2, 2, 2))
+    want = naive.max_pool_backward_naive(dout, naive_cache)
+    np.testing.assert_array_equal(dx, want.astype(np.float32))

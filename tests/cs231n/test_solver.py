@@ -391,3 +391,39 @@ def test_the_best_snapshot_restores_the_batchnorm_running_statistics_too(optim, 
     assert model.bn_params[0]["running_mean"][0] == 3
     model.bn_params[0]["running_mean"] += 1
     assert solver._best_statistics[0]["running_mean"][0] == 3  # the snapshot stays a copy
+
+
+class Float64Gradients(LinearSoftmax):
+    """float32 parameters whose loss returns float64 gradients (np.zeros without a dtype)."""
+
+    def __init__(self, input_dim, num_classes):
+        super().__init__(input_dim, num_classes)
+        self.params = {k: v.astype(np.float32) for k, v in self.params.items()}
+
+    def loss(self, X, y=None):
+        result = super().loss(X.astype(np.float64), y)
+        if y is None:
+            return result
+        loss, grads = result
+        return loss, {k: g.astype(np.float64) for k, g in grads.items()}
+
+
+def test_update_rules_get_gradients_in_their_parameters_dtype(monkeypatch):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40, 6)).astype(np.float32)
+    y = rng.integers(3, size=40)
+    model = Float64Gradients(6, 3)
+    seen = []
+    solver = Solver(model, {"X_train": X, "y_train": y, "X_val": X, "y_val": y},
+                    update_rule="sgd", batch_size=10, num_epochs=2, verbose=False, seed=0)
+    rule = solver.update_rule
+
+    def spy(w, dw, config):
+        seen.append((w.dtype, dw.dtype))
+        return rule(w, dw, config)
+
+    solver.update_rule = spy
+    solver.train()
+    assert seen and all(w == dw == np.float32 for w, dw in seen)
+    # w - learning_rate * dw of float32 arrays: the weights stay float32.
+    assert all(p.dtype == np.float32 for p in model.params.values())
