@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cs231n import fast_layers
+from cs231n import fast_layers, machine
 
 HANDOUT_CONV = dict(x=(100, 3, 31, 31), w=(25, 3, 3, 3), stride=2, pad=1)
 HANDOUT_POOL = dict(x=(100, 3, 32, 32), pool=2, stride=2)
@@ -259,6 +259,7 @@ def main(argv=None):
     torch = None if args.no_torch else import_torch(threads)
     print("load average (1 min) at the start: %.2f on %d CPUs (other work skews timings)"
           % (os.getloadavg()[0], os.cpu_count()))
+    print(machine.describe(threads))
     print("numpy %s, BLAS threads %d, compiled kernels: %s, naive reference: %s, torch: %s, "
           "freed memory kept as in training: %s"
           % (np.__version__, threads, "yes" if fast_layers.HAVE_COMPILED else "NO (numpy fallback)",

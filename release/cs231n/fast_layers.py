@@ -11,7 +11,8 @@ backward function of the same variant. Conventions:
   with H' = 1 + (H - pool_height) // stride (windows running past the edge are
   dropped, as in the naive layer); pool backward returns dx.
 - Pads and strides may be integral floats (3.0); anything that does not fit
-  raises ValueError. Float inputs keep their dtype (float32 stays float32).
+  raises ValueError. Float inputs keep their dtype (float32 stays float32), and
+  dx has x's dtype whatever dout's (a float64 dout of a float32 x gives float32 dx).
   No function writes into its arguments.
 - Max pooling sends each window's whole upstream gradient to one entry: the
   first maximum in row-major window order (what argmax picks).
@@ -455,7 +456,12 @@ def _pool_input(x):
 
 
 def _grad_dtype(x_dtype, dout):
-    return _float_dtype(np.empty(0, x_dtype), dout)
+    """dx takes the dtype of the forward input, as the convolutions' dx does: a float64
+    dout (a float64 layer downstream) would otherwise turn dx and every layer's backward
+    below it float64, at twice the memory traffic of float32 and more. Pooling only
+    routes values, so this is dout rounded to x's precision."""
+    x_dtype = np.dtype(x_dtype)
+    return x_dtype if np.issubdtype(x_dtype, np.floating) else _float_dtype(dout)
 
 
 def max_pool_forward_reshape(x, pool_param):

@@ -26,7 +26,8 @@ class Solver(object):
 
     Optional keyword arguments:
     - update_rule: name of an update function in nndl.optim (default 'sgd');
-      each has the form update(w, dw, config=None) -> (next_w, config).
+      each has the form update(w, dw, config=None) -> (next_w, config). dw
+      reaches it in w's dtype (a float64 gradient of a float32 weight is cast).
     - optim_config: dict of hyperparameters for the update rule; every
       parameter gets its own deep copy (default {}).
     - lr_decay: the learning rate is multiplied by this after every epoch (default 1.0).
@@ -111,8 +112,9 @@ class Solver(object):
         self.loss_history.append(float(loss))
 
         for name in list(self.model.params):
+            w = self.model.params[name]
             next_w, next_config = self.update_rule(
-                self.model.params[name], grads[name], self.optim_configs[name])
+                w, _in_dtype_of(grads[name], w), self.optim_configs[name])
             self.model.params[name] = next_w
             self.optim_configs[name] = next_config
 
@@ -210,6 +212,18 @@ class Solver(object):
             self.model.params[name] = value.copy()
         for bn_param, saved in zip(_batchnorm_params(self.model), self._best_statistics):
             bn_param.update({key: value.copy() for key, value in saved.items()})
+
+
+def _in_dtype_of(dw, w):
+    """The gradient dw in the dtype of its float parameter w. A float64 gradient of a
+    float32 weight (a layer that allocates np.zeros or np.ones without a dtype) would
+    make update rules such as w - learning_rate * dw return float64 weights, and every
+    later step of the network run in float64, at twice the memory and time."""
+    w_dtype, dw_dtype = getattr(w, "dtype", None), getattr(dw, "dtype", None)
+    if (w_dtype is None or dw_dtype is None or w_dtype == dw_dtype
+            or not np.issubdtype(w_dtype, np.floating) or not np.issubdtype(dw_dtype, np.floating)):
+        return dw
+    return dw.astype(w_dtype)
 
 
 def _batchnorm_params(model):
