@@ -22,6 +22,7 @@ from autograder.checks.kinds import accuracy, timing
 from autograder.checks.observation import describe_error, error_of, error_observation
 from autograder.grade import adapter, data, heldout
 from autograder.grade.aggregate import failed_item, from_checks
+from autograder.grade.beside import Beside
 from autograder.results.model import ItemResult
 from autograder.submission.layout import MAX_MODEL_BYTES
 
@@ -214,13 +215,15 @@ def run_accuracy(ctx, item, start):
     model_inside = ctx.student.write_file("cnn_model.npz", model_bytes)
     case = accuracy.build_case(model_inside, splits)
     case["_label"] = "the model trained from CNN.ipynb" if preface else "your cnn_model.npz"
-    trusted = trusted_evaluation(ctx, item, model_bytes, splits)
-    # With the reference's held-out predictions in hand, the student's code sees only the
-    # (public) validation images; the held-out ones go to it only if the guard fails.
-    first = ("val",) if "pred.val" in trusted else None
-    remaining = max(item.time_limit - (time.monotonic() - start), 10.0)
-    student, _ = student_observe(ctx, item, accuracy.sandbox_case(case, first), remaining)
-    if first is not None and "error" not in student and \
+    # The reference predicts with the submitted weights while the student's code evaluates
+    # the (public) validation images (beside.py); the held-out ones go to the student's code
+    # only if the guard fails (the reference had no predictions or disagrees).
+    with Beside(trusted_evaluation, ctx, item, model_bytes, splits) as pending:
+        first = ("val",)
+        remaining = max(item.time_limit - (time.monotonic() - start), 10.0)
+        student, _ = student_observe(ctx, item, accuracy.sandbox_case(case, first), remaining)
+        trusted = pending.result()
+    if "error" not in student and \
             accuracy.evaluation(item, student, trusted)[0] != accuracy.TRUSTED:
         remaining = max(item.time_limit - (time.monotonic() - start), 10.0)
         rest, _ = student_observe(ctx, item, accuracy.sandbox_case(
