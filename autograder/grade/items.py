@@ -20,7 +20,7 @@ from autograder.checks import judge_all, kinds
 from autograder.checks.in_worker import OBSERVE, observe_arguments
 from autograder.checks.kinds import accuracy, timing
 from autograder.checks.observation import describe_error, error_of, error_observation
-from autograder.grade import adapter, data, heldout
+from autograder.grade import adapter, data, heldout, probe_pass
 from autograder.grade.aggregate import failed_item, from_checks
 from autograder.grade.beside import Beside
 from autograder.results.model import ItemResult
@@ -75,8 +75,8 @@ def observe_in(session, item, case, timeout, probes):
     return reply, obs
 
 
-def student_observe(ctx, item, case, timeout):
-    reply, obs = observe_in(ctx.student, item, case, timeout, probes=True)
+def student_observe(ctx, item, case, timeout, probes=True):
+    reply, obs = observe_in(ctx.student, item, case, timeout, probes=probes)
     if reply.status != "ok":
         return failure_observation(item, reply), reply
     return obs, reply
@@ -103,6 +103,7 @@ def run_item(ctx, item) -> ItemResult:
 def run_cases(ctx, item, start):
     cases = adapter.draw_cases(item, ctx.seed)
     students, references = [], []
+    probes = probe_pass.probes_first(item)   # numerical probes: a second pass if needed
     for index, case in enumerate(cases):
         references.append(reference_observe(ctx, item, case, index))
         remaining = item.time_limit - (time.monotonic() - start)
@@ -111,8 +112,14 @@ def run_cases(ctx, item, start):
                 "TimeLimitExceeded", "not run: the item's time limit of %g s was used up by the "
                 "cases before" % item.time_limit, where=item.qualname))
             continue
-        students.append(student_observe(ctx, item, case, remaining)[0])
-    return from_checks(item, judge_all(item, cases, students, references))
+        students.append(student_observe(ctx, item, case, remaining, probes=probes)[0])
+    verdict = judge_all(item, cases, students, references)
+    if not probes and probe_pass.needs_probes(item, verdict):
+        students = probe_pass.observed_with_probes(
+            cases, students, lambda: item.time_limit - (time.monotonic() - start),
+            lambda case, seconds: student_observe(ctx, item, case, seconds)[0])
+        verdict = judge_all(item, cases, students, references)
+    return from_checks(item, verdict)
 
 
 def run_timing(ctx, item, start):
