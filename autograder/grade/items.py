@@ -13,7 +13,7 @@ import time
 from autograder.checks import judge_all
 from autograder.checks.in_worker import OBSERVE, observe_arguments
 from autograder.checks.observation import describe_error, error_of, error_observation
-from autograder.grade import adapter
+from autograder.grade import adapter, probe_pass
 from autograder.grade.aggregate import from_checks
 
 REFERENCE_SLACK = 2.0      # the reference gets this multiple of the item's time limit (+30 s)
@@ -64,8 +64,8 @@ def observe_in(session, item, case, timeout, probes):
     return reply, obs
 
 
-def student_observe(ctx, item, case, timeout):
-    reply, obs = observe_in(ctx.student, item, case, timeout, probes=True)
+def student_observe(ctx, item, case, timeout, probes=True):
+    reply, obs = observe_in(ctx.student, item, case, timeout, probes=probes)
     if reply.status != "ok":
         return failure_observation(item, reply), reply
     return obs, reply
@@ -74,6 +74,7 @@ def student_observe(ctx, item, case, timeout):
 def run_cases(ctx, item, start):
     cases = adapter.draw_cases(item, ctx.seed)
     students, references = [], []
+    probes = probe_pass.probes_first(item)   # numerical probes: a second pass if needed
     for index, case in enumerate(cases):
         references.append(reference_observe(ctx, item, case, index))
         remaining = item.time_limit - (time.monotonic() - start)
@@ -82,5 +83,11 @@ def run_cases(ctx, item, start):
                 "TimeLimitExceeded", "not run: the item's time limit of %g s was used up by the "
                 "cases before" % item.time_limit, where=item.qualname))
             continue
-        students.append(student_observe(ctx, item, case, remaining)[0])
-    return from_checks(item, judge_all(item, cases, students, references))
+        students.append(student_observe(ctx, item, case, remaining, probes=probes)[0])
+    verdict = judge_all(item, cases, students, references)
+    if not probes and probe_pass.needs_probes(item, verdict):
+        students = probe_pass.observed_with_probes(
+            cases, students, lambda: item.time_limit - (time.monotonic() - start),
+            lambda case, seconds: student_observe(ctx, item, case, seconds)[0])
+        verdict = judge_all(item, cases, students, references)
+    return from_checks(item, verdict)

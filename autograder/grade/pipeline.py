@@ -13,6 +13,7 @@ from autograder.checks.charges import charge_causes_once
 from autograder.checks.in_worker import IMPORT_FAILURE
 from autograder.grade import adapter, heldout
 from autograder.grade.aggregate import failed_item
+from autograder.grade.beside import Beside
 from autograder.grade.items import GraderError
 from autograder.grade.runners import run_item
 from autograder.policy.leaderboard import leaderboard_extra
@@ -184,22 +185,27 @@ class Grader:
         os.chmod(tmp, 0o711)
         student = None
         try:
-            staging = stage_into or (lambda dest: locate(
-                source, dest, notebook_limit_mb=notebook_limit_of(self.spec.settings)))
+            limit = notebook_limit_of(self.spec.settings)
+            staging = stage_into or (lambda dest: locate(source, dest, notebook_limit_mb=limit,
+                                                         check_notebooks=False))
             submission = staging(os.path.join(tmp, "staged"))
+            # The notebooks are parsed (a limited child process) while the student's worker
+            # starts and imports; every item runs after (retraining reads CNN.ipynb's verdict).
+            with Beside(submission.check_notebooks, limit) as notebooks:
+                nndl_dir = submission.nndl_dir if os.path.isdir(submission.nndl_dir) else None
+                student = WorkerSession(os.path.join(tmp, "student"), nndl_dir, self.level,
+                                        self.limits, hidden=self.hidden_dirs(tmp))
+                result.sandbox = dict(student.protections)
+                ctx = Context(self, seed, submission, tmp, student, name=name)
+                _import_modules(student, [m for m in SUBMODULES if m in submission.modules],
+                                missing=[m for m in SUBMODULES if m not in submission.modules])
+            notebooks.result()   # raises what the check raised, as locate() did
             result.problems = submission.problems()
             result.notes = list(submission.notes)
             if submission.unreadable():
                 # not a student's real zero: the course staff looks at the file (gradebook,
                 # summary and report.html list it to review)
                 result.unreadable = submission.unreadable()
-            nndl_dir = submission.nndl_dir if os.path.isdir(submission.nndl_dir) else None
-            student = WorkerSession(os.path.join(tmp, "student"), nndl_dir, self.level,
-                                    self.limits, hidden=self.hidden_dirs(tmp))
-            result.sandbox = dict(student.protections)
-            ctx = Context(self, seed, submission, tmp, student, name=name)
-            _import_modules(student, [m for m in SUBMODULES if m in submission.modules],
-                            missing=[m for m in SUBMODULES if m not in submission.modules])
             for item in self.items:
                 result.items.append(self._run(ctx, item, result))
             result.items = charge_causes_once(result.items)

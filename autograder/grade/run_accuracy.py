@@ -14,6 +14,7 @@ from autograder.checks import judge_all
 from autograder.checks.kinds import accuracy
 from autograder.grade import data, heldout
 from autograder.grade.aggregate import failed_item, from_checks
+from autograder.grade.beside import Beside
 from autograder.grade.items import GraderError, student_observe
 from autograder.submission.layout import MAX_MODEL_BYTES
 
@@ -51,13 +52,15 @@ def run(ctx, item, start):
     model_inside = ctx.student.write_file(model_name, model_bytes)
     case = accuracy.build_case(model_inside, splits)
     case["_label"] = "the model trained from CNN.ipynb" if preface else "your %s" % model_name
-    trusted = trusted_evaluation(ctx, item, model_bytes, splits)
-    # With the reference's held-out predictions in hand, the student's code sees only the
-    # (public) validation images; the held-out ones go to it only if the guard fails.
-    first = ("val",) if "pred.val" in trusted else None
-    remaining = max(item.time_limit - (time.monotonic() - start), 10.0)
-    student, _ = student_observe(ctx, item, accuracy.sandbox_case(case, first), remaining)
-    if first is not None and "error" not in student and \
+    # The reference predicts with the submitted weights while the student's code evaluates
+    # the (public) validation images (beside.py); the held-out ones go to the student's code
+    # only if the guard fails (the reference had no predictions or disagrees).
+    with Beside(trusted_evaluation, ctx, item, model_bytes, splits) as pending:
+        first = ("val",)
+        remaining = max(item.time_limit - (time.monotonic() - start), 10.0)
+        student, _ = student_observe(ctx, item, accuracy.sandbox_case(case, first), remaining)
+        trusted = pending.result()
+    if "error" not in student and \
             accuracy.evaluation(item, student, trusted)[0] != accuracy.TRUSTED:
         remaining = max(item.time_limit - (time.monotonic() - start), 10.0)
         rest, _ = student_observe(ctx, item, accuracy.sandbox_case(

@@ -188,24 +188,61 @@ def difference_png(key, difference):
 
 def accuracy_png(per_class, names=None, overall=None):
     """PNG bytes: a bar per class of its validation accuracy (a line at the overall one)."""
-    plt = _pyplot()
     values = [100.0 * float(v) for v in per_class][:100]
     labels = [str(n)[:16] for n in (names or [])][:len(values)]
     if len(labels) != len(values):
         labels = [str(i) for i in range(len(values))]
-    figure, ax = plt.subplots(figsize=(min(MAX_WIDTH_INCHES, 1.5 + 0.6 * len(values)), 3.0))
-    ax.bar(range(len(values)), values, color="#4a7ab5")
-    if overall is not None:
-        ax.axhline(100.0 * float(overall), color="#a00", linewidth=1,
-                   label="overall %.1f%%" % (100.0 * float(overall)))
-        ax.legend(fontsize=8, loc="lower right")
-    ax.set_xticks(range(len(values)))
+    chart = _accuracy_chart(tuple(labels), overall is not None)
+    for bar, value in zip(chart.bars, values):
+        bar.set_height(value)
+    if chart.line is not None:
+        level = 100.0 * float(overall)
+        chart.line.set_ydata([level, level])
+        chart.line.set_label("overall %.1f%%" % level)
+        chart.legend.get_texts()[0].set_text("overall %.1f%%" % level)
+    buffer = io.BytesIO()
+    chart.figure.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+@dataclass
+class _Chart:
+    figure: object
+    bars: object
+    line: object     # the overall accuracy's line, or None
+    legend: object
+
+
+_CHARTS = {}   # (class labels, with an overall line) -> _Chart
+
+
+def _accuracy_chart(labels, with_overall):
+    """The accuracy chart's figure for these labels, laid out once per grading process (the
+    layout, tight_layout above all, was most of the chart's time in every report); each call
+    of accuracy_png sets its bars, line and legend text, which lie inside the axes and so do
+    not move the layout: the bytes are those of a figure drawn afresh."""
+    key = (labels, with_overall)
+    if key in _CHARTS:
+        return _CHARTS[key]
+    plt = _pyplot()
+    figure, ax = plt.subplots(figsize=(min(MAX_WIDTH_INCHES, 1.5 + 0.6 * len(labels)), 3.0))
+    # detached from pyplot's figure manager: nothing else closes or draws on it
+    plt.close(figure)
+    bars = ax.bar(range(len(labels)), [0.0] * len(labels), color="#4a7ab5")
+    line = legend = None
+    if with_overall:
+        line = ax.axhline(0.0, color="#a00", linewidth=1, label="overall 0.0%")
+        legend = ax.legend(fontsize=8, loc="lower right")
+    ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=8)
     ax.set_ylim(0, 100)
     ax.set_ylabel("validation accuracy (%)", fontsize=8)
     ax.set_title("Your model's validation accuracy per class", fontsize=9)
     figure.tight_layout()
-    return _png(figure)
+    if len(_CHARTS) >= 4:
+        _CHARTS.clear()
+    _CHARTS[key] = _Chart(figure, bars, line, legend)
+    return _CHARTS[key]
 
 
 MAX_FIGURES = 20       # pictures per report

@@ -31,6 +31,16 @@ class Submission:
     notes: list = field(default_factory=list)
     error: str = ""
     damaged: list = field(default_factory=list)
+    unchecked_notebooks: list = field(default_factory=list)   # staged, not yet parsed
+
+    def check_notebooks(self, notebook_limit_mb=None):
+        """Parse the staged notebooks not yet checked (in a limited child process: the files
+        are the student's) and record each one's problem in `notebooks`."""
+        names, self.unchecked_notebooks = self.unchecked_notebooks, []
+        problems = notebook_problems([os.path.join(self.root, name) for name in names],
+                                     notebook_limit_mb)
+        for name in names:
+            self.notebooks[name] = problems[os.path.join(self.root, name)]
 
     def unreadable(self):
         """'' or why the course staff should look at the file itself: it could not be read at
@@ -63,10 +73,12 @@ class Submission:
         return lines
 
 
-def locate(source, dest, notebook_limit_mb=None):
+def locate(source, dest, notebook_limit_mb=None, check_notebooks=True):
     """
     Stage `source` (folder or .zip) into `dest` and describe what it holds.
     notebook_limit_mb: bigger notebooks are refused unread (None: the kit spec's setting).
+    check_notebooks: False leaves the notebooks in unchecked_notebooks, for the caller's
+    Submission.check_notebooks (the grader runs it while the student's worker starts).
     """
     try:
         staged = stage(source, dest)
@@ -79,11 +91,9 @@ def locate(source, dest, notebook_limit_mb=None):
                             damaged=list(staged.damaged))
     notebooks = [name for name in layout.NOTEBOOKS if name in copied]
     submission.missing_notebooks = [name for name in layout.NOTEBOOKS if name not in copied]
-    # parsed in a limited child process: the files are the student's
-    problems = notebook_problems([os.path.join(staged.root, name) for name in notebooks],
-                                 notebook_limit_mb)
-    for name in notebooks:
-        submission.notebooks[name] = problems[os.path.join(staged.root, name)]
+    submission.unchecked_notebooks = notebooks
+    if check_notebooks:
+        submission.check_notebooks(notebook_limit_mb)
     present = sorted(r.split("/")[1][:-3] for r in copied if r.startswith(layout.NNDL_DIR + "/"))
     submission.modules = present
     submission.missing_modules = [m for m in layout.EXPECTED_MODULES

@@ -184,3 +184,38 @@ def test_an_output_too_small_to_have_an_inside_names_the_padding_too():
     assert text.startswith("everything differs") and "padding" in text
     # on a larger output with an inside, all-wrong still points at the computation alone
     assert "padding" not in reading_of(EXPECTED * 2 + 1)
+
+
+def _chart_drawn_afresh(per_class, names, overall):
+    """The accuracy chart drawn on a new figure, step by step (the recipe the laid-out-once
+    chart must reproduce byte for byte)."""
+    plt = pictures._pyplot()
+    values = [100.0 * float(v) for v in per_class]
+    figure, ax = plt.subplots(figsize=(min(pictures.MAX_WIDTH_INCHES, 1.5 + 0.6 * len(values)), 3.0))
+    ax.bar(range(len(values)), values, color="#4a7ab5")
+    if overall is not None:
+        ax.axhline(100.0 * overall, color="#a00", linewidth=1, label="overall %.1f%%" % (100.0 * overall))
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_xticks(range(len(values)))
+    ax.set_xticklabels(names, rotation=45, ha="right", fontsize=8)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("validation accuracy (%)", fontsize=8)
+    ax.set_title("Your model's validation accuracy per class", fontsize=9)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=pictures.DPI)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def test_the_accuracy_chart_laid_out_once_draws_each_report_as_a_new_figure_would():
+    rng = np.random.default_rng(5)
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+             "truck"]
+    charts = [(list(rng.random(10)), names, float(rng.random())) for _ in range(3)] + [
+        ([1.0] * 10, names, 1.0), ([0.0] * 10, names, 0.0), (list(rng.random(10)), names, None),
+        ([0.3, 0.9], ["cat", "dog"], 0.6)]
+    drawn = [pictures.accuracy_png(*chart) for chart in charts + charts[::-1]]
+    assert len(set(drawn[:len(charts)])) == len(charts)   # each report its own chart
+    for chart, png in zip(charts + charts[::-1], drawn):
+        assert png == _chart_drawn_afresh(*chart)
