@@ -162,17 +162,35 @@ def rebuild(model_class, params, bn_stats, input_shape):
     """The reference model holding the file's parameters (construction leaves the global
     random state as it was)."""
     kwargs, layers = fit(params, bn_stats, input_shape)
-    state = np.random.get_state()
-    try:
-        net = model_class(**kwargs)
-    finally:
-        np.random.set_state(state)
+    net = _constructed(model_class, kwargs)
     dtype = kwargs["dtype"]
     for name, value in params.items():
         net.params[name] = value.astype(dtype)
     for bn_param, stats in zip(net.bn_params, layers):
         for stat in RUNNING_STATS:
             bn_param[stat] = stats[stat].astype(dtype)
+    return net
+
+
+_NETS = {}   # (model class, constructor arguments) -> the reference model last built with them
+
+
+def _constructed(model_class, kwargs):
+    """The reference model for these constructor arguments, built once per worker: its
+    random initial weights (8M normal draws at the reference's size) are all replaced by
+    rebuild(), since fit() accepts exactly the parameters and batchnorm layers the arguments
+    give, so the reference worker, which serves submission after submission, reuses it.
+    Construction leaves the global random state as it was."""
+    key = (model_class, tuple(sorted((name, repr(value)) for name, value in kwargs.items())))
+    net = _NETS.get(key)
+    if net is None:
+        state = np.random.get_state()
+        try:
+            net = model_class(**kwargs)
+        finally:
+            np.random.set_state(state)
+        _NETS.clear()   # one model's worth of memory at most
+        _NETS[key] = net
     return net
 
 

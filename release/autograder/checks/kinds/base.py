@@ -87,6 +87,10 @@ class Kind:
       its cases are inputs to time, not outputs to compare, so the self-check and the
       release's stored expected values leave it out and the feedback names no inputs (in
       one process it is timed for the student's information only)
+    - reads_probes: observe(..., probes=True) adds numerical probes of the student's own code
+      that the judge reads only for a case that differs (the gradient kinds): the grader
+      observes without them first and again with them only when some case fails
+      (autograder/grade/probe_pass.py)
     - error_hints: (item, case, error_info) -> [hint] on a crash of the student's code, before
       the generic crash hints (None: those only)
 
@@ -100,6 +104,7 @@ class Kind:
     keys: tuple = ()
     grades_saved_model: bool = False
     measures_time: bool = False
+    reads_probes: bool = False
     error_hints: Callable = None
 
     def __post_init__(self):

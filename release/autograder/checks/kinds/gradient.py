@@ -115,4 +115,4 @@ def _forward_explains(item, student_obs, reference_obs, mismatches, forward_keys
 KIND = Kind("gradient", observe, judge, keys=(
     Key("forward", REQUIRED, "the forward pass whose backward is graded (<module>:<function>)",
         type=str),
-))
+), reads_probes=True)

@@ -129,4 +129,4 @@ def _explained_by_carried_over(item, student_obs, reference_obs, keys, scale):
     return None
 
 
-KIND = Kind("model_gradient", observe, judge)
+KIND = Kind("model_gradient", observe, judge, reads_probes=True)
