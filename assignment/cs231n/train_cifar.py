@@ -223,23 +223,13 @@ def compare_with_torch(data, rounds=20, batch_size=200, model_kwargs=None, log=p
 
 
 def _openblas():
-    """numpy's OpenBLAS as a ctypes library with its thread-count functions, or None."""
-    import ctypes
-    import re
-    try:
-        with open("/proc/self/maps") as maps:  # Linux: the libraries loaded in this process
-            paths = sorted(set(re.findall(r"(/\S*openblas\S*\.so\S*)", maps.read())))
-    except OSError:
+    """numpy's OpenBLAS thread-count functions (get, set) as ctypes functions, or None."""
+    found = machine.openblas_library()
+    if found is None:
         return None
-    for path in paths:
-        lib = ctypes.CDLL(path)
-        # Plain builds, 64-bit-integer builds, and the scipy-openblas builds numpy wheels ship.
-        for prefix, suffix in (("", ""), ("", "64_"), ("scipy_", ""), ("scipy_", "64_")):
-            get = getattr(lib, "%sopenblas_get_num_threads%s" % (prefix, suffix), None)
-            put = getattr(lib, "%sopenblas_set_num_threads%s" % (prefix, suffix), None)
-            if get is not None and put is not None:
-                return get, put
-    return None
+    lib, prefix, suffix = found
+    return (getattr(lib, "%sopenblas_get_num_threads%s" % (prefix, suffix)),
+            getattr(lib, "%sopenblas_set_num_threads%s" % (prefix, suffix)))
 
 
 def blas_threads():

@@ -59,8 +59,9 @@ def cpu_model(fields=None):
     return "%s (family %d, model %d%s)" % (name, family, model, core)
 
 
-def _openblas_library():
-    """numpy's OpenBLAS (ctypes) and its symbol prefix and suffix, or None."""
+def openblas_library():
+    """numpy's OpenBLAS (ctypes) and its symbol prefix and suffix, or None (train_cifar
+    sets its thread count through it)."""
     try:
         with open("/proc/self/maps") as maps:  # Linux: the libraries loaded in this process
             paths = sorted(set(re.findall(r"(/\S*openblas\S*\.so\S*)", maps.read())))
@@ -83,7 +84,7 @@ def blas_kernel():
     MAX_THREADS=64', 'Haswell'): the build and the kernel it chose for this CPU;
     None where numpy uses another BLAS."""
     import numpy  # noqa: F401  (loads the BLAS library into the process)
-    found = _openblas_library()
+    found = openblas_library()
     if found is None:
         return None
     lib, prefix, suffix = found
