@@ -264,7 +264,34 @@ def batchnorm_forward(x, gamma, beta, bn_param):
         #   appropriately. Store the output as 'out'.
         # ================================================================ #
         ### BEGIN SOLUTION
-        out = gamma * ((x - running_mean) / np.sqrt(running_var + eps)) + beta
+        std = np.sqrt(running_var + eps)
+        vectors = (gamma, beta, running_mean, std)
+        if x.dtype.kind != 'f' or any(not isinstance(v, np.ndarray) or v.dtype != x.dtype
+                                      or v.shape != (D,) for v in vectors):
+            out = gamma * ((x - running_mean) / std) + beta
+        else:
+            # The same operations in the same order (so the same bits) in blocks of
+            # rows on threads, as in train mode: the formula on the whole input makes
+            # four passes over memory and broadcasts (D,) vectors row by row, which cost
+            # the CNN's test-mode pass more than its convolution (spatial batchnorm of
+            # 1000 CIFAR images: 1,024,000 rows of 64).
+            from cs231n.threads import for_slices
+            rows = min(N, max(1, (1 << 17) // max(D, 1)))
+            starts = range(0, N, rows)
+            gamma_rows, beta_rows, mean_rows, std_rows = (np.tile(v, (rows, 1))
+                                                          for v in vectors)
+            out = np.empty_like(x)
+
+            def normalise_test(first, last):
+                for k in range(first, last):
+                    block = slice(starts[k], starts[k] + rows)
+                    n = out[block].shape[0]
+                    t = np.subtract(x[block], mean_rows[:n], out=out[block])
+                    t /= std_rows[:n]
+                    np.multiply(gamma_rows[:n], t, out=t)
+                    t += beta_rows[:n]
+
+            for_slices(len(starts), x.nbytes, normalise_test)
         ### END SOLUTION
         # ================================================================ #
         # END YOUR CODE HERE

@@ -211,6 +211,47 @@ def test_batchnorm_test_mode_uses_running_statistics():
     np.testing.assert_array_equal(bn_param['running_var'], running_var)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "F", "strided"])
+@pytest.mark.parametrize("count", [1, 3])
+def test_batchnorm_test_mode_gives_the_formulas_bits_in_blocks(dtype, layout, count, monkeypatch):
+    # The reference works through many rows of few features (spatial batchnorm of the
+    # CNN's test-mode pass) in blocks of rows on threads: the same operations in the same
+    # order as the one-line formula, so the same bits, the last block partial.
+    from cs231n import threads as threads_module
+    monkeypatch.setattr(threads_module, "THREADS", count)
+    monkeypatch.setattr(threads_module, "PARALLEL_MIN_BYTES", 0)
+    r = rng(44)
+    N, D = 5000, 64
+    x = (3.0 * r.standard_normal((N, D)) + 20.0).astype(dtype)
+    if layout == "F":
+        x = np.asfortranarray(x)
+    elif layout == "strided":
+        x = np.repeat(x, 2, axis=1)[:, ::2]
+    gamma, beta = r.standard_normal(D).astype(dtype), r.standard_normal(D).astype(dtype)
+    mean = (20.0 + r.standard_normal(D)).astype(dtype)
+    var = (9.0 * r.random(D) + 1e-6).astype(dtype)
+    bn_param = {'mode': 'test', 'running_mean': mean, 'running_var': var, 'eps': 1e-5}
+    out, _ = batchnorm_forward(x, gamma, beta, bn_param)
+    expected = gamma * ((x - mean) / np.sqrt(var + 1e-5)) + beta
+    assert out.dtype == expected.dtype == dtype
+    assert_bitwise_equal((out,), (expected,), "in blocks")
+
+
+def test_batchnorm_test_mode_of_mixed_float_types_keeps_numpys_promotion():
+    # float32 activations with float64 statistics: the formula's own promotion, not a
+    # block path that would round the float32 difference differently.
+    r = rng(45)
+    x = r.standard_normal((300, 8)).astype(np.float32)
+    gamma, beta = r.standard_normal(8), r.standard_normal(8).astype(np.float32)
+    mean, var = r.standard_normal(8).astype(np.float32), r.random(8) + 0.5
+    out, _ = batchnorm_forward(x, gamma, beta, {'mode': 'test', 'running_mean': mean,
+                                                'running_var': var})
+    expected = gamma * ((x - mean) / np.sqrt(var + 1e-5)) + beta
+    assert out.dtype == np.float64
+    assert_bitwise_equal((out,), (expected,), "with mixed float types")
+
+
 def test_batchnorm_test_mode_after_training_normalises_the_distribution():
     r = rng(8)
     gamma, beta = np.array([2.0, 0.5]), np.array([-1.0, 3.0])
