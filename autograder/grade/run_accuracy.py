@@ -101,6 +101,8 @@ def trusted_evaluation(ctx, item, model_bytes, splits):
     made in the reference's worker (the file is untrusted: never read in this process):
     {"pred.<split>": ...} or {"problem": why there are none}."""
     images = {name: X for name, (X, _) in splits.items()}
+    # the guard's share of the validation images: the student's code classifies them all
+    images["val"] = images["val"][:max(int(item.extras["agreement_images"]), 1)]
     reply, result = ctx.reference.call(
         TRUSTED_PREDICTIONS, {"model": np.frombuffer(model_bytes, dtype=np.uint8),
                               "images": images}, float(item.time_limit))

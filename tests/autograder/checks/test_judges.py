@@ -98,6 +98,33 @@ def test_accuracy_credit_and_judge():
     assert accuracy.judge(item, case, {"pred.val": right[:10], "pred.heldout": right}).status == "error"
 
 
+def test_accuracy_trust_is_decided_on_the_images_the_reference_classified():
+    # The reference classifies the first agreement_images of the validation images, the
+    # student's code all of them: agreement compares the shared prefix only, and the
+    # validation accuracy stays the student's code's on every image.
+    item = load_spec().item("cnn.ThreeLayerConvNet.accuracy")
+    labels = np.arange(1000) % 10
+    case = accuracy.build_case("model.npz", {"val": (np.zeros((1000, 1)), labels),
+                                             "heldout": (np.zeros((1000, 1)), labels)})
+    student = np.where(np.arange(1000) < 700, labels, (labels + 1) % 10)   # 70% correct
+    heldout = np.where(np.arange(1000) < 600, labels, (labels + 1) % 10)   # 60% correct
+    shared = {"pred.val": student[:500].copy(), "pred.heldout": heldout}
+    assert accuracy.agreement({"pred.val": student}, shared) == 1.0
+    assert accuracy.evaluation(item, {"pred.val": student}, shared)[0] == accuracy.TRUSTED
+    outcome = accuracy.judge(item, case, {"pred.val": student}, shared)
+    assert outcome.data["val"] == 0.7 and outcome.data["heldout"] == 0.6
+    assert "of 500 validation images" in " ".join(outcome.notes + [outcome.message])
+    # 11 of the 500 differ (97.8%): below trusted_agreement, the student's code decides
+    differs = dict(shared, **{"pred.val": np.where(np.arange(500) < 11, (student[:500] + 1) % 10,
+                                                   student[:500])})
+    assert accuracy.agreement({"pred.val": student}, differs) == 0.978
+    assert accuracy.evaluation(item, {"pred.val": student}, differs)[0] == accuracy.STUDENT_CODE
+    # differences beyond the shared prefix do not count; fewer predictions than it fail
+    beyond = np.where(np.arange(1000) >= 500, (student + 1) % 10, student)
+    assert accuracy.agreement({"pred.val": beyond}, shared) == 1.0
+    assert accuracy.agreement({"pred.val": student[:400]}, shared) == 0.0
+
+
 def test_accuracy_observe_rebuilds_the_saved_model_with_the_students_class(tmp_path):
     from cs231n.model_io import save_model
     cnn = support.reference()["cnn"]

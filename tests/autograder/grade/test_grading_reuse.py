@@ -112,3 +112,33 @@ def test_beside_is_waited_for_when_the_block_raises():
         with Beside(slow):
             raise RuntimeError("the student's side failed")
     assert finished == [True]   # the session is free for the next request
+
+
+# ---- the trusted evaluation's share of the validation images ---------------------------------
+
+def test_the_reference_classifies_the_heldout_images_and_the_agreement_share_only():
+    # The student's code classifies every validation image; the reference, which classifies
+    # the held-out ones, needs only the first agreement_images of them for the guard.
+    from types import SimpleNamespace
+
+    from autograder.grade import run_accuracy
+    from autograder.sandbox.process import Reply
+    from autograder.spec import load_spec
+
+    item = load_spec().item("cnn.ThreeLayerConvNet.accuracy")
+    sent = {}
+
+    def call(function, payload, timeout):
+        sent.update(payload["images"])
+        return Reply("ok", {}, "", "", 0.0), {"pred." + k: np.zeros(len(v), np.int64)
+                                 for k, v in payload["images"].items()}
+
+    r = np.random.default_rng(0)
+    splits = {"val": (r.standard_normal((1000, 3, 4, 4)), np.zeros(1000, np.int64)),
+              "heldout": (r.standard_normal((800, 3, 4, 4)), np.zeros(800, np.int64))}
+    ctx = SimpleNamespace(reference=SimpleNamespace(call=call))
+    result = run_accuracy.trusted_evaluation(ctx, item, b"model", splits)
+    assert int(item.extras["agreement_images"]) == 500
+    np.testing.assert_array_equal(sent["val"], splits["val"][0][:500])
+    np.testing.assert_array_equal(sent["heldout"], splits["heldout"][0])
+    assert {k: v.shape for k, v in result.items()} == {"pred.val": (500,), "pred.heldout": (800,)}

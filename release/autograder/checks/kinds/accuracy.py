@@ -20,7 +20,8 @@ predicts the held-out images with the student's weights in the reference's
 worker, and the student's code sees the validation images only. Fairness guard:
 the reference's validation predictions with those weights must agree with the
 student's own on at least trusted_agreement of the images (spec key, default
-0.98). Otherwise (a forward pass of its own, an architecture the reference
+0.98); the reference classifies the first agreement_images of them (500), enough to
+tell code that computes the reference's scores from code that does not. Otherwise (a forward pass of its own, an architecture the reference
 cannot rebuild, a lookup table of validation images) the held-out images are
 evaluated by the student's code, as the transformation alone protects them, and
 the result is marked for the course staff's review (data: needs_review,
@@ -155,15 +156,22 @@ def accuracies(case, student_obs):
 
 
 def agreement(student_obs, trusted_obs, split="val"):
-    """Fraction of `split`'s images on which both sides predict the same class (None if
-    either has no predictions for it)."""
+    """Fraction of the images the reference classified on which both sides predict the same
+    class (None if either has no predictions for `split`). The reference classifies the
+    first agreement_images of the split, the student's code all of them."""
     key = "pred." + split
     if not isinstance(trusted_obs, dict) or key not in trusted_obs or key not in student_obs:
         return None
     a, b = np.asarray(student_obs[key]), np.asarray(trusted_obs[key])
-    if a.shape != b.shape or a.size == 0:
+    if a.ndim != 1 or b.ndim != 1 or b.size == 0 or a.size < b.size:
         return 0.0
-    return float(np.mean(a == b))
+    return float(np.mean(a[:b.size] == b))
+
+
+def agreement_count(trusted_obs, split="val"):
+    """How many of `split`'s images the reference classified (0 without predictions)."""
+    predictions = trusted_obs.get("pred." + split) if isinstance(trusted_obs, dict) else None
+    return int(np.size(predictions)) if predictions is not None else 0
 
 
 def evaluation(item, student_obs, trusted_obs):
@@ -224,8 +232,8 @@ def judge(item, case, student_obs, reference_obs=None):
     message += ("; full credit at %.0f%%, none at %.0f%% or below" % (100 * full, 100 * zero))
     if used == TRUSTED:
         how = ("The held-out images were classified by the course's reference ThreeLayerConvNet "
-               "with your saved weights (it agrees with your code on %.1f%% of the validation "
-               "images)." % (100 * agreed))
+               "with your saved weights (it agrees with your code on %.1f%% of %d validation "
+               "images)." % (100 * agreed, agreement_count(reference_obs)))
     else:
         how = ("The held-out images were classified by your own code, because %s; the course "
                "staff will review this result." % reason)
@@ -252,6 +260,8 @@ KIND = Kind("accuracy", observe, judge, keys=(
         "with the submitted weights must agree with the student's code for the reference to "
         "classify the held-out images"),
     Key("validation_images", 1000, "validation images drawn from the training batches"),
+    Key("agreement_images", 500, "how many of the validation images (the first) the reference "
+        "also classifies, for the trusted_agreement guard"),
     Key("heldout_images", 1000, "held-out images drawn from the test batch (or the "
         "heldout_file)"),
     # Grader-side only: the release's copy of the spec never names the file.
