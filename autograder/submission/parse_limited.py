@@ -21,10 +21,11 @@ import sys
 from dataclasses import dataclass
 
 from autograder import kit
+from autograder.submission import parse_preloaded
 
 KIT_ROOT = str(kit.KIT_ROOT)
 PROBLEM_CHARS = 200          # a problem is one line for the student
-REPLY_BYTES = 64 * 1024      # what the parent reads back per round (the child is trusted, but brief)
+REPLY_BYTES = parse_preloaded.REPLY_BYTES   # read back per round (the child is trusted, but brief)
 # Started with -I (no user site, no PYTHON* variables, no current folder on the path), the
 # child finds this kit by its folder, whether installed or run from a checkout.
 BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
@@ -83,15 +84,24 @@ def _size_problem(path, file_mb):
     return ""
 
 
+PRELOADED_COMMAND = [sys.executable, "-I", "-c", BOOT, KIT_ROOT, parse_preloaded.PRELOADED]
+
+
 def _run_child(paths, limits):
-    """({path: problem} the child reported, why it stopped early or '')."""
-    command = [sys.executable, "-I", "-c", BOOT, KIT_ROOT, json.dumps(vars(limits))] + list(paths)
-    try:
-        proc = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, timeout=limits.wall_seconds)
-        out, code, timed_out = proc.stdout, proc.returncode, False
-    except subprocess.TimeoutExpired as expired:  # run() has killed the child
-        out, code, timed_out = expired.stdout or b"", None, True
+    """({path: problem} the child reported, why it stopped early or ''). The child is forked
+    from the preloaded parent (parse_preloaded.py), or started from scratch without one."""
+    reply = parse_preloaded.run_preloaded(PRELOADED_COMMAND, paths, vars(limits))
+    if reply is not None:
+        out, code, timed_out = reply
+    else:
+        command = [sys.executable, "-I", "-c", BOOT, KIT_ROOT, json.dumps(vars(limits))] + \
+            list(paths)
+        try:
+            proc = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, timeout=limits.wall_seconds)
+            out, code, timed_out = proc.stdout, proc.returncode, False
+        except subprocess.TimeoutExpired as expired:  # run() has killed the child
+            out, code, timed_out = expired.stdout or b"", None, True
     reported = {}
     for line in out[:REPLY_BYTES].decode("utf-8", "replace").splitlines():
         try:
@@ -191,11 +201,18 @@ def notebook_problem_here(path, cap_bytes):
 
 
 def main(argv):
-    """Child entry point: argv = [limits as JSON, path, ...]; one JSON line per path."""
-    limits = json.loads(argv[0])
+    """Child entry point: argv = [limits as JSON, path, ...]; one JSON line per path. With
+    argv = [PRELOADED], the preloaded parent that forks such children (parse_preloaded.py)."""
+    if argv == [parse_preloaded.PRELOADED]:
+        return parse_preloaded.serve(check_here)
+    return check_here(json.loads(argv[0]), argv[1:])
+
+
+def check_here(limits, paths):
+    """Limit this process, then print one verdict line per path; returns the exit code."""
     _limit_self(limits)
     cap = int(float(limits["file_mb"]) * 2 ** 20)
-    for index, path in enumerate(argv[1:]):
+    for index, path in enumerate(paths):
         try:
             problem = notebook_problem_here(path, cap)
         except MemoryError:

@@ -130,6 +130,10 @@ def test_the_grader_memory_does_not_grow_with_the_notebook(tmp_path):
               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
               "print(check_notebooks([sys.argv[1]], ParseLimits(memory_mb=600, cpu_seconds=20)))\n"
               "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+              # the child was forked by the preloaded parent, which reaped it: the parent's
+              # end hands the child's usage on to this process's RUSAGE_CHILDREN
+              "from autograder.submission.parse_preloaded import stop_preloaded\n"
+              "stop_preloaded()\n"
               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)\n")
     proc = subprocess.run([sys.executable, "-c", script, many], capture_output=True,
                           text=True, timeout=120)
@@ -137,3 +141,69 @@ def test_the_grader_memory_does_not_grow_with_the_notebook(tmp_path):
     print("grader %s -> %s MB, parsing child %s MB: %s" % (before_mb, grader_mb, child_mb, verdict))
     assert int(child_mb) > 150                      # the parse is expensive ...
     assert int(grader_mb) - int(before_mb) < 10     # ... and none of it is the grader's
+
+
+# ---- the preloaded parent (parse_preloaded.py) -----------------------------------------------
+
+def _parent_pid():
+    from autograder.submission import parse_preloaded
+    checker = parse_preloaded.preloaded_checker(parse_limited.PRELOADED_COMMAND)
+    return checker.proc.pid if checker is not None else None
+
+
+def test_checks_are_forked_from_one_preloaded_parent_that_outlives_a_killed_child(tmp_path):
+    # A child killed by its CPU limit or by the deadline leaves the parent serving the next
+    # check; no check runs in the parent itself (it never opens a submitted file).
+    from autograder.submission import parse_preloaded
+    parse_preloaded.stop_preloaded()
+    good = valid_notebook(tmp_path / "good.ipynb")
+    assert check_notebooks([good]) == {good: ""}
+    parent = _parent_pid()
+    assert parent is not None
+    slow = tiny_cells(tmp_path / "slow.ipynb", 100_000)
+    assert check_notebooks([slow], ParseLimits(wall_seconds=0.5))[slow] == \
+        "took more than 0.5 s to check (too large or too complex)"
+    assert check_notebooks([slow, good], ParseLimits(cpu_seconds=1, wall_seconds=60)) == {
+        slow: "could not be checked (more than 1 s of CPU): too large or too complex", good: ""}
+    assert _parent_pid() == parent
+    with open("/proc/%d/cmdline" % parent, "rb") as f:
+        assert f.read().split(b"\0")[-2] == parse_preloaded.PRELOADED.encode()
+    open_files = os.listdir("/proc/%d/fd" % parent)
+    targets = {os.path.realpath("/proc/%d/fd/%s" % (parent, fd)) for fd in open_files}
+    assert not any(t.endswith(".ipynb") for t in targets)
+
+
+def test_without_the_preloaded_parent_a_child_is_started_from_scratch(tmp_path, monkeypatch):
+    from autograder.submission import parse_preloaded
+    parse_preloaded.stop_preloaded()
+    monkeypatch.setattr(parse_limited, "PRELOADED_COMMAND", [sys.executable, "-c", "pass"])
+    good = valid_notebook(tmp_path / "good.ipynb")
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text('{"cells": [')
+    verdicts = check_notebooks([good, str(broken)])
+    assert verdicts[good] == "" and verdicts[str(broken)].startswith("is not valid JSON")
+    assert parse_preloaded.preloaded_checker(parse_limited.PRELOADED_COMMAND) is None
+
+
+def test_a_forked_grader_starts_its_own_preloaded_parent(tmp_path):
+    # A class run's pool may fork grading processes: two processes must never share one
+    # parent's pipes (their requests and replies would interleave).
+    good = valid_notebook(tmp_path / "good.ipynb")
+    assert check_notebooks([good]) == {good: ""}
+    parent = _parent_pid()
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            ok = check_notebooks([good]) == {good: ""}
+            os.write(write, json.dumps([ok, _parent_pid()]).encode())
+            from autograder.submission import parse_preloaded
+            parse_preloaded.stop_preloaded()
+        finally:
+            os._exit(0)
+    os.close(write)
+    ok, forked_parent = json.loads(os.read(read, 1024))
+    os.waitpid(child, 0)
+    os.close(read)
+    assert ok and forked_parent not in (None, parent)
+    assert _parent_pid() == parent and check_notebooks([good]) == {good: ""}
