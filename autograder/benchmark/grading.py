@@ -350,6 +350,7 @@ def main(argv=None):
     cifar_dir = str(find_cifar10_dir())
     jobs = args.jobs or default_jobs()
     work = args.keep or tempfile.mkdtemp(prefix="autograder-benchmark-")
+    os.makedirs(work, exist_ok=True)
     try:
         if args.similarity_only:
             similarity_benchmark(work, args.similarity_size, jobs)
