@@ -114,11 +114,13 @@ def correct_variant(dest, index, model, checkout=KIT_ROOT):
         shutil.copyfile(os.path.join(checkout, "release", name), os.path.join(folder, name))
     os.link(model, os.path.join(folder, MODEL_FILE))
     if index % 2:
+        # zipped as collect_submission.py zips (the model stored, the rest deflated)
         with zipfile.ZipFile(folder + ".zip", "w", zipfile.ZIP_DEFLATED) as z:
             for root, _, files in os.walk(folder):
                 for name in files:
                     path = os.path.join(root, name)
-                    z.write(path, os.path.relpath(path, dest))
+                    z.write(path, os.path.relpath(path, dest),
+                            zipfile.ZIP_STORED if name.endswith(".npz") else None)
         shutil.rmtree(folder)
 
 

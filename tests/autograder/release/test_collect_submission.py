@@ -110,6 +110,17 @@ def test_finished_homework_gives_a_zip_of_exactly_the_required_files_and_no_warn
     assert json.loads(members["CNN.ipynb"])["nbformat"] == 4
 
 
+def test_the_model_is_stored_and_the_rest_deflated(homework):
+    # trained weights barely deflate; the grader then copies the model instead of inflating it
+    assert collect(homework).returncode == 0
+    with zipfile.ZipFile(homework / "cnn_submission.zip") as archive:
+        kinds = {info.filename: info.compress_type for info in archive.infolist()}
+    assert {name: kind for name, kind in kinds.items() if name.endswith(".npz")} == {
+        "cnn_model.npz": zipfile.ZIP_STORED}
+    assert {kind for name, kind in kinds.items() if not name.endswith(".npz")} == {
+        zipfile.ZIP_DEFLATED}
+
+
 def test_zip_is_reproducible(homework):
     assert collect(homework, "--out", "one.zip").returncode == 0
     os.utime(homework / "CNN.ipynb", (1e9, 1e9))
