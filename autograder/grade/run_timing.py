@@ -13,7 +13,12 @@ from autograder.grade.aggregate import from_checks
 from autograder.grade.items import (REFERENCE_SLACK, GraderError, failure_observation,
                                     reference_observe, student_observe)
 
-TIMING_ROUNDS = 3          # timed calls per side, on fresh inputs each
+TIMING_ROUNDS = 3          # timed calls per side, on fresh inputs each, at most
+SETTLED_ROUNDS = 2         # ... and at least, when the ratio is already far inside full credit
+# After SETTLED_ROUNDS, a student at most max_ratio / SETTLED_MARGIN times the reference
+# keeps full credit unless the reference's fastest round halves in the next: that round
+# is not run (about 0.15 s of a submission).
+SETTLED_MARGIN = 2.0
 TIMED_LOSS = "autograder.checks.kinds.timing:timed_loss"
 
 
@@ -22,7 +27,8 @@ def run(ctx, item, start):
     Time the student's loss with the grader's clock: each side's model is built once
     (untimed observe), then every round is one call of timing.timed_loss on fresh inputs,
     timed here around the request, reference and student alternated so both see the same
-    machine noise; the fastest round of each side counts (checks/timing.py).
+    machine noise; the fastest round of each side counts (checks/timing.py). The last round
+    runs only when the first SETTLED_ROUNDS leave the credit open (settled()).
     """
     cases = adapter.draw_cases(item, ctx.seed)
     # The rounds' inputs: a stream of the run's secret seed apart from the cases'.
@@ -35,7 +41,10 @@ def run(ctx, item, start):
         student_obs, reply = student_observe(ctx, item, case, max(remaining, 1.0))
         best = {"reference": None, "student": None}
         losses = {"reference": [], "student": []}
-        for _ in range(TIMING_ROUNDS if reply.status == "ok" and "error" not in student_obs else 0):
+        for done in range(TIMING_ROUNDS if reply.status == "ok" and "error" not in student_obs
+                          else 0):
+            if done >= SETTLED_ROUNDS and settled(item, best):
+                break
             X, y = timing.fresh_inputs(case, rng)
             _timed_round(ctx.reference, "reference", item, X, y, best, losses,
                          REFERENCE_SLACK * item.time_limit + 30)
@@ -55,6 +64,13 @@ def run(ctx, item, start):
                                                      losses["reference"][:len(losses["student"])]))
         students.append(student_obs)
     return from_checks(item, judge_all(item, cases, students, references))
+
+
+def settled(item, best):
+    """Whether the rounds so far put the student far inside full credit (SETTLED_MARGIN)."""
+    if best["student"] is None or best["reference"] is None:
+        return False
+    return best["student"] <= best["reference"] * float(item.extras["max_ratio"]) / SETTLED_MARGIN
 
 
 def _timed_round(session, side, item, X, y, best, losses, timeout):
