@@ -102,6 +102,20 @@ def train(data, model_kwargs=None, solver_kwargs=None, max_iters=None, seed=0, l
     model = ThreeLayerConvNet(**dict(REFERENCE_MODEL, **(model_kwargs or {})))
     settings = dict(REFERENCE_SOLVER, **(solver_kwargs or {}))
     solver = Solver(model, data, verbose=False, seed=seed, **settings)
+    rows = run_epochs(solver, data, max_iters=max_iters, log=log)
+    solver._restore_best()
+    return model, solver, rows
+
+
+def run_epochs(solver, data, max_iters=None, target=None, step_ms=None, log=print):
+    """
+    The solver's epochs, each followed by its learning-rate decay and accuracy checks
+    (1000 training images, every validation image), keeping the best validation
+    parameters (solver._keep_if_best); returns one row per epoch: epoch, seconds, loss,
+    train_acc, val_acc, elapsed (since the first step).
+    Stops after max_iters iterations, or after the first epoch whose validation accuracy
+    reaches target; step_ms: a list that receives each step's milliseconds.
+    """
     num_train = data["X_train"].shape[0]
     per_epoch = max(num_train // solver.batch_size, 1)
     rows, iters = [], 0
@@ -110,7 +124,10 @@ def train(data, model_kwargs=None, solver_kwargs=None, max_iters=None, seed=0, l
         started = time.perf_counter()
         losses = []
         for i in range(per_epoch):
+            step_started = time.perf_counter()
             solver._step()
+            if step_ms is not None:
+                step_ms.append((time.perf_counter() - step_started) * 1e3)
             losses.append(solver.loss_history[-1])
             iters += 1
             progress(i + 1, per_epoch, started, "epoch %d" % epoch)
@@ -130,10 +147,9 @@ def train(data, model_kwargs=None, solver_kwargs=None, max_iters=None, seed=0, l
                          elapsed=time.perf_counter() - training_started))
         log("epoch %d  %6.1fs  loss %.3f  train %.3f  val %.3f"
             % (epoch, seconds, rows[-1]["loss"], train_acc, val_acc))
-        if max_iters and iters >= max_iters:
+        if (max_iters and iters >= max_iters) or (target is not None and val_acc >= target):
             break
-    solver._restore_best()
-    return model, solver, rows
+    return rows
 
 
 def torch_network(model):

@@ -40,7 +40,7 @@ import numpy as np
 from cs231n import machine
 from cs231n.solver import Solver
 from cs231n.train_cifar import (REFERENCE_MODEL, REFERENCE_SOLVER, TARGET_VAL_ACC, blas_threads,
-                                peak_memory_mb, set_blas_threads)
+                                peak_memory_mb, run_epochs, set_blas_threads)
 from tests.fairness import build, verify
 from tests.fairness import variants as v
 
@@ -154,40 +154,6 @@ def format_profile(rows, grad_dtypes, param_dtypes):
     return "\n".join(lines)
 
 
-def train_to_target(solver, data, target, epochs, max_iters=None, log=print):
-    """Train epoch by epoch until validation accuracy reaches target; returns
-    (epoch rows, step ms list)."""
-    num_train = data["X_train"].shape[0]
-    per_epoch = max(num_train // solver.batch_size, 1)
-    rows, step_ms, iters = [], [], 0
-    started = time.perf_counter()
-    for epoch in range(1, epochs + 1):
-        epoch_start = time.perf_counter()
-        losses = []
-        for _ in range(per_epoch):
-            t0 = time.perf_counter()
-            solver._step()
-            step_ms.append((time.perf_counter() - t0) * 1e3)
-            losses.append(solver.loss_history[-1])
-            iters += 1
-            if max_iters and iters >= max_iters:
-                break
-        for config in solver.optim_configs.values():
-            config["learning_rate"] *= solver.lr_decay
-        seconds = time.perf_counter() - epoch_start
-        solver.epoch = epoch
-        train_acc = solver.check_accuracy(data["X_train"], data["y_train"], num_samples=1000)
-        val_acc = solver.check_accuracy(data["X_val"], data["y_val"])
-        rows.append(dict(epoch=epoch, seconds=seconds, loss=float(np.mean(losses)),
-                         train_acc=train_acc, val_acc=val_acc,
-                         elapsed=time.perf_counter() - started))
-        log("epoch %d  %6.1fs  loss %.3f  train %.3f  val %.3f"
-            % (epoch, seconds, rows[-1]["loss"], train_acc, val_acc))
-        if val_acc >= target or (max_iters and iters >= max_iters):
-            break
-    return rows, step_ms
-
-
 def run(style=DEFAULT_STYLE, target=TARGET_VAL_ACC, epochs=None, cifar10_dir=None, subset=None,
         max_iters=None, profile=5, log=print):
     """Load CIFAR-10, profile and train the style; returns a summary dict."""
@@ -211,8 +177,10 @@ def run(style=DEFAULT_STYLE, target=TARGET_VAL_ACC, epochs=None, cifar10_dir=Non
             del probe
         solver = make_solver(modules, data)
         train_start = time.perf_counter()
-        rows, step_ms = train_to_target(solver, data, target,
-                                        epochs or REFERENCE_SOLVER["num_epochs"], max_iters, log)
+        solver.num_epochs = epochs or REFERENCE_SOLVER["num_epochs"]
+        step_ms = []
+        rows = run_epochs(solver, data, max_iters=max_iters, target=target, step_ms=step_ms,
+                          log=log)
         training_seconds = time.perf_counter() - train_start
     reached = next((row for row in rows if row["val_acc"] >= target), None)
     summary = dict(style=style, target=target, iterations=len(step_ms),

@@ -36,8 +36,16 @@ def test_profile_times_the_students_layers_and_finds_float64_gradients(tmp_path)
 
 
 def test_training_stops_at_the_first_epoch_reaching_the_target(tmp_path):
-    _, solver, data = small_solver(tmp_path, "reference_unchanged")
-    lines = []
-    rows, step_ms = st.train_to_target(solver, data, target=0.0, epochs=3, log=lines.append)
+    # train_cifar's epoch loop, shared with the reference's training
+    from cs231n.train_cifar import run_epochs
+    _, solver, data = small_solver(tmp_path / "a", "reference_unchanged")
+    solver.num_epochs = 3
+    lines, step_ms = [], []
+    rows = run_epochs(solver, data, target=0.0, step_ms=step_ms, log=lines.append)
     assert len(rows) == 1 and rows[0]["epoch"] == 1 and len(lines) == 1
     assert len(step_ms) == 1  # 40 images: one (short) batch of 200 per epoch
+    _, solver, data = small_solver(tmp_path / "b", "reference_unchanged")
+    solver.num_epochs = 3
+    rows = run_epochs(solver, data, target=1.01, log=lines.append)
+    assert [row["epoch"] for row in rows] == [1, 2, 3]
+    assert len(solver.val_acc_history) == 3
