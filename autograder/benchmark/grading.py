@@ -96,13 +96,19 @@ def scaled_spec(source, path, thresholds=ACCURACY_SCALED):
     return path
 
 
+def not_submitted(folder, names):
+    """copytree's ignore: a student's nndl holds .py files only, so the reference's copies
+    leave out __pycache__ and its instructor-only compiled kernels (_reference_kernels.*)."""
+    return {name for name in names if not name.endswith(".py")}
+
+
 def correct_variant(dest, index, model, checkout=KIT_ROOT):
     """The checkout's reference with harmless differences (a header comment, an unused
     helper), its release notebooks and `model` (hard-linked); odd indices zipped."""
     import zipfile
     folder = os.path.join(dest, "student_%03d" % index)
     shutil.copytree(os.path.join(checkout, "solutions", "nndl"), os.path.join(folder, "nndl"),
-                    ignore=shutil.ignore_patterns("__pycache__"))
+                    ignore=not_submitted)
     for name in sorted(os.listdir(os.path.join(folder, "nndl"))):
         path = os.path.join(folder, "nndl", name)
         with open(path) as f:
@@ -150,7 +156,7 @@ def similarity_class(dest, size, model):
     for index in range(size):
         folder = os.path.join(dest, "student_%03d" % index)
         shutil.copytree(os.path.join(SOLUTIONS_DIR, "nndl"), os.path.join(folder, "nndl"),
-                        ignore=shutil.ignore_patterns("__pycache__"))
+                        ignore=not_submitted)
         for name in sorted(os.listdir(os.path.join(folder, "nndl"))):
             with open(os.path.join(folder, "nndl", name), "a") as f:
                 f.write("\n\ndef _helper_%d():\n    return %d\n" % (index, index))

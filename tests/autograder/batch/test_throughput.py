@@ -98,6 +98,9 @@ def test_a_benchmark_class_is_built_from_its_own_checkouts_reference(tmp_path):
     checkout = tmp_path / "older-kit"
     (checkout / "solutions" / "nndl").mkdir(parents=True)
     (checkout / "solutions" / "nndl" / "layers.py").write_text("OLDER = True\n")
+    # the reference's instructor-only compiled kernels, where built: no student file
+    (checkout / "solutions" / "nndl" / "_reference_kernels.cpython-311-x86_64-linux-gnu.so"
+     ).write_bytes(b"\x7fELF\xff\xfe")
     (checkout / "release").mkdir()
     for name in benchmark.NOTEBOOKS:
         (checkout / "release" / name).write_text('{"older": "%s"}' % name)
