@@ -20,8 +20,8 @@ PLANTED = {
         {"cnn.ThreeLayerConvNet.loss.forward": ("Right with reg = 0 but wrong with reg > 0", ('regularisation',))},
     ),
     "batchnorm_test_mode_uses_batch_statistics": (
-        {LAYERS: [("out = gamma * ((x - running_mean) / np.sqrt(running_var + eps)) + beta",
-                   "out = gamma * ((x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)) + beta")]},
+        {LAYERS: [("        std = np.sqrt(running_var + eps)\n",
+                   "        running_mean, std = x.mean(axis=0), np.sqrt(x.var(axis=0) + eps)\n")]},
         {"conv_layers.spatial_batchnorm_forward.test_mode": ("equals the train-mode output", ('core', 'float32')),
          "cnn.ThreeLayerConvNet.loss.forward": ("right in train mode (the scores it passes to softmax_loss) but gives wrong scores in test mode", ('batchnorm',))},
     ),
